@@ -1,0 +1,96 @@
+# ecs-ca-status: front door. The real compile rules are in mk/build.mk, run after the
+# dependencies are installed and the pinned third-party sources fetched and verified.
+#
+#   make              static musl binary ./ecs-ca-status (ARCH=aarch64|armhf|mipsel|mips to cross)
+#   make check        all tests (unit, integration, transport, sanitizers, fuzz corpora replay)
+#   make demo         build, start the local ECS emulator, run the real binary against it
+#   make size         stripped size of every built binary
+#   make deps         install (as root on Debian/Ubuntu) or list what the build and tests need
+#   make fuzz         run every libFuzzer target for FUZZ_SECONDS (default 60)
+#   make bench        footprint and speed figures against the local emulator
+#   make format       clang-format the tree
+SHELL := /bin/sh
+HOST_ARCH := $(shell uname -m)
+ARCH ?= $(HOST_ARCH)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SUBMAKE = $(MAKE) --no-print-directory -j$(JOBS) -f mk/build.mk
+TP := third_party/build
+FETCHED := $(TP)/.stamp
+FUZZ_SECONDS ?= 60
+PYTHON ?= python3
+
+ifeq ($(ARCH),$(HOST_ARCH))
+OUT := ecs-ca-status
+else
+OUT := ecs-ca-status-$(ARCH)
+endif
+
+.PHONY: all deps deps-test fetch build host asan fuzzers check unit integration transport \
+	sanitize valgrind fuzz-replay fuzz demo size bench format clean distclean check-cross
+
+all: $(OUT)
+
+deps:
+	@sh scripts/deps.sh test
+
+deps-build:
+	@sh scripts/deps.sh build
+	@if [ "$(ARCH)" != "$(HOST_ARCH)" ]; then sh scripts/deps.sh cross $(ARCH); fi
+
+$(FETCHED): third_party/versions.sh third_party/fetch.sh $(wildcard third_party/patches/*.patch)
+	@sh third_party/fetch.sh $(CURDIR)/$(TP)
+
+fetch: $(FETCHED)
+
+$(OUT): deps-build $(FETCHED) FORCE
+	@if [ "$(ARCH)" = mipsel ] || [ "$(ARCH)" = mips ]; then sh scripts/musl-mips.sh $(ARCH); fi
+	@$(SUBMAKE) VARIANT=release ARCH=$(ARCH) all
+	@cp build/$(ARCH)/ecs-ca-status $(OUT)
+	@echo "built $(OUT): $$(wc -c < $(OUT)) bytes, $$(file -b $(OUT) | cut -d, -f1-2)"
+
+host: $(FETCHED)
+	@sh scripts/deps.sh test
+	@$(SUBMAKE) VARIANT=host all unit
+
+asan: $(FETCHED)
+	@sh scripts/deps.sh test
+	@$(SUBMAKE) VARIANT=asan all unit
+
+fuzzers: $(FETCHED)
+	@sh scripts/deps.sh test
+	@$(SUBMAKE) VARIANT=fuzz lib fuzzers
+
+check: deps
+	@$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) all host asan fuzzers
+	@$(PYTHON) tests/run_all.py --root $(CURDIR)
+
+demo: all
+	@$(PYTHON) tests/demo.py --bin ./$(OUT)
+
+size:
+	@for f in ecs-ca-status ecs-ca-status-*; do \
+		[ -f "$$f" ] && printf '%-28s %8d bytes  %s\n' "$$f" "$$(wc -c < $$f)" "$$(file -b $$f | cut -d, -f1-2)"; \
+	done; true
+
+fuzz: fuzzers
+	@$(PYTHON) tests/fuzz/run_fuzz.py --root $(CURDIR) --seconds $(FUZZ_SECONDS)
+
+bench: all
+	@$(PYTHON) tests/bench/bench.py --root $(CURDIR)
+
+check-cross:
+	@for a in $(or $(ARCHES),aarch64 armhf mipsel mips); do \
+		$(MAKE) --no-print-directory ARCH=$$a all || exit 1; \
+		$(PYTHON) tests/run_all.py --root $(CURDIR) --cross $$a || exit 1; \
+	done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build ecs-ca-status ecs-ca-status-*
+
+distclean: clean
+	rm -rf $(TP)
+
+FORCE:

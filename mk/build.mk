@@ -1,0 +1,114 @@
+# Compiles one variant of the tree. Called by the top-level Makefile after deps and fetch,
+# so that the wildcards below see the fetched sources.
+#   VARIANT=release  static musl, -Os, gc-sections, stripped (ARCH selects the toolchain)
+#   VARIANT=host     glibc-dynamic gcc build for cmocka unit tests and valgrind
+#   VARIANT=asan     clang, AddressSanitizer + UndefinedBehaviorSanitizer, dynamic
+#   VARIANT=fuzz     clang, libFuzzer + ASan + UBSan
+VARIANT ?= release
+ARCH ?= x86_64
+include third_party/versions.sh
+ECS_VERSION ?= 0.1.0
+ECS_TARGET ?= $(ARCH)-linux-$(if $(filter release,$(VARIANT)),musl-static,$(VARIANT))
+
+TP := third_party/build
+MBED := $(TP)/mbedtls-$(MBEDTLS_VERSION)
+JSMN := $(TP)/jsmn-$(JSMN_VERSION)
+
+ifeq ($(VARIANT),release)
+B := build/$(ARCH)
+include mk/arch.mk
+OPT := -Os -ffunction-sections -fdata-sections $(ARCH_CFLAGS) $(LTO)
+LDFLAGS_V := -static -Wl,--gc-sections $(ARCH_LDFLAGS) $(LTO)
+else ifeq ($(VARIANT),host)
+B := build/host
+CC := gcc
+AR := ar
+OPT := -O1 -g
+LDFLAGS_V :=
+else ifeq ($(VARIANT),asan)
+B := build/asan
+CC := clang
+AR := ar
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT := -O1 -g $(SAN) -DECS_SYSTEM_HEAP
+LDFLAGS_V := $(SAN)
+else ifeq ($(VARIANT),fuzz)
+B := build/fuzz
+CC := clang
+AR := ar
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT := -O1 -g $(SAN) -fsanitize=fuzzer-no-link -DECS_SYSTEM_HEAP -DECS_FUZZ
+LDFLAGS_V := $(SAN)
+else
+$(error unknown VARIANT $(VARIANT))
+endif
+
+CONFIG := -Ithird_party -DMBEDTLS_CONFIG_FILE='"ecs_mbedtls_config.h"'
+INC := -Isrc -Iport -I$(MBED)/include -I$(JSMN) $(CONFIG)
+WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DECS_VERSION='"$(ECS_VERSION)"' \
+	-DECS_TARGET='"$(ECS_TARGET)"'
+CFLAGS_OWN := $(OPT) $(WARN) $(DEFS) $(INC) $(EXTRA_CFLAGS)
+CFLAGS_TP := $(OPT) $(INC) -w
+
+MBED_SRC := $(wildcard $(MBED)/library/*.c)
+MBED_OBJ := $(patsubst $(MBED)/library/%.c,$(B)/mbedtls/%.o,$(MBED_SRC))
+PORT_SRC := $(wildcard port/posix/*.c)
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(PORT_SRC))
+MAIN_OBJ := $(B)/obj/src/main.o
+
+.PHONY: all bin lib tools unit fuzzers
+all: bin tools
+
+bin: $(B)/ecs-ca-status
+lib: $(B)/libecs.a $(B)/libmbed.a
+
+$(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TP) -I$(MBED)/library -c $< -o $@
+
+$(B)/obj/%.o: %.c $(wildcard src/*.h port/*.h) third_party/ecs_mbedtls_config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_OWN) -c $< -o $@
+
+$(B)/libmbed.a: $(MBED_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libecs.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/ecs-ca-status.unstripped: $(MAIN_OBJ) $(B)/libecs.a $(B)/libmbed.a
+	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $(MAIN_OBJ) $(B)/libecs.a $(B)/libmbed.a
+
+$(B)/ecs-ca-status: $(B)/ecs-ca-status.unstripped
+ifeq ($(VARIANT),release)
+	$(STRIP) -o $@ $<
+else
+	cp $< $@
+endif
+
+# Test tools built from the product's own layers.
+TOOLS := $(B)/ecs-fetch
+tools: $(TOOLS)
+$(B)/ecs-fetch: $(B)/obj/tests/tools/ecs_fetch.o $(B)/libecs.a $(B)/libmbed.a
+	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $^
+
+# cmocka unit tests (host and asan variants only: Debian ships cmocka as a shared library).
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+unit: $(UNIT_BIN)
+$(B)/unit/%: $(B)/obj/tests/unit/%.o $(B)/libecs.a $(B)/libmbed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $^ -lcmocka
+
+# libFuzzer targets.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+fuzzers: $(FUZZ_BIN)
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/libecs.a $(B)/libmbed.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) $(SAN) -fsanitize=fuzzer -o $@ $^

@@ -1,0 +1,101 @@
+/*
+ * Platform port layer: the only code that talks to the operating system.
+ * Everything above it is portable C11 and sees the OS only through these functions.
+ * A port implements all of them; port/posix/ is the Linux/BSD/macOS implementation.
+ */
+#ifndef ECS_PORT_H
+#define ECS_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+	PORT_OK = 0,
+	PORT_E_ARG,      /* invalid argument */
+	PORT_E_DNS,      /* name did not resolve */
+	PORT_E_CONNECT,  /* every address refused or was unreachable */
+	PORT_E_TIMEOUT,  /* the deadline passed */
+	PORT_E_IO,       /* send/recv/read failed (errno in detail) */
+	PORT_E_NOENT,    /* file or directory does not exist */
+	PORT_E_ACCESS,   /* permission denied */
+	PORT_E_TOOBIG,   /* file larger than the caller's buffer */
+	PORT_E_ISDIR,    /* a directory where a file was expected */
+	PORT_E_RANDOM,   /* no random source */
+	PORT_E_RESET     /* the peer reset the connection */
+} port_status;
+
+/* An open socket or file; -1 = none. */
+typedef int port_fd;
+#define PORT_FD_NONE (-1)
+
+/* ---- Clocks ---- */
+
+/* Wall clock, Unix seconds (may be wrong on a device without RTC). */
+int64_t port_time_unix(void);
+/* Monotonic clock in milliseconds, never goes back. */
+int64_t port_time_ms(void);
+/* Sleeps at least ms milliseconds (restarts after signals). */
+void port_sleep_ms(uint32_t ms);
+
+/* ---- Randomness ---- */
+
+/* Fills buf with n bytes from the OS (getrandom(), then /dev/urandom). Never /dev/random. */
+port_status port_random(void *buf, size_t n);
+
+/* ---- Environment ---- */
+
+/* Value of an environment variable, NULL when unset. */
+const char *port_getenv(const char *name);
+/* The current user's home directory ($HOME, else the passwd entry is not consulted: NULL). */
+const char *port_home(void);
+
+/* ---- Files ---- */
+
+/* Reads the whole file at path into buf (cap bytes). *len gets the size. *mode (if not NULL)
+ * gets the permission bits (st_mode & 07777). A file larger than cap fails with PORT_E_TOOBIG,
+ * nothing is truncated. detail (if not NULL, detail_cap > 0) gets strerror text on failure. */
+port_status port_read_file(const char *path, char *buf, size_t cap, size_t *len, unsigned *mode,
+			   char *detail, size_t detail_cap);
+
+/* Opens a file for sequential reading in chunks (for large CA bundles). */
+port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t detail_cap);
+/* Reads up to cap bytes; *got = 0 at end of file. */
+port_status port_file_read(port_fd fd, void *buf, size_t cap, size_t *got);
+void port_file_close(port_fd fd);
+
+/* 1 if path exists and is a directory, 0 otherwise. */
+int port_is_dir(const char *path);
+/* 1 if path exists and is a regular file (after links), 0 otherwise. */
+int port_is_file(const char *path);
+
+/* Calls fn(name, ctx) for every entry of a directory (not "." or ".."), in the order the OS
+ * gives; stops early when fn returns non-zero and returns that value. -1 if it cannot open. */
+int port_dir_each(const char *path, int (*fn)(const char *name, void *ctx), void *ctx);
+
+/* ---- Network ---- */
+
+/* Resolves host (name, IPv4 or IPv6 literal, without brackets) and connects to port, trying
+ * every address in order until one connects or the deadline (monotonic ms) passes. On failure
+ * detail gets a message naming the host and the reason. */
+port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_ms, port_fd *fd,
+			     char *detail, size_t detail_cap);
+
+/* Sends up to len bytes, waiting until the deadline for the socket to accept some.
+ * *sent gets how many were sent (>0 on PORT_OK). */
+port_status port_send(port_fd fd, const void *buf, size_t len, int64_t deadline_ms, size_t *sent);
+
+/* Receives up to cap bytes, waiting until the deadline. *got = 0 means the peer closed. */
+port_status port_recv(port_fd fd, void *buf, size_t cap, int64_t deadline_ms, size_t *got);
+
+/* Closes a socket or file; PORT_FD_NONE is ignored. */
+void port_close(port_fd fd);
+
+/* Text of the last OS error, for messages. */
+const char *port_strerror(void);
+
+/* ---- Output ---- */
+
+/* Writes all bytes to stdout (fd 1) or stderr (fd 2); returns 0 or -1. */
+int port_write(int stream, const void *buf, size_t len);
+
+#endif

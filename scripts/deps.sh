@@ -1,0 +1,50 @@
+#!/bin/sh
+# Installs (as root, with apt-get) or names (otherwise) what the build and the tests need.
+# Usage: deps.sh build|test|cross ARCH|all
+set -eu
+need=""
+want() { # command package
+	command -v "$1" >/dev/null 2>&1 || need="$need $2"
+}
+want_file() { # path package
+	[ -e "$1" ] || need="$need $2"
+}
+want_arch_musl() { # arch
+	case "$1" in
+	x86_64 | native) want musl-gcc musl-tools ;;
+	aarch64) want aarch64-linux-musl-gcc musl-dev:arm64; want qemu-aarch64-static qemu-user-static ;;
+	armhf) want arm-linux-musleabihf-gcc musl-dev:armhf; want qemu-arm-static qemu-user-static ;;
+	mipsel) want mipsel-linux-gnu-gcc gcc-mipsel-linux-gnu; want qemu-mipsel-static qemu-user-static ;;
+	mips) want mips-linux-gnu-gcc gcc-mips-linux-gnu; want qemu-mips-static qemu-user-static ;;
+	*) echo "deps: unknown ARCH '$1' (x86_64 aarch64 armhf mipsel mips)" >&2; exit 2 ;;
+	esac
+}
+case "${1:-build}" in
+build) want musl-gcc musl-tools; want make make; want bzip2 bzip2; want patch patch ;;
+test)
+	want musl-gcc musl-tools; want bzip2 bzip2; want patch patch
+	want gcc gcc; want clang clang; want python3 python3; want openssl openssl
+	want_file /usr/include/cmocka.h libcmocka-dev
+	want valgrind valgrind; want strace strace; want file file; want curl curl
+	clangrt=$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null | head -n 1 || true)
+	[ -n "$clangrt" ] || need="$need libclang-rt-dev"
+	;;
+cross) want_arch_musl "${2:?ARCH}" ;;
+*) echo "usage: deps.sh build|test|cross ARCH" >&2; exit 2 ;;
+esac
+[ -z "$need" ] && exit 0
+# Unique, keep order.
+pkgs=$(printf '%s\n' $need | awk '!seen[$0]++' | tr '\n' ' ')
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	for p in $pkgs; do
+		case "$p" in *:*) dpkg --add-architecture "${p#*:}" ;; esac
+	done
+	echo "deps: installing $pkgs"
+	# A foreign architecture's security index may be mid-sync: tolerate a partial update.
+	apt-get update -q >/dev/null 2>&1 || echo "deps: apt-get update reported errors; trying anyway" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pkgs >/dev/null
+else
+	echo "deps: missing:$need" >&2
+	echo "deps: install them, e.g. on Debian/Ubuntu: apt-get install $pkgs" >&2
+	exit 1
+fi

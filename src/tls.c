@@ -1,0 +1,505 @@
+#include "tls.h"
+
+#include <string.h>
+
+#include "mbedtls/asn1.h"
+#include "mbedtls/base64.h"
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/platform.h"
+#include "mbedtls/x509_crt.h"
+#include "port.h"
+#include "sign.h"
+#include "psa/crypto.h"
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+#include "mbedtls/memory_buffer_alloc.h"
+#endif
+
+#ifndef ECS_BUILD_TIME
+#define ECS_BUILD_TIME 1767225600 /* 2026-01-01: a floor for "the local clock is wrong" */
+#endif
+
+/* Process-wide TLS state (the port and main.c aside, the only mutable globals: mbedTLS needs
+ * one DRBG and one configuration per process). */
+static struct {
+	int done;
+	ecs_status status;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_ssl_config conf;
+	tls_trust trust;
+	int clock_untrusted;
+} G;
+
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+static unsigned char pool[ECS_TLS_POOL_SIZE];
+#define POOL_FILL 0xA5
+static int pool_measured;
+#endif
+
+size_t tls_pool_high_water(void)
+{
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+	size_t i = sizeof(pool);
+	if (!pool_measured)
+		return 0;
+	while (i > 0 && pool[i - 1] == POOL_FILL)
+		i--;
+	return i;
+#else
+	return 0;
+#endif
+}
+
+int tls_clock_untrusted(void)
+{
+	return G.clock_untrusted;
+}
+
+/* ---- Trust anchors ---- */
+
+static const char *const BUNDLES[] = {
+	"/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Arch, OpenWrt */
+	"/etc/pki/tls/certs/ca-bundle.crt",                  /* Fedora, RHEL, CentOS */
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7+ */
+	"/etc/ssl/ca-bundle.pem",                            /* openSUSE, SLES */
+	"/etc/ssl/cert.pem",                                 /* Alpine, macOS, OpenBSD */
+	"/usr/local/share/certs/ca-root-nss.crt",            /* FreeBSD */
+	"/etc/certs/ca-certificates.crt",                    /* some appliances */
+};
+static const char *const DIRS[] = {
+	"/etc/ssl/certs", /* OpenWrt ca-certificates: one *.crt per CA */
+	"/etc/pki/tls/certs",
+	"/system/etc/security/cacerts", /* Android */
+};
+
+static ecs_status set_trust(tls_trust *t, const char *path, int is_dir, const char *origin,
+			    ecs_err *err)
+{
+	if (strlen(path) >= sizeof(t->path))
+		return err_set(err, ECS_E_INPUT, "%s: path longer than %u bytes", origin,
+			       (unsigned)sizeof(t->path) - 1);
+	strcpy(t->path, path);
+	t->is_dir = is_dir;
+	snprintf(t->origin, sizeof(t->origin), "%s", origin);
+	return ECS_OK;
+}
+
+ecs_status tls_find_trust(const char *explicit_path, tls_trust *t, ecs_err *err)
+{
+	const char *env;
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	if (explicit_path != NULL) {
+		if (port_is_dir(explicit_path))
+			return set_trust(t, explicit_path, 1, "--ca-file", err);
+		if (port_is_file(explicit_path))
+			return set_trust(t, explicit_path, 0, "--ca-file", err);
+		return err_set(err, ECS_E_INPUT, "--ca-file %s: no such file or directory",
+			       explicit_path);
+	}
+	env = port_getenv("SSL_CERT_FILE");
+	if (env != NULL && env[0] != '\0') {
+		if (port_is_file(env))
+			return set_trust(t, env, 0, "SSL_CERT_FILE", err);
+		return err_set(err, ECS_E_INPUT, "SSL_CERT_FILE=%s: no such file", env);
+	}
+	env = port_getenv("SSL_CERT_DIR");
+	if (env != NULL && env[0] != '\0') {
+		if (port_is_dir(env))
+			return set_trust(t, env, 1, "SSL_CERT_DIR", err);
+		return err_set(err, ECS_E_INPUT, "SSL_CERT_DIR=%s: no such directory", env);
+	}
+	for (i = 0; i < sizeof(BUNDLES) / sizeof(BUNDLES[0]); i++)
+		if (port_is_file(BUNDLES[i]))
+			return set_trust(t, BUNDLES[i], 0, "system bundle", err);
+	for (i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]); i++)
+		if (port_is_dir(DIRS[i]))
+			return set_trust(t, DIRS[i], 1, "system directory", err);
+	{
+		char tried[ECS_ERR_MSG_MAX];
+		size_t pos = 0;
+		tried[0] = '\0';
+		for (i = 0; i < sizeof(BUNDLES) / sizeof(BUNDLES[0]); i++)
+			pos += (size_t)snprintf(tried + pos, sizeof(tried) - pos, "%s ", BUNDLES[i]);
+		for (i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]) && pos < sizeof(tried); i++)
+			pos += (size_t)snprintf(tried + pos, sizeof(tried) - pos, "%s/ ", DIRS[i]);
+		return err_set(err, ECS_E_TLS,
+			       "no CA certificates found (tried SSL_CERT_FILE, SSL_CERT_DIR, %s); "
+			       "copy a PEM bundle next to the binary and pass --ca-file FILE",
+			       tried);
+	}
+}
+
+/* Issuer lookup state: the bundle is streamed, each PEM block decoded into der[] and only
+ * certificates whose subject equals the child's issuer are parsed (into the mbedTLS heap). */
+typedef struct {
+	const mbedtls_x509_crt *child;
+	mbedtls_x509_crt *found;
+	int fatal;
+} ca_search;
+
+static char b64[ECS_PEM_B64_MAX];
+static unsigned char der[ECS_CERT_DER_MAX];
+
+/* Locates the subject Name (tag included) inside a DER certificate. */
+static int der_subject(const unsigned char *p, size_t n, const unsigned char **s, size_t *sl)
+{
+	unsigned char *c = (unsigned char *)(uintptr_t)p, *end = c + n, *tbs_end;
+	size_t len;
+	int i;
+
+	if (mbedtls_asn1_get_tag(&c, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		return -1;
+	end = c + len;
+	if (mbedtls_asn1_get_tag(&c, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+		return -1;
+	tbs_end = c + len;
+	/* [0] EXPLICIT version, optional */
+	if (c < tbs_end && *c == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)) {
+		if (mbedtls_asn1_get_tag(&c, tbs_end, &len,
+					 MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED))
+			return -1;
+		c += len;
+	}
+	/* serialNumber, signature, issuer, validity: skip four TLVs */
+	for (i = 0; i < 4; i++) {
+		if (c >= tbs_end)
+			return -1;
+		c++;
+		if (mbedtls_asn1_get_len(&c, tbs_end, &len))
+			return -1;
+		c += len;
+	}
+	{
+		unsigned char *start = c;
+		if (mbedtls_asn1_get_tag(&c, tbs_end, &len,
+					 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE))
+			return -1;
+		*s = start;
+		*sl = (size_t)(c - start) + len;
+	}
+	return 0;
+}
+
+static int already_found(const ca_search *cs, const unsigned char *d, size_t n)
+{
+	const mbedtls_x509_crt *c;
+
+	for (c = cs->found; c != NULL && c->raw.p != NULL; c = c->next)
+		if (c->raw.len == n && memcmp(c->raw.p, d, n) == 0)
+			return 1;
+	return 0;
+}
+
+static void consider_der(ca_search *cs, const unsigned char *d, size_t n)
+{
+	const unsigned char *subj;
+	size_t sl;
+
+	if (der_subject(d, n, &subj, &sl) != 0)
+		return; /* not a certificate we can read: skip it, like a comment */
+	if (sl != cs->child->issuer_raw.len || memcmp(subj, cs->child->issuer_raw.p, sl) != 0)
+		return;
+	if (cs->found != NULL && already_found(cs, d, n))
+		return;
+	if (cs->found == NULL) {
+		cs->found = mbedtls_calloc(1, sizeof(*cs->found));
+		if (cs->found == NULL) {
+			cs->fatal = 1;
+			return;
+		}
+		mbedtls_x509_crt_init(cs->found);
+	}
+	/* A CA that does not parse (unsupported key type, say) is skipped. */
+	(void)mbedtls_x509_crt_parse_der(cs->found, d, n);
+}
+
+/* Streams one file: PEM blocks anywhere in it (comments and other blocks skipped), or a
+ * single DER certificate. Lines are collected one at a time; base64 lines between the
+ * markers are appended to b64 and decoded at the END marker. */
+static void scan_file(ca_search *cs, const char *path)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char endm[] = "-----END CERTIFICATE-----";
+	char chunk[ECS_NET_CHUNK];
+	char line[256];
+	size_t line_len = 0, b64_len = 0, got, i, der_len = 0;
+	int in_cert = 0, overflow = 0, first = 1, is_der = 0, long_line = 0;
+	port_fd fd;
+
+	if (port_file_open(path, &fd, NULL, 0) != PORT_OK)
+		return;
+	while (!cs->fatal && port_file_read(fd, chunk, sizeof(chunk), &got) == PORT_OK && got > 0) {
+		if (first) {
+			is_der = (unsigned char)chunk[0] == 0x30;
+			first = 0;
+		}
+		if (is_der) {
+			if (der_len + got > sizeof(der)) {
+				port_file_close(fd);
+				return;
+			}
+			memcpy(der + der_len, chunk, got);
+			der_len += got;
+			continue;
+		}
+		for (i = 0; i < got; i++) {
+			char c = chunk[i];
+			if (c != '\n' && c != '\r') {
+				if (line_len < sizeof(line))
+					line[line_len++] = c;
+				else
+					long_line = 1;
+				continue;
+			}
+			if (line_len >= sizeof(begin) - 1 &&
+			    memcmp(line, begin, sizeof(begin) - 1) == 0) {
+				in_cert = 1;
+				overflow = 0;
+				b64_len = 0;
+			} else if (in_cert && line_len >= sizeof(endm) - 1 &&
+				   memcmp(line, endm, sizeof(endm) - 1) == 0) {
+				size_t dl = 0;
+				in_cert = 0;
+				if (!overflow && mbedtls_base64_decode(der, sizeof(der), &dl,
+								       (unsigned char *)b64,
+								       b64_len) == 0)
+					consider_der(cs, der, dl);
+			} else if (in_cert) {
+				size_t k;
+				if (long_line)
+					overflow = 1;
+				for (k = 0; k < line_len && !overflow; k++) {
+					if (line[k] == ' ' || line[k] == '\t')
+						continue;
+					if (b64_len == sizeof(b64))
+						overflow = 1;
+					else
+						b64[b64_len++] = line[k];
+				}
+			}
+			line_len = 0;
+			long_line = 0;
+		}
+	}
+	port_file_close(fd);
+	if (is_der && der_len > 0)
+		consider_der(cs, der, der_len);
+}
+
+typedef struct {
+	ca_search *cs;
+	const char *dir;
+} dir_scan;
+
+static int cert_name(const char *n)
+{
+	size_t l = strlen(n), i;
+
+	if (l > 4 && (strcmp(n + l - 4, ".crt") == 0 || strcmp(n + l - 4, ".pem") == 0 ||
+		      strcmp(n + l - 4, ".cer") == 0))
+		return 1;
+	/* OpenSSL hash links: 8 hex digits, '.', digits */
+	if (l >= 10 && n[8] == '.') {
+		for (i = 0; i < 8; i++)
+			if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+				return 0;
+		for (i = 9; i < l; i++)
+			if (n[i] < '0' || n[i] > '9')
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int scan_dir_entry(const char *name, void *ctx)
+{
+	dir_scan *ds = ctx;
+	char path[ECS_PATH_MAX];
+
+	if (!cert_name(name))
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", ds->dir, name) >= sizeof(path))
+		return 0;
+	if (!port_is_file(path))
+		return 0;
+	scan_file(ds->cs, path);
+	return ds->cs->fatal ? 1 : 0;
+}
+
+static int ca_callback(void *ctx, mbedtls_x509_crt const *child, mbedtls_x509_crt **out)
+{
+	const tls_trust *t = ctx;
+	ca_search cs;
+
+	cs.child = child;
+	cs.found = NULL;
+	cs.fatal = 0;
+	if (t->is_dir) {
+		dir_scan ds;
+		ds.cs = &cs;
+		ds.dir = t->path;
+		(void)port_dir_each(t->path, scan_dir_entry, &ds);
+	} else {
+		scan_file(&cs, t->path);
+	}
+	if (cs.found != NULL && cs.found->raw.p == NULL) { /* nothing parsed into it */
+		mbedtls_x509_crt_free(cs.found);
+		mbedtls_free(cs.found);
+		cs.found = NULL;
+	}
+	if (cs.fatal) {
+		if (cs.found != NULL) {
+			mbedtls_x509_crt_free(cs.found);
+			mbedtls_free(cs.found);
+		}
+		*out = NULL;
+		return MBEDTLS_ERR_X509_ALLOC_FAILED;
+	}
+	*out = cs.found;
+	return 0;
+}
+
+/* A device without an RTC boots in 1970: when the clock is before this build, the validity
+ * dates cannot be judged, so only they are waived (chain and name are still verified). */
+static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	(void)ctx;
+	(void)crt;
+	(void)depth;
+	if (port_time_unix() < ECS_BUILD_TIME &&
+	    (*flags & (MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCERT_EXPIRED)) != 0) {
+		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCERT_EXPIRED);
+		G.clock_untrusted = 1;
+	}
+	return 0;
+}
+
+static int drbg_random(void *ctx, unsigned char *out, size_t n)
+{
+	return mbedtls_ctr_drbg_random(ctx, out, n);
+}
+
+ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
+{
+	static const char pers[] = "ecs-ca-status";
+	int rc;
+
+	if (G.done)
+		return G.status == ECS_OK ? ECS_OK
+					  : err_set(err, G.status, "TLS setup failed earlier");
+	G.done = 1;
+	G.status = ECS_E_TLS;
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+	mbedtls_memory_buffer_alloc_init(pool, sizeof(pool)); /* zeroes the pool */
+	if (port_getenv("ECS_POOL_STATS") != NULL) {
+		/* Stats runs only (it touches every page): paint all but the allocator's first
+		 * block header, so the highest unpainted byte is the high-water mark. */
+		memset(pool + 128, POOL_FILL, sizeof(pool) - 128);
+		pool_measured = 1;
+	}
+#endif
+	G.trust = *t;
+	if (psa_crypto_init() != PSA_SUCCESS)
+		return err_set(err, ECS_E_TLS, "TLS: PSA crypto initialisation failed");
+	mbedtls_entropy_init(&G.entropy);
+	mbedtls_ctr_drbg_init(&G.drbg);
+	rc = mbedtls_ctr_drbg_seed(&G.drbg, mbedtls_entropy_func, &G.entropy,
+				   (const unsigned char *)pers, sizeof(pers) - 1);
+	if (rc != 0)
+		return err_set(err, ECS_E_TLS, "TLS: cannot seed the random generator (%s)",
+			       tls_strerror(rc));
+	mbedtls_ssl_config_init(&G.conf);
+	rc = mbedtls_ssl_config_defaults(&G.conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+					 MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc != 0)
+		return err_set(err, ECS_E_TLS, "TLS: configuration failed (%s)", tls_strerror(rc));
+	mbedtls_ssl_conf_min_tls_version(&G.conf, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_authmode(&G.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_rng(&G.conf, drbg_random, &G.drbg);
+	mbedtls_ssl_conf_ca_cb(&G.conf, ca_callback, &G.trust);
+	mbedtls_ssl_conf_verify(&G.conf, verify_cb, NULL);
+	G.status = ECS_OK;
+	return ECS_OK;
+}
+
+const mbedtls_ssl_config *tls_config(void)
+{
+	return &G.conf;
+}
+
+ecs_status tls_verify_error(const mbedtls_ssl_context *ssl, const char *host, ecs_err *err)
+{
+	uint32_t f = mbedtls_ssl_get_verify_result(ssl);
+	char why[256];
+	size_t pos = 0;
+
+	why[0] = '\0';
+#define WHY(flag, text)                                                                          \
+	if ((f & (flag)) && pos < sizeof(why))                                                   \
+	pos += (size_t)snprintf(why + pos, sizeof(why) - pos, "%s%s", pos ? "; " : "", text)
+	WHY(MBEDTLS_X509_BADCERT_NOT_TRUSTED, "issued by an unknown CA");
+	WHY(MBEDTLS_X509_BADCERT_CN_MISMATCH, "does not match the host name");
+	WHY(MBEDTLS_X509_BADCERT_EXPIRED, "certificate has expired");
+	WHY(MBEDTLS_X509_BADCERT_FUTURE, "certificate is not yet valid");
+	WHY(MBEDTLS_X509_BADCERT_REVOKED, "certificate was revoked");
+	WHY(MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
+		    MBEDTLS_X509_BADCERT_NS_CERT_TYPE,
+	    "certificate is not for TLS servers");
+	WHY(MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY,
+	    "certificate uses an unacceptable algorithm or key size");
+	WHY(MBEDTLS_X509_BADCERT_MISSING | MBEDTLS_X509_BADCERT_SKIP_VERIFY |
+		    MBEDTLS_X509_BADCERT_OTHER,
+	    "certificate could not be verified");
+#undef WHY
+	if (pos == 0)
+		snprintf(why, sizeof(why), "verification failed (flags 0x%x)", (unsigned)f);
+	if (f & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) {
+		char now[21];
+		sign_format_time(port_time_unix(), now);
+		return err_set(err, ECS_E_TLS,
+			       "TLS: certificate of %s: %s (local clock: %s; check the clock)", host,
+			       why, now);
+	}
+	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		return err_set(err, ECS_E_TLS,
+			       "TLS: certificate of %s: %s (trust anchors: %s %s; use --ca-file)",
+			       host, why, G.trust.origin, G.trust.path);
+	return err_set(err, ECS_E_TLS, "TLS: certificate of %s: %s", host, why);
+}
+
+const char *tls_strerror(int code)
+{
+	/* mbedTLS's own table (MBEDTLS_ERROR_C) costs ~30 KB; these are the codes a user meets. */
+	static const struct {
+		int code;
+		const char *text;
+	} tab[] = {
+		{MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, "the server sent a fatal alert"},
+		{MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE, "no common cipher suite, curve or version"},
+		{MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION, "the server offers no TLS 1.2 or 1.3"},
+		{MBEDTLS_ERR_SSL_INVALID_RECORD, "the server did not answer with TLS"},
+		{MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE, "unexpected TLS message"},
+		{MBEDTLS_ERR_SSL_DECODE_ERROR, "malformed TLS message"},
+		{MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER, "illegal parameter in a TLS message"},
+		{MBEDTLS_ERR_SSL_INVALID_MAC, "TLS record integrity check failed"},
+		{MBEDTLS_ERR_SSL_CONN_EOF, "the connection was closed"},
+		{MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY, "the server closed the TLS session"},
+		{MBEDTLS_ERR_SSL_ALLOC_FAILED, "out of TLS memory"},
+		{MBEDTLS_ERR_X509_ALLOC_FAILED, "out of TLS memory"},
+		{MBEDTLS_ERR_SSL_BAD_CERTIFICATE, "bad certificate"},
+		{MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, "certificate verification failed"},
+		{MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION, "unsupported TLS extension"},
+		{MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL, "TLS buffer too small"},
+	};
+	static char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].code == code)
+			return tab[i].text;
+	snprintf(buf, sizeof(buf), "mbedTLS error -0x%04x", (unsigned)-code);
+	return buf;
+}

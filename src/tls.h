@@ -1,0 +1,50 @@
+/*
+ * TLS over mbedTLS: process-wide setup (PSA, DRBG, static heap pool), trust-anchor discovery
+ * and on-demand issuer lookup, and the words for verification failures. The connection code
+ * (conn.c) owns the per-connection mbedtls_ssl_context.
+ */
+#ifndef ECS_TLS_H
+#define ECS_TLS_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "ecs_limits.h"
+#include "mbedtls/ssl.h"
+
+/* Where trust anchors come from: one file (PEM bundle or a single DER certificate) or a
+ * directory of *.crt / *.pem / *.cer / OpenSSL hash-named files. */
+typedef struct {
+	char path[ECS_PATH_MAX];
+	int is_dir;
+	char origin[64]; /* "--ca-file", "SSL_CERT_FILE", "system bundle", ... */
+} tls_trust;
+
+/* Finds the trust anchors: explicit (from --ca-file; may be NULL), else SSL_CERT_FILE,
+ * SSL_CERT_DIR, then the usual distribution paths. The first that exists wins. When none
+ * is found err lists every place tried and the flag to use (ECS_E_TLS). */
+ecs_status tls_find_trust(const char *explicit_path, tls_trust *t, ecs_err *err);
+
+/* One-time process setup: static memory pool, PSA crypto, entropy and DRBG, and the shared
+ * client configuration (TLS 1.2 minimum, verification required, trusted-CA callback on t).
+ * Later calls return the first result. */
+ecs_status tls_global_init(const tls_trust *t, ecs_err *err);
+
+/* The shared client configuration (valid after tls_global_init). */
+const mbedtls_ssl_config *tls_config(void);
+
+/* Fills err with a verification failure in words ("issued by an unknown CA", "does not match
+ * the host name", "has expired", "is not yet valid" ...) naming host. */
+ecs_status tls_verify_error(const mbedtls_ssl_context *ssl, const char *host, ecs_err *err);
+
+/* Text for an mbedTLS error code, short. */
+const char *tls_strerror(int code);
+
+/* Highest byte of the static pool ever used (0 when the system heap is used). */
+size_t tls_pool_high_water(void);
+
+/* 1 when the local clock was found to be before this program was built, so certificate
+ * validity dates were not checked (the chain and name still were). */
+int tls_clock_untrusted(void);
+
+#endif
