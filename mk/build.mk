@@ -17,7 +17,8 @@ JSMN := $(TP)/jsmn-$(JSMN_VERSION)
 ifeq ($(VARIANT),release)
 B := build/$(ARCH)
 include mk/arch.mk
-OPT := -Os -ffunction-sections -fdata-sections $(ARCH_CFLAGS) $(LTO)
+OPT := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	$(ARCH_CFLAGS) $(LTO)
 LDFLAGS_V := -static -Wl,--gc-sections $(ARCH_LDFLAGS) $(LTO)
 else ifeq ($(VARIANT),host)
 B := build/host
@@ -44,7 +45,7 @@ $(error unknown VARIANT $(VARIANT))
 endif
 
 CONFIG := -Ithird_party -DMBEDTLS_CONFIG_FILE='"ecs_mbedtls_config.h"'
-INC := -Isrc -Iport -I$(MBED)/include -I$(JSMN) $(CONFIG)
+INC := -Isrc -Iport -isystem $(MBED)/include -isystem $(JSMN) $(CONFIG)
 WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DECS_VERSION='"$(ECS_VERSION)"' \
@@ -58,6 +59,8 @@ PORT_SRC := $(wildcard port/posix/*.c)
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(PORT_SRC))
 MAIN_OBJ := $(B)/obj/src/main.o
+# mbedTLS calls back into the port (mbedtls_hardware_poll): link the two as a group.
+LIBS = -Wl,--start-group $(B)/libecs.a $(B)/libmbed.a -Wl,--end-group
 
 .PHONY: all bin lib tools unit fuzzers
 all: bin tools
@@ -82,7 +85,7 @@ $(B)/libecs.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(B)/ecs-ca-status.unstripped: $(MAIN_OBJ) $(B)/libecs.a $(B)/libmbed.a
-	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $(MAIN_OBJ) $(B)/libecs.a $(B)/libmbed.a
+	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $(MAIN_OBJ) $(LIBS)
 
 $(B)/ecs-ca-status: $(B)/ecs-ca-status.unstripped
 ifeq ($(VARIANT),release)
@@ -95,7 +98,7 @@ endif
 TOOLS := $(B)/ecs-fetch
 tools: $(TOOLS)
 $(B)/ecs-fetch: $(B)/obj/tests/tools/ecs_fetch.o $(B)/libecs.a $(B)/libmbed.a
-	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $^
+	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $< $(LIBS)
 
 # cmocka unit tests (host and asan variants only: Debian ships cmocka as a shared library).
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -103,7 +106,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 unit: $(UNIT_BIN)
 $(B)/unit/%: $(B)/obj/tests/unit/%.o $(B)/libecs.a $(B)/libmbed.a
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $^ -lcmocka
+	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $< $(LIBS) -lcmocka
 
 # libFuzzer targets.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -111,4 +114,4 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 fuzzers: $(FUZZ_BIN)
 $(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/libecs.a $(B)/libmbed.a
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) $(SAN) -fsanitize=fuzzer -o $@ $^
+	$(CC) $(OPT) $(SAN) -fsanitize=fuzzer -o $@ $< $(LIBS)

@@ -212,6 +212,8 @@ static ecs_status proxy_connect(conn *c, ecs_err *err)
 				   c->o.proxy.host, (unsigned)c->o.proxy.port);
 			return ECS_E_PROXY;
 		}
+		if (http_resp_done(&r) && (r.status < 200 || r.status > 299))
+			break; /* a refusal's body (squid sends HTML) is not read */
 		if (http_resp_done(&r) && used < got) {
 			return err_set(err, ECS_E_PROXY,
 				       "proxy %s:%u sent data after its CONNECT answer",

@@ -19,7 +19,9 @@ typedef struct {
 
 /* Writes "METHOD target HTTP/1.1\r\n" + headers + "\r\n" + body into buf. Header names and
  * values must not contain CR, LF or NUL (ECS_E_INPUT otherwise). Adds Content-Length when
- * body_len > 0 or the method is POST/PUT. *len gets the total length. */
+ * body_len > 0 or the method is POST/PUT; the caller never passes Content-Length or
+ * Transfer-Encoding itself (ECS_E_INPUT). *len gets the total length; buf is not NUL-terminated.
+ * ECS_E_NOSPACE ("request larger than N bytes") if it does not fit in cap. */
 ecs_status http_write_request(char *buf, size_t cap, size_t *len, const char *method,
 			      const char *target, const http_header *headers, size_t nheaders,
 			      const char *body, size_t body_len, ecs_err *err);
@@ -86,7 +88,7 @@ void http_resp_init(http_resp *r, char *hdr, size_t hdr_cap, char *body, size_t 
 /* Feeds n bytes from the connection. *used gets how many were consumed (fewer than n only
  * when the response completed; the rest belongs to the next response). Returns ECS_OK, or
  * ECS_E_PROTO with r->error set and err naming the problem. Calling again after an error
- * returns the same error. */
+ * returns the same error; feeding bytes to a finished response is HTTP_E_EXTRA_DATA. */
 ecs_status http_resp_feed(http_resp *r, const char *data, size_t n, size_t *used, ecs_err *err);
 
 /* Tells the parser the peer closed the connection. Completes a close-delimited body;

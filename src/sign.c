@@ -380,7 +380,7 @@ ecs_status sign_v3_canonical_request(const char *method, const char *uri, const 
 
 /* Size of the canonical request buffer on the stack: query up to ECS limits (100 ids) plus
  * headers. Larger requests are rejected with ECS_E_NOSPACE. */
-#define SIGN_V3_CR_MAX 8192
+#define SIGN_V3_CR_MAX 12288
 
 ecs_status sign_v3_authorization(const char *method, const char *uri, const char *canon_query,
 				 size_t canon_query_len, const sign_pair *headers, size_t nh,

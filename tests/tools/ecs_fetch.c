@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--stats") == 0) {
 			stats = 1;
+			setenv("ECS_POOL_STATS", "1", 1); /* tls.c paints the pool to measure it */
 		} else if (strcmp(a, "-v") == 0) {
 			verbose = 1;
 		} else if (a[0] == '-' && a[1] == '-' && i + 1 < argc) {
@@ -84,10 +85,12 @@ int main(int argc, char **argv)
 				else
 					rto = n;
 			} else {
+				fprintf(stderr, "ecs-fetch: unknown option '%s'\n", a);
 				usage();
 				return 2;
 			}
 		} else if (a[0] == '-') {
+			fprintf(stderr, "ecs-fetch: unknown option '%s'\n", a);
 			usage();
 			return 2;
 		} else {

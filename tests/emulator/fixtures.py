@@ -1,0 +1,146 @@
+"""Deterministic fixture instances for the ECS emulator.
+
+Nothing here is random: every instance (id, OS, agent state, counters) is a pure function of its
+region and its index, so tests can import this module and compute exactly what the emulator will
+answer.  Times are offsets from a "now" (Unix seconds) given by the caller; the emulator passes its
+own (possibly skewed) clock, the same value it puts in the response's Date header.  A test that
+wants exact equality parses the Date header of a response and calls instances(region, now).
+"""
+
+import hashlib
+import time
+
+# region -> (id prefix, number of instances).  Real ids look like i-bp1xxxxxxxxxxxxxxxxx (hangzhou)
+# and i-uf6xxxxxxxxxxxxxxxxx (shanghai): a 5 character prefix + 17 lower-case alphanumerics.
+REGIONS = {
+    "cn-hangzhou": ("i-bp1", 300),
+    "cn-shanghai": ("i-uf6", 120),
+}
+
+OS_TYPES = ("Linux", "Windows", "FreeBSD")
+
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+# Agent versions per OS (cycled).  SupportSessionManager needs Linux >= 2.2.3.189 or
+# Windows >= 2.1.3.189 (doc section 1); FreeBSD agents never support it here.
+_VERSIONS = {
+    "Linux": ("2.2.3.857", "2.2.3.857", "2.2.0.106", "2.1.3.190", "2.2.3.189"),
+    "Windows": ("2.1.3.857", "2.1.3.189", "2.1.0.88"),
+    "FreeBSD": ("2.3.0.10", "2.2.0.5"),
+}
+_SESSION_MIN = {"Linux": (2, 2, 3, 189), "Windows": (2, 1, 3, 189)}
+
+
+def iso(ts):
+    """Unix seconds -> 'YYYY-MM-DDThh:mm:ssZ' (the API's time format)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(ts)))
+
+
+def instance_id(region, index):
+    """Deterministic instance id: prefix + 17 chars from SHA-256(region/index)."""
+    prefix = REGIONS[region][0]
+    digest = hashlib.sha256(("%s/%d" % (region, index)).encode()).digest()
+    return prefix + "".join(_ALNUM[b % len(_ALNUM)] for b in digest[:17])
+
+
+def _os_of(index):
+    if index % 25 == 11:
+        return "FreeBSD"
+    if index % 10 in (3, 7):
+        return "Windows"
+    return "Linux"
+
+
+def _state_of(index):
+    """'running', 'stopped' (installed, no heartbeat) or 'absent' (agent never installed)."""
+    if index % 17 == 5:
+        return "absent"
+    if index % 13 == 4:
+        return "stopped"
+    return "running"
+
+
+def _supports_session(os_type, version):
+    need = _SESSION_MIN.get(os_type)
+    if not need or not version:
+        return False
+    return tuple(int(p) for p in version.split(".")) >= need
+
+
+def instances(region, now=None):
+    """All fixture instances of a region, in fixture (= response) order, as the JSON items the
+    API returns with CloudAssistantStatus as the string "true"/"false".  Keys absent from an
+    item are absent on the wire too.  Raises KeyError for an unknown region."""
+    if now is None:
+        now = time.time()
+    now = int(now)
+    count = REGIONS[region][1]
+    out = []
+    for i in range(count):
+        os_type = _os_of(i)
+        state = _state_of(i)
+        item = {"InstanceId": instance_id(region, i)}
+        if state == "absent":
+            item["CloudAssistantStatus"] = "false"
+            item["CloudAssistantVersion"] = ""
+            # Alternate between an absent and an empty LastHeartbeatTime.
+            if i % 2 == 0:
+                item["LastHeartbeatTime"] = ""
+            item["ActiveTaskCount"] = 0
+            item["InvocationCount"] = 0
+            item["OSType"] = os_type
+            item["SupportSessionManager"] = False
+            out.append(item)
+            continue
+        versions = _VERSIONS[os_type]
+        version = versions[(i // 3) % len(versions)]
+        invocations = (i * 37) % 211 if i % 6 else 0
+        if state == "running":
+            item["CloudAssistantStatus"] = "true"
+            heartbeat = now - (5 + (i * 7) % 55)          # seen within the last minute
+            active = (i % 4 == 1) and 1 or 0
+        else:
+            item["CloudAssistantStatus"] = "false"
+            heartbeat = now - 86400 * (1 + i % 40) - (i * 97) % 3600
+            active = 0
+        item["CloudAssistantVersion"] = version
+        item["LastHeartbeatTime"] = iso(heartbeat)
+        if invocations:
+            item["LastInvokedTime"] = iso(heartbeat - 3600 * (1 + i % 72) - (i * 13) % 60)
+        item["ActiveTaskCount"] = active
+        item["InvocationCount"] = invocations
+        item["OSType"] = os_type
+        item["SupportSessionManager"] = _supports_session(os_type, version)
+        out.append(item)
+    return out
+
+
+def select(region, now=None, instance_ids=None, os_type=None):
+    """The instances a query returns before paging: fixture order, optionally restricted to a set
+    of ids (unknown ids simply absent) and an OSType (case-insensitive)."""
+    items = instances(region, now)
+    if instance_ids is not None:
+        wanted = set(instance_ids)
+        items = [it for it in items if it["InstanceId"] in wanted]
+    if os_type:
+        items = [it for it in items if it["OSType"].lower() == os_type.lower()]
+    return items
+
+
+def region_of(instance_id_):
+    """Region whose fixtures contain this id, or None."""
+    for region in REGIONS:
+        if any(it["InstanceId"] == instance_id_ for it in instances(region, 0)):
+            return region
+    return None
+
+
+if __name__ == "__main__":  # quick summary: python3 fixtures.py
+    import collections
+    for reg in REGIONS:
+        items = instances(reg)
+        ids = [it["InstanceId"] for it in items]
+        assert len(set(ids)) == len(ids)
+        c = collections.Counter((it["OSType"], it["CloudAssistantStatus"], bool(it["CloudAssistantVersion"]))
+                                for it in items)
+        print(reg, len(items), dict(c))

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Runs every test suite of ecs-ca-status and prints one closing line 'check: N passed, N failed'.
+
+Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
+transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite (static
+musl binary and the ASan one), fuzz corpus replay, a valgrind memcheck run, and checks on the
+release binary itself (static, no /dev/random). With --cross ARCH only the suites that run a
+cross-built binary under qemu-user are run.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = None
+results = []  # (name, ok, detail)
+
+
+def run(name, cmd, timeout=900, env=None, expect_rc=0):
+    t0 = time.time()
+    print(f"=== {name}: {' '.join(cmd)}", flush=True)
+    try:
+        p = subprocess.run(cmd, cwd=ROOT, env=env, timeout=timeout,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           errors="replace")
+        out = p.stdout
+        ok = p.returncode == expect_rc
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        out += f"\n[timed out after {timeout}s]"
+        ok = False
+    sys.stdout.write(out if len(out) < 20000 else out[:4000] + "\n[...]\n" + out[-12000:])
+    dt = time.time() - t0
+    results.append((name, ok, f"{dt:.1f}s"))
+    print(f"=== {name}: {'ok' if ok else 'FAILED'} ({dt:.1f}s)", flush=True)
+    return ok, out
+
+
+def check_static(binary):
+    out = subprocess.run(["file", "-L", binary], capture_output=True, text=True).stdout
+    ok = "statically linked" in out or "static-pie linked" in out
+    results.append((f"static binary {binary}", ok, out.strip()))
+    print(f"=== static: {out.strip()} -> {'ok' if ok else 'FAILED'}")
+
+
+def check_no_dev_random(binary):
+    if not shutil.which("strace"):
+        results.append(("no /dev/random", False, "strace missing"))
+        return
+    p = subprocess.run(["strace", "-f", "-e", "trace=open,openat", binary, "--version"],
+                       capture_output=True, text=True)
+    ok = p.returncode == 0 and "/dev/random" not in p.stderr
+    results.append(("strace --version opens no /dev/random", ok, ""))
+    print(f"=== strace: {'ok' if ok else 'FAILED'}\n{p.stderr[-2000:]}")
+
+
+def main():
+    global ROOT
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--cross", default=None)
+    ap.add_argument("--only", default=None, help="run suites whose name contains this")
+    a = ap.parse_args()
+    ROOT = a.root
+    py = sys.executable
+    want = lambda n: a.only is None or a.only in n
+
+    if a.cross:
+        qemu = {"aarch64": "qemu-aarch64-static", "armhf": "qemu-arm-static",
+                "mipsel": "qemu-mipsel-static -cpu 24Kc", "mips": "qemu-mips-static -cpu 24Kc"}[a.cross]
+        binary = f"./ecs-ca-status-{a.cross}"
+        check_static(binary)
+        if want("integration"):
+            run(f"integration ({a.cross} under qemu)",
+                [py, "tests/integration/test_cli.py", "--bin", binary, "--qemu", qemu], timeout=1200)
+        if want("transport"):
+            run(f"transport ({a.cross} under qemu)",
+                [py, "tests/transport/run_transport.py", "--fetch", f"build/{a.cross}/ecs-fetch",
+                 "--qemu", qemu], timeout=900)
+    else:
+        if want("static"):
+            check_static("./ecs-ca-status")
+            check_no_dev_random("./ecs-ca-status")
+        for variant in ("host", "asan"):
+            d = os.path.join(ROOT, "build", variant, "unit")
+            if want("unit") and os.path.isdir(d):
+                for t in sorted(os.listdir(d)):
+                    run(f"unit {t} ({variant})", [os.path.join(d, t)], timeout=300)
+        if want("emulator"):
+            run("emulator self-test", [py, "tests/emulator/test_emulator.py"], timeout=300)
+        if want("transport"):
+            run("transport (static musl)", [py, "tests/transport/run_transport.py", "--fetch",
+                                            f"build/{os.uname().machine}/ecs-fetch"], timeout=600)
+            run("transport (asan)", [py, "tests/transport/run_transport.py", "--fetch",
+                                     "build/asan/ecs-fetch"], timeout=600)
+        if want("integration"):
+            run("integration (static musl)", [py, "tests/integration/test_cli.py", "--bin",
+                                              "./ecs-ca-status"], timeout=900)
+            run("integration (asan)", [py, "tests/integration/test_cli.py", "--bin",
+                                       "build/asan/ecs-ca-status"], timeout=900)
+        if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
+            run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
+                timeout=600)
+        if want("valgrind") and os.path.exists(os.path.join(ROOT, "tests/valgrind_run.py")):
+            run("valgrind memcheck", [py, "tests/valgrind_run.py", "--root", ROOT], timeout=600)
+
+    passed = sum(1 for r in results if r[1])
+    failed = len(results) - passed
+    print("\nsummary:")
+    for name, ok, detail in results:
+        print(f"  {'ok  ' if ok else 'FAIL'} {name} {detail}")
+    print(f"check: {passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
