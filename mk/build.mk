@@ -17,9 +17,11 @@ JSMN := $(TP)/jsmn-$(JSMN_VERSION)
 ifeq ($(VARIANT),release)
 B := build/$(ARCH)
 include mk/arch.mk
-OPT := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
-	$(ARCH_CFLAGS) $(LTO)
-LDFLAGS_V := -static -Wl,--gc-sections $(ARCH_LDFLAGS) $(LTO)
+OPT := -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	$(ARCH_CFLAGS) $(LTO) $(if $(LTO),-flto-partition=one)
+RELEASE_DEFS := -DECS_TINY_MALLOC
+LDFLAGS_V := -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
+	$(ARCH_LDFLAGS) $(LTO)
 else ifeq ($(VARIANT),host)
 B := build/host
 CC := gcc
@@ -47,10 +49,11 @@ endif
 CONFIG := -Ithird_party -DMBEDTLS_CONFIG_FILE='"ecs_mbedtls_config.h"'
 INC := -Isrc -Iport -isystem $(MBED)/include -isystem $(JSMN) $(CONFIG)
 WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes \
-	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
+	$(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DECS_VERSION='"$(ECS_VERSION)"' \
 	-DECS_TARGET='"$(ECS_TARGET)"'
-CFLAGS_OWN := $(OPT) $(WARN) $(DEFS) $(INC) $(EXTRA_CFLAGS)
+CFLAGS_OWN := $(OPT) $(WARN) $(DEFS) $(RELEASE_DEFS) $(INC) $(EXTRA_CFLAGS)
 CFLAGS_TP := $(OPT) $(INC) -w
 
 MBED_SRC := $(wildcard $(MBED)/library/*.c)

@@ -399,6 +399,10 @@ ecs_status conn_exchange(conn *c, const char *req, size_t req_len, http_resp *r,
 		if (st != ECS_OK) {
 			conn_close(c);
 			if (was_used && attempt == 0 && st != ECS_E_TIMEOUT) {
+				if (c->o.no_resend)
+					return err_set(err, ECS_E_CLOSED,
+						       "%s closed the kept-alive connection",
+						       c->o.host);
 				trace(c, "kept-alive connection was closed by %s; reconnecting",
 				      c->o.host);
 				continue;
@@ -448,8 +452,12 @@ ecs_status conn_exchange(conn *c, const char *req, size_t req_len, http_resp *r,
 			}
 		}
 		if (!http_resp_done(r)) {
-			trace(c, "kept-alive connection was closed by %s; reconnecting", c->o.host);
 			conn_close(c);
+			if (c->o.no_resend)
+				return err_set(err, ECS_E_CLOSED,
+					       "%s closed the kept-alive connection before answering",
+					       c->o.host);
+			trace(c, "kept-alive connection was closed by %s; reconnecting", c->o.host);
 			continue;
 		}
 		if ((r->flags & HTTP_F_CLOSE) != 0)

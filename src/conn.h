@@ -26,6 +26,9 @@ typedef struct {
 	url_parts proxy; /* userinfo is a secret: never printed */
 	uint32_t connect_timeout_ms;
 	uint32_t read_timeout_ms; /* whole-response deadline, from sending to the last byte */
+	/* 1: never resend the same bytes on a new connection (signed requests carry a one-time
+	 * nonce); conn_exchange then returns ECS_E_CLOSED and the caller re-signs. */
+	int no_resend;
 	/* -v trace sink (NULL = quiet). Lines never contain secrets. */
 	void (*trace)(void *ctx, const char *line);
 	void *trace_ctx;

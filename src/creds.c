@@ -15,16 +15,16 @@
 #define ECS_CREDS_JSON_TOKENS 4096
 #endif
 #define META_JSON_TOKENS 64 /* the metadata answer has 6 members */
-#define META_HDR_MAX 4096
-#define META_BODY_MAX 8192
-#define META_CONNECT_MS 1000
-#define META_READ_MS 2000
-#define META_HOST "100.100.100.200"
-#define META_PORT 80
-#define META_CRED_PATH "/latest/meta-data/ram/security-credentials/"
-#define NAME_MAX_ 128 /* a profile or section name we look for */
-#define WHY_MAX 200   /* one reason in the "tried" list */
-#define STEPS 4
+#define META_HDR_MAX	 4096
+#define META_BODY_MAX	 8192
+#define META_CONNECT_MS	 1000
+#define META_READ_MS	 2000
+#define META_HOST	 "100.100.100.200"
+#define META_PORT	 80
+#define META_CRED_PATH	 "/latest/meta-data/ram/security-credentials/"
+#define NAME_MAX_	 128 /* a profile or section name we look for */
+#define WHY_MAX		 200 /* one reason in the "tried" list */
+#define STEPS		 4
 
 static const char *const ENV_ID[] = {"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABACLOUD_ACCESS_KEY_ID",
 				     "ALICLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY",
@@ -222,8 +222,8 @@ int creds_parse_time(const char *s, size_t n, int64_t *out)
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, mo, d, h, mi, se, leap;
 
-	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != 'Z')
+	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z')
 		return -1;
 	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
 	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
@@ -279,14 +279,15 @@ static ecs_status cfg_str(const cfg_ctx *x, const char *key, char *out, size_t c
 			return err_set(x->err, ECS_E_INPUT,
 				       "%s: profile '%s': %s is longer than %zu bytes", x->path,
 				       x->prof, key, cap - 1);
-		return err_set(x->err, ECS_E_INPUT, "%s: profile '%s': %s has a bad escape",
+		return err_set(x->err, ECS_E_INPUT,
+			       "%s: profile '%s': %s has a bad escape or a raw control character",
 			       x->path, x->prof, key);
 	}
 	if (has_ctl(out, len)) {
 		wipe(out, cap);
 		return err_set(x->err, ECS_E_INPUT,
-			       "%s: profile '%s': %s contains a control character", x->path, x->prof,
-			       key);
+			       "%s: profile '%s': %s contains a control character", x->path,
+			       x->prof, key);
 	}
 	if (n != NULL)
 		*n = len;
@@ -344,10 +345,11 @@ static ecs_status parse_cli_config(const char *buf, size_t len, const char *prof
 					       path);
 			st = json_string(&d, cur, want, sizeof(want), &want_len);
 			if (st != ECS_OK)
-				return err_set(err, ECS_E_INPUT,
-					       "%s: \"current\" is not a profile name (bad escape or "
-					       "longer than %zu bytes)",
-					       path, sizeof(want) - 1);
+				return err_set(
+					err, ECS_E_INPUT,
+					"%s: \"current\" is not a profile name (bad escape or "
+					"longer than %zu bytes)",
+					path, sizeof(want) - 1);
 		}
 		if (want_len == 0) {
 			memcpy(want, "default", 8);
@@ -410,7 +412,9 @@ static ecs_status parse_cli_config(const char *buf, size_t len, const char *prof
 	if (mode[0] == '\0') { /* the CLI's AutoModeRecognition */
 		if (idn > 0 && secn > 0)
 			snprintf(mode, sizeof(mode), "%s",
-				 arnn ? "RamRoleArn" : tokn > 0 ? "StsToken" : "AK");
+				 arnn	    ? "RamRoleArn"
+				 : tokn > 0 ? "StsToken"
+					    : "AK");
 		else if (idn > 0 || secn > 0)
 			snprintf(mode, sizeof(mode), "AK");
 		else if (rolen > 0)
@@ -418,8 +422,8 @@ static ecs_status parse_cli_config(const char *buf, size_t len, const char *prof
 		else {
 			*kind = FOUND_EMPTY;
 			snprintf(why, why_cap, "profile '%s' has no credentials", shown);
-			return err_set(err, ECS_E_CREDS, "%s: profile '%s' has no credentials", path,
-				       shown);
+			return err_set(err, ECS_E_CREDS, "%s: profile '%s' has no credentials",
+				       path, shown);
 		}
 	}
 	if (ieqn(mode, strlen(mode), "AK") || ieqn(mode, strlen(mode), "StsToken")) {
@@ -430,8 +434,8 @@ static ecs_status parse_cli_config(const char *buf, size_t len, const char *prof
 			/* `aliyun configure` leaves an empty "default" AK profile behind. */
 			*kind = FOUND_EMPTY;
 			snprintf(why, why_cap, "profile '%s' has no credentials", shown);
-			return err_set(err, ECS_E_CREDS, "%s: profile '%s' has no credentials", path,
-				       shown);
+			return err_set(err, ECS_E_CREDS, "%s: profile '%s' has no credentials",
+				       path, shown);
 		}
 		if (idn == 0)
 			missing = "access_key_id";
@@ -440,8 +444,8 @@ static ecs_status parse_cli_config(const char *buf, size_t len, const char *prof
 		else if (sts && tokn == 0)
 			missing = "sts_token";
 		if (missing != NULL)
-			return err_set(err, ECS_E_CREDS, "%s: profile '%s' (mode %s) has no %s", path,
-				       shown, sts ? "StsToken" : "AK", missing);
+			return err_set(err, ECS_E_CREDS, "%s: profile '%s' (mode %s) has no %s",
+				       path, shown, sts ? "StsToken" : "AK", missing);
 		if (!sts)
 			wipe(c->token, sizeof(c->token));
 		snprintf(c->source, sizeof(c->source), "%s profile '%s' (%s)", path, shown,
@@ -511,8 +515,8 @@ typedef struct {
 	ecs_err *err;
 } ini_ctx;
 
-static ecs_status ini_store(const ini_ctx *x, const char *key, const char *v, size_t n,
-			    char *out, size_t cap, size_t *out_n)
+static ecs_status ini_store(const ini_ctx *x, const char *key, const char *v, size_t n, char *out,
+			    size_t cap, size_t *out_n)
 {
 	if (n >= cap)
 		return err_set(x->err, ECS_E_INPUT, "%s:%u: %s is longer than %zu bytes", x->path,
@@ -616,7 +620,8 @@ static ecs_status parse_ini(const char *buf, size_t len, const char *section, co
 					       x.line);
 			if (rn > 0 && rest[0] != '#' && rest[0] != ';')
 				return err_set(err, ECS_E_INPUT,
-					       "%s:%u: text after the section header", path, x.line);
+					       "%s:%u: text after the section header", path,
+					       x.line);
 			in_want = nn == want_len && memcmp(name, want, nn) == 0;
 			found |= in_want;
 			continue;
@@ -626,15 +631,16 @@ static ecs_status parse_ini(const char *buf, size_t len, const char *section, co
 			;
 		if (eq == l + n)
 			return err_set(err, ECS_E_INPUT,
-				       "%s:%u: expected 'key = value' or '[section]'", path, x.line);
+				       "%s:%u: expected 'key = value' or '[section]'", path,
+				       x.line);
 		{
 			const char *k = l, *v = eq + 1;
 			size_t kn = (size_t)(eq - l), vn = (size_t)(l + n - v);
 
 			trim(&k, &kn);
 			if (kn == 0)
-				return err_set(err, ECS_E_INPUT, "%s:%u: empty key before '%c'", path,
-					       x.line, *eq);
+				return err_set(err, ECS_E_INPUT, "%s:%u: empty key before '%c'",
+					       path, x.line, *eq);
 			st = ini_value(&x, &v, &vn);
 			if (st != ECS_OK)
 				return st;
@@ -643,8 +649,9 @@ static ecs_status parse_ini(const char *buf, size_t len, const char *section, co
 			st = ECS_OK;
 			if (eqn(k, kn, "type")) {
 				/* a long type is simply unknown: keep its start for the message */
-				st = ini_store(&x, "type", v, vn < sizeof(type) ? vn : sizeof(type) - 1,
-					       type, sizeof(type), &typen);
+				st = ini_store(&x, "type", v,
+					       vn < sizeof(type) ? vn : sizeof(type) - 1, type,
+					       sizeof(type), &typen);
 				type_set = 1;
 			} else if (eqn(k, kn, "access_key_id"))
 				st = ini_store(&x, "access_key_id", v, vn, c->key_id,
@@ -658,10 +665,11 @@ static ecs_status parse_ini(const char *buf, size_t len, const char *section, co
 			else if (eqn(k, kn, "role_name")) {
 				role_set = 1;
 				if (vn > 0 && !role_ok(v, vn))
-					return err_set(err, ECS_E_INPUT,
-						       "%s:%u: role_name is not a RAM role name "
-						       "(letters, digits, '-', '_', '.'; at most 64)",
-						       path, x.line);
+					return err_set(
+						err, ECS_E_INPUT,
+						"%s:%u: role_name is not a RAM role name "
+						"(letters, digits, '-', '_', '.'; at most 64)",
+						path, x.line);
 				st = ini_store(&x, "role_name", v, vn, role, sizeof(role), &rolen);
 			} else if (eqn(k, kn, "region_id") || eqn(k, kn, "region"))
 				st = ini_store(&x, "region_id", v, vn, region, sizeof(region),
@@ -684,19 +692,20 @@ static ecs_status parse_ini(const char *buf, size_t len, const char *section, co
 		else {
 			*kind = FOUND_EMPTY;
 			snprintf(why, why_cap, "[%s] has no credentials", shown);
-			return err_set(err, ECS_E_CREDS, "%s: [%s] has no credentials", path, shown);
+			return err_set(err, ECS_E_CREDS, "%s: [%s] has no credentials", path,
+				       shown);
 		}
 		typen = strlen(type);
 	}
 	if (ieqn(type, typen, "access_key") || ieqn(type, typen, "sts")) {
 		int sts = ieqn(type, typen, "sts");
-		const char *missing = idn == 0		   ? "access_key_id"
-				      : secn == 0	   ? "access_key_secret"
+		const char *missing = idn == 0		 ? "access_key_id"
+				      : secn == 0	 ? "access_key_secret"
 				      : sts && tokn == 0 ? "security_token"
-							   : NULL;
+							 : NULL;
 		if (missing != NULL)
-			return err_set(err, ECS_E_CREDS, "%s: [%s] (type %s) has no %s", path, shown,
-				       sts ? "sts" : "access_key", missing);
+			return err_set(err, ECS_E_CREDS, "%s: [%s] (type %s) has no %s", path,
+				       shown, sts ? "sts" : "access_key", missing);
 		if (!sts)
 			wipe(c->token, sizeof(c->token));
 		snprintf(c->source, sizeof(c->source), "%s [%s] (%s)", path, shown,
@@ -714,9 +723,9 @@ static ecs_status parse_ini(const char *buf, size_t len, const char *section, co
 		return ECS_OK;
 	}
 	{
-		static const char *const known[] = {"ram_role_arn", "oidc_role_arn", "rsa_key_pair",
-						    "bearer", "credentials_uri", "chainable_ram_role_arn",
-						    "cloud_sso", "oauth"};
+		static const char *const known[] = {
+			"ram_role_arn",	   "oidc_role_arn",	     "rsa_key_pair", "bearer",
+			"credentials_uri", "chainable_ram_role_arn", "cloud_sso",    "oauth"};
 		char t[48];
 		size_t i;
 
@@ -727,9 +736,10 @@ static ecs_status parse_ini(const char *buf, size_t len, const char *section, co
 					       "%s: [%s] uses type '%s', which ecs-ca-status does "
 					       "not support; use access_key, sts or ecs_ram_role",
 					       path, shown, t);
-		return err_set(err, ECS_E_CREDS,
-			       "%s: [%s] has unknown type '%s'; use access_key, sts or ecs_ram_role",
-			       path, shown, t);
+		return err_set(
+			err, ECS_E_CREDS,
+			"%s: [%s] has unknown type '%s'; use access_key, sts or ecs_ram_role", path,
+			shown, t);
 	}
 }
 
@@ -756,8 +766,7 @@ ecs_status creds_parse_ini(const char *buf, size_t len, const char *section,
 
 /* ---- the metadata service's credentials document ---- */
 
-static ecs_status meta_str(const json_doc *d, const char *key, char *out, size_t cap,
-			   ecs_err *err)
+static ecs_status meta_str(const json_doc *d, const char *key, char *out, size_t cap, ecs_err *err)
 {
 	int i = json_get(d, 0, key);
 	size_t n = 0;
@@ -802,8 +811,8 @@ static ecs_status parse_metadata(const char *buf, size_t len, int64_t now_unix, 
 	int i;
 
 	if (json_parse(&d, buf, len, toks, META_JSON_TOKENS, &jerr) != ECS_OK)
-		return err_set(err, ECS_E_PROTO, "the metadata service's answer is not valid JSON: %s",
-			       jerr.msg);
+		return err_set(err, ECS_E_PROTO,
+			       "the metadata service's answer is not valid JSON: %s", jerr.msg);
 	if (d.ntok < 1 || d.tok[0].type != JSMN_OBJECT)
 		return err_set(err, ECS_E_PROTO,
 			       "the metadata service's answer is not a JSON object");
@@ -914,13 +923,32 @@ static void tried_add(tried *t, const char *fmt, ...)
 static void tried_add(tried *t, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	if (t->n >= STEPS)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(t->why[t->n], WHY_MAX, fmt, ap);
+	n = vsnprintf(t->why[t->n], WHY_MAX, fmt, ap);
 	va_end(ap);
+	if (n >= WHY_MAX)
+		memcpy(t->why[t->n] + WHY_MAX - 4, "...", 4);
 	t->n++;
+}
+
+/* A path for a message, at most PATH_SHOWN bytes: a long one loses its middle. */
+#define PATH_SHOWN 96
+static const char *short_path(char *dst, size_t cap, const char *p)
+{
+	size_t n = strlen(p), head = (PATH_SHOWN - 3) / 2, tail = PATH_SHOWN - 3 - head;
+
+	if (n <= PATH_SHOWN || cap <= PATH_SHOWN) {
+		snprintf(dst, cap, "%s", p);
+		return dst;
+	}
+	memcpy(dst, p, head);
+	memcpy(dst + head, "...", 3);
+	memcpy(dst + head + 3, p + n - tail, tail + 1);
+	return dst;
 }
 
 /* "no credentials found: A; B; C. Set ..." within ECS_ERR_MSG_MAX: the longest reasons are
@@ -1101,6 +1129,10 @@ static void net_reason(const meta_session *s, ecs_status st, const ecs_err *e, c
 		snprintf(why, cap, "could not connect: %s", m);
 		return;
 	}
+	if (st == ECS_E_TIMEOUT) {
+		snprintf(why, cap, "no answer within %u ms (timed out)", (unsigned)META_READ_MS);
+		return;
+	}
 	snprintf(why, cap, "%s", m);
 }
 
@@ -1128,7 +1160,8 @@ static ecs_status meta_fetch(meta_session *s, const meta_target *m, const char *
 
 	/* Hardened mode: a session token first. */
 	st = meta_call(s, m, "PUT", "/latest/api/token", 1, &status, &e);
-	if (st != ECS_OK && s->cn.connects == 0) {
+	if (st != ECS_OK && (s->cn.connects == 0 || st == ECS_E_TIMEOUT)) {
+		/* not there, or there but mute: asking again would only wait again */
 		net_reason(s, st, &e, why, why_cap);
 		return ECS_E_CREDS;
 	}
@@ -1154,7 +1187,8 @@ static ecs_status meta_fetch(meta_session *s, const meta_target *m, const char *
 			snprintf(r, sizeof(r), "unusable token");
 		if (env_true("ALIBABA_CLOUD_IMDSV1_DISABLED")) {
 			snprintf(why, why_cap,
-				 "no metadata token (%s) and ALIBABA_CLOUD_IMDSV1_DISABLED=true", r);
+				 "no metadata token (%s) and ALIBABA_CLOUD_IMDSV1_DISABLED=true",
+				 r);
 			return ECS_E_CREDS;
 		}
 		emit(o, 0, "creds: metadata token request failed (%s); continuing without a token",
@@ -1176,7 +1210,13 @@ static ecs_status meta_fetch(meta_session *s, const meta_target *m, const char *
 			return ECS_E_CREDS;
 		}
 		if (status == 404) {
-			snprintf(why, why_cap, "no RAM role attached to this instance");
+			/* A real metadata service hands out tokens; something else answering on
+			 * the address (a transparent proxy) 404s both. */
+			snprintf(
+				why, why_cap, "%s",
+				s->mtoken[0] != '\0'
+					? "no RAM role attached to this instance"
+					: "HTTP 404: not an ECS instance, or no RAM role attached");
 			return ECS_E_CREDS;
 		}
 		if (status != 200) {
@@ -1197,7 +1237,8 @@ static ecs_status meta_fetch(meta_session *s, const meta_target *m, const char *
 			return ECS_E_CREDS;
 		}
 		if (!role_ok(p, n)) {
-			snprintf(why, why_cap, "the role name it lists is not a valid RAM role name");
+			snprintf(why, why_cap,
+				 "the role name it lists is not a valid RAM role name");
 			return ECS_E_CREDS;
 		}
 		memcpy(s->role, p, n);
@@ -1249,7 +1290,7 @@ static ecs_status meta_creds(const meta_target *m, const char *role_req, const c
 typedef struct {
 	char path[ECS_PATH_MAX];
 	int have_path;
-	int read;           /* file read and parsed */
+	int read;	    /* file read and parsed */
 	int profile_absent; /* read, but no such profile / section */
 	char why[WHY_MAX];
 } file_step;
@@ -1305,8 +1346,7 @@ static ecs_status file_read(file_step *f, const creds_opts *o, size_t *len, ecs_
 		return err_set(err, ECS_E_INPUT, "cannot read %s: %s", f->path, detail);
 	}
 	if ((mode & 077u) != 0)
-		emit(o, 1,
-		     "warning: %s is readable by group/others (mode %04o); run: chmod 600 %s",
+		emit(o, 1, "warning: %s is readable by group/others (mode %04o); run: chmod 600 %s",
 		     f->path, mode, f->path);
 	emit(o, 0, "creds: read %s (%zu bytes)", f->path, *len);
 	return ECS_OK;
@@ -1354,12 +1394,11 @@ static ecs_status file_step_run(file_step *f, file_kind fk, const char *profile,
 
 static ecs_status resolve(creds *c, const creds_opts *o, ecs_err *err)
 {
-	static file_step files[2]; /* 2 KiB of paths: off the stack */
-	const char *explicit_prof = (o != NULL && o->profile != NULL && o->profile[0] != '\0')
-					    ? o->profile
-					    : NULL;
+	file_step files[2];
+	const char *explicit_prof =
+		(o != NULL && o->profile != NULL && o->profile[0] != '\0') ? o->profile : NULL;
 	const char *prof = explicit_prof, *prof_var = "--profile", *home = port_home();
-	char role[CREDS_ROLE_MAX], shown[64], why[WHY_MAX];
+	char role[CREDS_ROLE_MAX], shown[64], why[WHY_MAX], sp[PATH_SHOWN + 1];
 	const char *role_req = NULL;
 	int role_from_file = 0;
 	found_kind kind = FOUND_NONE;
@@ -1400,8 +1439,8 @@ static ecs_status resolve(creds *c, const creds_opts *o, ecs_err *err)
 			if ((st = env_copy(idv, id, c->key_id, sizeof(c->key_id), err)) != ECS_OK ||
 			    (st = env_copy(secv, sec, c->secret, sizeof(c->secret), err)) !=
 				    ECS_OK ||
-			    (tok != NULL && (st = env_copy(tokv, tok, c->token, sizeof(c->token),
-							   err)) != ECS_OK))
+			    (tok != NULL &&
+			     (st = env_copy(tokv, tok, c->token, sizeof(c->token), err)) != ECS_OK))
 				return st;
 			snprintf(c->source, sizeof(c->source), "environment (%s%s%s)", idv,
 				 tok != NULL ? ", " : "", tok != NULL ? tokv : "");
@@ -1420,11 +1459,14 @@ static ecs_status resolve(creds *c, const creds_opts *o, ecs_err *err)
 		return st;
 	for (i = 0; i < 2 && kind == FOUND_NONE; i++) {
 		file_step *f = &files[i];
-		const char *label = i == 0 ? "~/.aliyun/config.json" : "~/.alibabacloud/credentials";
+		const char *label =
+			i == 0 ? "~/.aliyun/config.json" : "~/.alibabacloud/credentials";
 
+		short_path(sp, sizeof(sp), f->have_path ? f->path : label);
 		if (i == 0 && env_true("ALIBABA_CLOUD_CLI_PROFILE_DISABLED")) {
-			snprintf(f->why, sizeof(f->why), "ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true");
-			tried_add(&t, "%s (skipped: %s)", f->have_path ? f->path : label, f->why);
+			snprintf(f->why, sizeof(f->why),
+				 "skipped: ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true");
+			tried_add(&t, "%s (%s)", sp, f->why);
 			continue;
 		}
 		if (!f->have_path) {
@@ -1437,22 +1479,22 @@ static ecs_status resolve(creds *c, const creds_opts *o, ecs_err *err)
 		if (st != ECS_OK)
 			return st;
 		if (kind == FOUND_NONE)
-			tried_add(&t, "%s (%s)", f->path, f->why);
+			tried_add(&t, "%s (%s)", sp, f->why);
 	}
 	if (kind == FOUND_KEYS)
 		return ECS_OK;
 	if (kind == FOUND_NONE && explicit_prof != NULL) {
-		char a[WHY_MAX + 64], b[WHY_MAX + 64];
+		char a[WHY_MAX + PATH_SHOWN + 4], b[WHY_MAX + PATH_SHOWN + 4];
 		for (i = 0; i < 2; i++) {
 			file_step *f = &files[i];
 			const char *label =
 				i == 0 ? "~/.aliyun/config.json" : "~/.alibabacloud/credentials";
 			char *dst = i == 0 ? a : b;
+			short_path(sp, sizeof(sp), f->have_path ? f->path : label);
 			if (f->read && f->profile_absent)
-				snprintf(dst, sizeof(a), "%s", f->path);
+				snprintf(dst, sizeof(a), "%s", sp);
 			else
-				snprintf(dst, sizeof(a), "%s (%s)", f->have_path ? f->path : label,
-					 f->why);
+				snprintf(dst, sizeof(a), "%s (%s)", sp, f->why);
 		}
 		return err_set(err, ECS_E_CREDS, "profile '%s' not found in %s or %s", shown, a, b);
 	}
@@ -1468,7 +1510,9 @@ static ecs_status resolve(creds *c, const creds_opts *o, ecs_err *err)
 				       "%s asks for the ECS RAM role, but "
 				       "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
 				       c->source);
-		tried_add(&t, "ECS metadata service (skipped: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)");
+		tried_add(
+			&t,
+			"ECS metadata service (skipped: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)");
 		return no_creds(&t, err);
 	}
 	{
@@ -1490,7 +1534,8 @@ static ecs_status resolve(creds *c, const creds_opts *o, ecs_err *err)
 		memcpy(from, c->source, sizeof(from));
 		memcpy(region, c->region, sizeof(region));
 		emit(o, 0, "creds: asking the ECS metadata service %s:%u for %s%s%s", m.host,
-		     (unsigned)m.port, role_req != NULL && role_req[0] ? "role '" : "the instance role",
+		     (unsigned)m.port,
+		     role_req != NULL && role_req[0] ? "role '" : "the instance role",
 		     role_req != NULL && role_req[0] ? role_req : "",
 		     role_req != NULL && role_req[0] ? "'" : "");
 		st = meta_creds(&m, role_req, o, c, why, sizeof(why));

@@ -73,6 +73,7 @@ void ecs_client_init(ecs_client *cl, const ecs_opts *o)
 	memset(cl, 0, sizeof(*cl));
 	cl->o = *o;
 	conn_init(&cl->c, &o->conn);
+	cl->c.o.no_resend = 1; /* every attempt is signed anew (fresh nonce and time) */
 }
 
 void ecs_client_close(ecs_client *cl)
@@ -294,7 +295,7 @@ static void redact_query(const char *in, char *out, size_t cap, const char *cons
 				if (w > 0)
 					o += (size_t)w < cap - o ? (size_t)w : cap - o - 1;
 				p += l + 1;
-				while (*p != '\0' && *p != '&')
+				while (*p != '\0' && *p != '&' && *p != ' ')
 					p++;
 				hit = 1;
 				break;
@@ -521,6 +522,7 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 {
 	static char shown[ECS_HTTP_REQ_MAX + 1024];
 	unsigned attempt = 0;
+	int free_reconnect = 1;
 
 	for (;;) {
 		http_resp r;
@@ -552,6 +554,14 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 		http_resp_init(&r, hdr_buf, sizeof(hdr_buf), body_buf, sizeof(body_buf), 0);
 		st = conn_exchange(&cl->c, req_buf, req_len, &r, &reused, err);
 		memset(req_buf, 0, req_len); /* held a signature and maybe a token */
+		if (st == ECS_E_CLOSED && reused && free_reconnect) {
+			/* the server closed an idle kept-alive connection: not a failure */
+			free_reconnect = 0;
+			trace(cl, "retry: %s closed the kept-alive connection before answering; "
+				  "reconnecting and signing anew",
+			      cl->o.conn.host);
+			continue;
+		}
 		if (st != ECS_OK) {
 			int transient = st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED;
 			if (!transient || attempt >= cl->o.retries)
@@ -571,7 +581,7 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 			} else {
 				ecs_api_error e;
 				ecs_parse_error(body_buf, r.body_len, r.status, &e);
-				if (strncmp(e.code, "InvalidTimeStamp", 16) == 0 && !cl->skew_corrected &&
+				if (strcmp(e.code, "InvalidTimeStamp.Expired") == 0 && !cl->skew_corrected &&
 				    server_time(&r) != 0) {
 					int64_t before = cl->clock_offset;
 					cl->clock_offset = server_time(&r) - port_time_unix();

@@ -9,7 +9,7 @@
 #define ECS_HTTP_BODY_MAX 65536   /* response body: 100 instances take ~40 KB */
 #define ECS_HTTP_REQ_MAX 12288    /* one request: 100 ids of 64 bytes, v1 query encoded */
 #define ECS_NET_CHUNK 4096        /* bytes read from a connection at a time */
-#define ECS_TLS_POOL_SIZE 98304   /* mbedTLS heap pool (measured high-water + margin) */
+#define ECS_TLS_POOL_SIZE 65536   /* mbedTLS heap pool: high-water ~37 KB measured + margin */
 #define ECS_PEM_B64_MAX 16384     /* one PEM certificate, base64 text */
 #define ECS_CERT_DER_MAX 12288    /* one certificate, DER */
 #define ECS_PATH_MAX 1024         /* a file path */

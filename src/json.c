@@ -66,6 +66,7 @@ ecs_status json_parse(json_doc *d, const char *js, size_t len, jsmntok_t *toks, 
 {
 	jsmn_parser p;
 	int n, i;
+	size_t pos;
 
 	d->js = js;
 	d->len = len;
@@ -73,6 +74,9 @@ ecs_status json_parse(json_doc *d, const char *js, size_t len, jsmntok_t *toks, 
 	d->ntok = 0;
 	if (cap > 0x7fffffffu)
 		cap = 0x7fffffffu;
+	/* jsmn stops at a NUL byte: whatever follows it would be accepted unseen. */
+	if (len > 0 && memchr(js, '\0', len) != NULL)
+		return err_set(err, ECS_E_PROTO, "JSON contains a NUL byte");
 	jsmn_init(&p);
 	n = jsmn_parse(&p, js, len, toks, cap);
 	if (n == JSMN_ERROR_NOMEM)
@@ -110,6 +114,13 @@ ecs_status json_parse(json_doc *d, const char *js, size_t len, jsmntok_t *toks, 
 			}
 		}
 	}
+	/* jsmn skips a stray ',' or ':' outside any value (":{}", "{},"): only whitespace may
+	 * surround the top-level value. */
+	for (pos = 0; pos < len; pos++)
+		if ((pos < (size_t)toks[0].start || pos >= (size_t)toks[0].end) && js[pos] != ' ' &&
+		    js[pos] != '\t' && js[pos] != '\n' && js[pos] != '\r')
+			return err_set(err, ECS_E_PROTO,
+				       "JSON has data outside the top-level value");
 	return ECS_OK;
 }
 

@@ -702,7 +702,7 @@ int main(int argc, char **argv)
 	creds_wipe(&cred);
 	if (st != ECS_OK) {
 		if (!opt.dry_run)
-			(void)out_finish(&outp); /* what arrived before the failure */
+			out_abort(&outp); /* what arrived before the failure, never a broken document */
 		return fail(&err);
 	}
 	if (opt.dry_run)
@@ -734,8 +734,12 @@ int main(int argc, char **argv)
 	code = 0;
 	if (opt.check && alive_check_failed)
 		code = err_exit_code(ECS_E_CHECK);
-	if (opt.verbose)
+	if (opt.verbose) {
 		eprintf("* %u request(s), %u connection(s), %u instance(s), %u not found\n",
 			client.requests, client.c.connects, outp.rows, outp.notfound);
+		if (tls_pool_high_water() > 0) /* measured only with ECS_POOL_STATS set */
+			eprintf("* tls pool high-water: %u bytes of %u\n",
+				(unsigned)tls_pool_high_water(), (unsigned)ECS_TLS_POOL_SIZE);
+	}
 	return code;
 }

@@ -10,6 +10,8 @@ static void flush(out_ctx *o)
 {
 	if (o->len > 0 && !o->failed && port_write(1, o->buf, o->len) != 0)
 		o->failed = 1;
+	if (o->len > 0)
+		o->flushed = 1;
 	o->len = 0;
 }
 
@@ -196,4 +198,16 @@ int out_finish(out_ctx *o)
 		out_str(o, "]}\n");
 	flush(o);
 	return o->failed ? -1 : 0;
+}
+
+void out_abort(out_ctx *o)
+{
+	if (!o->flushed && (o->fmt == OUT_JSON || o->rows + o->notfound == 0)) {
+		o->len = 0; /* nothing out yet: stdout stays empty */
+		return;
+	}
+	if (o->fmt == OUT_JSON) {
+		putf(o, "]},\"TotalCount\":%u,\"Incomplete\":true}\n", o->rows);
+	}
+	flush(o);
 }

@@ -15,6 +15,7 @@ typedef struct {
 	unsigned rows;
 	unsigned notfound;
 	int failed; /* a write to stdout failed (closed pipe): stop writing */
+	int flushed; /* something has reached stdout */
 	size_t len;
 	char buf[8192];
 } out_ctx;
@@ -33,6 +34,10 @@ void out_json_notfound_begin(out_ctx *o);
 void out_json_notfound(out_ctx *o, const char *id, int first);
 /* Finishes the document and flushes. Returns 0, or -1 if stdout failed. */
 int out_finish(out_ctx *o);
+
+/* After a failure: table/tsv rows so far are written; JSON is dropped when nothing reached
+ * stdout yet, else closed as a complete document marked "Incomplete": true. */
+void out_abort(out_ctx *o);
 
 /* Formats --help style strings etc.: writes s to stdout through the buffer. */
 void out_str(out_ctx *o, const char *s);

@@ -148,8 +148,8 @@ ecs_status sign_v1_string_to_sign(const char *method, const char *canon, size_t 
 	return ECS_OK;
 }
 
-/* HMAC over key1||key2 (the v1 key is secret "&"): the key is assembled in a local buffer
- * only when it fits, else fed through the MD context (keys longer than a block are hashed). */
+/* HMAC with key = key || suffix (the v1 key is secret "&"), assembled in a local buffer that
+ * is wiped afterwards; a key that does not fit (over 256 bytes) is refused. */
 static int hmac(mbedtls_md_type_t type, const char *key, size_t key_len, const char *suffix,
 		const unsigned char *msg, size_t msg_len, unsigned char *out)
 {

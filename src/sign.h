@@ -33,7 +33,8 @@ ecs_status sign_canonical_query(sign_pair *params, size_t n, char *dst, size_t c
 ecs_status sign_v1_string_to_sign(const char *method, const char *canon, size_t canon_len, char *dst,
 				  size_t cap, size_t *out_len);
 
-/* RPC v1.0 signature: Base64(HMAC-SHA1(key = secret "&", string_to_sign)). 28 chars + NUL. */
+/* RPC v1.0 signature: Base64(HMAC-SHA1(key = secret "&", string_to_sign)). 28 chars + NUL.
+ * Secrets longer than 255 bytes (V3: 256) are rejected with ECS_E_INPUT (real ones are 30). */
 ecs_status sign_v1_signature(const char *secret, size_t secret_len, const char *sts, size_t sts_len,
 			     char *dst, size_t cap, size_t *out_len);
 

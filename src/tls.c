@@ -1,12 +1,14 @@
 #include "tls.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "mbedtls/asn1.h"
 #include "mbedtls/base64.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
 #include "mbedtls/platform.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls/x509_crt.h"
 #include "port.h"
 #include "sign.h"
@@ -54,6 +56,28 @@ size_t tls_pool_high_water(void)
 int tls_clock_untrusted(void)
 {
 	return G.clock_untrusted;
+}
+
+/* Certificate validity needs broken-down UTC time; the signer's formatter already does the
+ * calendar arithmetic, so read its fields back instead of linking libc's time zone code. */
+struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *tm_buf)
+{
+	char s[21];
+	int v[6], k, i;
+	static const int at[6] = {0, 5, 8, 11, 14, 17}, len[6] = {4, 2, 2, 2, 2, 2};
+
+	sign_format_time((int64_t)*tt, s);
+	for (k = 0; k < 6; k++)
+		for (v[k] = 0, i = 0; i < len[k]; i++)
+			v[k] = v[k] * 10 + (s[at[k] + i] - '0');
+	memset(tm_buf, 0, sizeof(*tm_buf));
+	tm_buf->tm_year = v[0] - 1900;
+	tm_buf->tm_mon = v[1] - 1;
+	tm_buf->tm_mday = v[2];
+	tm_buf->tm_hour = v[3];
+	tm_buf->tm_min = v[4];
+	tm_buf->tm_sec = v[5];
+	return tm_buf;
 }
 
 /* ---- Trust anchors ---- */

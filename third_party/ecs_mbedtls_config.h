@@ -17,6 +17,7 @@
 #define MBEDTLS_HAVE_ASM
 #define MBEDTLS_HAVE_TIME
 #define MBEDTLS_HAVE_TIME_DATE
+#define MBEDTLS_PLATFORM_GMTIME_R_ALT /* ours (tls.c): musl's gmtime_r drags in the tz code */
 #define MBEDTLS_PLATFORM_C
 #if !defined(ECS_SYSTEM_HEAP)
 #define MBEDTLS_PLATFORM_MEMORY
@@ -37,6 +38,7 @@
 #define MBEDTLS_POLY1305_C
 #define MBEDTLS_CHACHAPOLY_C
 #define MBEDTLS_CIPHER_C
+#define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT /* GCM only encrypts with AES */
 
 /* Hashes */
 #define MBEDTLS_MD_C
@@ -86,7 +88,6 @@
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
-#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 
 /* Sizes. Incoming records stay at the protocol maximum: a server may ignore max_fragment_length.
  * Our requests are small, so the output record buffer is trimmed. */

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,7 +134,8 @@ port_status port_read_file(const char *path, char *buf, size_t cap, size_t *len,
 	int fd;
 
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted at a config path must not hang us in open() */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		set_detail(detail, detail_cap, strerror(e));
@@ -149,6 +151,11 @@ port_status port_read_file(const char *path, char *buf, size_t cap, size_t *len,
 		close(fd);
 		set_detail(detail, detail_cap, "is a directory");
 		return PORT_E_ISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		set_detail(detail, detail_cap, "not a regular file");
+		return PORT_E_IO;
 	}
 	if (mode != NULL)
 		*mode = (unsigned)(st.st_mode & 07777);
@@ -190,7 +197,7 @@ port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t d
 {
 	struct stat st;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (*fd < 0) {
 		int e = errno;
 		set_detail(detail, detail_cap, strerror(e));
@@ -201,6 +208,12 @@ port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t d
 		*fd = PORT_FD_NONE;
 		set_detail(detail, detail_cap, "is a directory");
 		return PORT_E_ISDIR;
+	}
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = PORT_FD_NONE;
+		set_detail(detail, detail_cap, "not a regular file");
+		return PORT_E_IO;
 	}
 	return PORT_OK;
 }
@@ -286,8 +299,11 @@ static int wait_fd(int fd, short events, int64_t deadline_ms)
 			continue;
 		if (r < 0)
 			return -1;
-		if (r == 0)
-			return left == 0 ? 0 : (ms_left(deadline_ms) == 0 ? 0 : 1);
+		if (r == 0) {
+			if (ms_left(deadline_ms) == 0)
+				return 0;
+			continue; /* woke early: wait for the rest */
+		}
 		return 1;
 	}
 }
@@ -329,11 +345,18 @@ port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_m
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		char addr[64];
+		const char *p;
 		int s, err = 0, w;
 		socklen_t elen = sizeof(err);
 
-		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0,
-				NI_NUMERICHOST) != 0)
+		/* inet_ntop, not getnameinfo: the same text for a fraction of the code */
+		if (ai->ai_family == AF_INET6)
+			p = inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr,
+				      addr, sizeof(addr));
+		else
+			p = inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr,
+				      addr, sizeof(addr));
+		if (p == NULL)
 			snprintf(addr, sizeof(addr), "?");
 		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 		if (s < 0) {
@@ -358,8 +381,9 @@ port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_m
 			}
 			if (w < 0 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 ||
 			    err != 0) {
+				int e = err != 0 ? err : errno;
 				snprintf(last, sizeof(last), "%s port %u: %s", addr, (unsigned)port,
-					 strerror(err != 0 ? err : errno));
+					 e == ECONNRESET ? "connection reset by peer" : strerror(e));
 				close(s);
 				continue;
 			}
@@ -464,3 +488,97 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t 
 	*olen = len;
 	return 0;
 }
+
+#if defined(ECS_TINY_MALLOC)
+/*
+ * The static release build replaces libc's malloc (musl's mallocng is ~5 KB of code) with a
+ * small arena: mbedTLS allocates from its own static pool and our code never allocates, so
+ * the only callers are libc's resolver (one getaddrinfo result per connection, freed before
+ * the next) and setenv. Blocks are carved from the top and a free of the topmost block gives
+ * its space back, which is exactly the resolver's pattern. Exhaustion returns NULL (ENOMEM),
+ * which getaddrinfo reports as an error, never a crash.
+ */
+#define ARENA_SIZE 32768
+#define ARENA_ALIGN 16
+
+static unsigned char arena[ARENA_SIZE] __attribute__((aligned(ARENA_ALIGN)));
+static size_t arena_top;
+
+/* Each block is preceded by its size and the previous top (both in one aligned header). */
+typedef struct {
+	size_t size;
+	size_t prev_top;
+} arena_hdr;
+#define HDR_SIZE ((sizeof(arena_hdr) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
+
+void *malloc(size_t n);
+void free(void *p);
+void *calloc(size_t a, size_t b);
+void *realloc(void *p, size_t n);
+
+void *malloc(size_t n)
+{
+	size_t need;
+	arena_hdr *h;
+
+	if (n > ARENA_SIZE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	need = HDR_SIZE + ((n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
+	if (need > ARENA_SIZE - arena_top) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	h = (arena_hdr *)(void *)(arena + arena_top);
+	h->size = need;
+	h->prev_top = arena_top;
+	arena_top += need;
+	return (unsigned char *)h + HDR_SIZE;
+}
+
+void free(void *p)
+{
+	arena_hdr *h;
+
+	if (p == NULL)
+		return;
+	h = (arena_hdr *)(void *)((unsigned char *)p - HDR_SIZE);
+	if (h->prev_top + h->size == arena_top)
+		arena_top = h->prev_top; /* topmost block: give it back */
+}
+
+void *calloc(size_t a, size_t b)
+{
+	void *p;
+
+	if (b != 0 && a > ARENA_SIZE / b) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = malloc(a * b);
+	if (p != NULL)
+		memset(p, 0, a * b);
+	return p;
+}
+
+void *realloc(void *p, size_t n)
+{
+	arena_hdr *h;
+	void *q;
+	size_t old;
+
+	if (p == NULL)
+		return malloc(n);
+	h = (arena_hdr *)(void *)((unsigned char *)p - HDR_SIZE);
+	old = h->size - HDR_SIZE;
+	if (n <= old)
+		return p;
+	q = malloc(n);
+	if (q != NULL) {
+		memcpy(q, p, old);
+		free(p);
+	}
+	return q;
+}
+#endif

@@ -603,7 +603,7 @@ def _(t):
 
 # --- keep-alive and framing on a good server ---------------------------------------------------
 
-STATS_RE = re.compile(r"^stats: pool_high_water=(\d+) connections=(\d+)$", re.M)
+STATS_RE = re.compile(r"^stats: pool_high_water=(\d+) connections=(\d+)( \(system heap build\))?$", re.M)
 
 
 def stats_line(r):
@@ -644,6 +644,8 @@ def _(t):
     r.ok(1)
     hw, conns = stats_line(r)
     expect(conns == 1, r, "stats line says connections=%d, expected 1" % conns)
+    if "(system heap build)" in r.err:
+        return  # sanitizer builds use the system heap so ASan sees every allocation
     expect(hw > 0, r, "pool_high_water=0 after a TLS handshake: the pool is not measured")
 
 
