@@ -11,17 +11,17 @@
 
 typedef enum {
 	PORT_OK = 0,
-	PORT_E_ARG,      /* invalid argument */
-	PORT_E_DNS,      /* name did not resolve */
-	PORT_E_CONNECT,  /* every address refused or was unreachable */
-	PORT_E_TIMEOUT,  /* the deadline passed */
-	PORT_E_IO,       /* send/recv/read failed (errno in detail) */
-	PORT_E_NOENT,    /* file or directory does not exist */
-	PORT_E_ACCESS,   /* permission denied */
-	PORT_E_TOOBIG,   /* file larger than the caller's buffer */
-	PORT_E_ISDIR,    /* a directory where a file was expected */
-	PORT_E_RANDOM,   /* no random source */
-	PORT_E_RESET     /* the peer reset the connection */
+	PORT_E_ARG,	/* invalid argument */
+	PORT_E_DNS,	/* name did not resolve */
+	PORT_E_CONNECT, /* every address refused or was unreachable */
+	PORT_E_TIMEOUT, /* the deadline passed */
+	PORT_E_IO,	/* send/recv/read failed (errno in detail) */
+	PORT_E_NOENT,	/* file or directory does not exist */
+	PORT_E_ACCESS,	/* permission denied */
+	PORT_E_TOOBIG,	/* file larger than the caller's buffer */
+	PORT_E_ISDIR,	/* a directory where a file was expected */
+	PORT_E_RANDOM,	/* no random source */
+	PORT_E_RESET	/* the peer reset the connection */
 } port_status;
 
 /* An open socket or file; -1 = none. */

@@ -37,8 +37,7 @@ static const char *env2(const char *a, const char *b)
 	return (v != NULL && v[0] != '\0') ? v : NULL;
 }
 
-ecs_status conn_pick_proxy(conn_opts *o, const char *proxy_url, const char *no_proxy,
-			   ecs_err *err)
+ecs_status conn_pick_proxy(conn_opts *o, const char *proxy_url, const char *no_proxy, ecs_err *err)
 {
 	const char *p = proxy_url, *np = no_proxy, *origin = "--proxy";
 	ecs_status st;
@@ -193,8 +192,9 @@ static ecs_status proxy_connect(conn *c, ecs_err *err)
 			return ECS_E_PROXY;
 		}
 		if (got == 0) {
-			err_set(err, ECS_E_PROXY, "proxy %s:%u closed the connection during CONNECT",
-				c->o.proxy.host, (unsigned)c->o.proxy.port);
+			err_set(err, ECS_E_PROXY,
+				"proxy %s:%u closed the connection during CONNECT", c->o.proxy.host,
+				(unsigned)c->o.proxy.port);
 			return ECS_E_PROXY;
 		}
 		for (i = 0; i < got && status_len < sizeof(status_line) - 1; i++) {
@@ -202,9 +202,8 @@ static ecs_status proxy_connect(conn *c, ecs_err *err)
 				break;
 			if (status_len == 0 && http_resp_started(&r))
 				break;
-			status_line[status_len++] = (c->rbuf[i] >= 0x20 && c->rbuf[i] < 0x7f)
-							    ? c->rbuf[i]
-							    : '?';
+			status_line[status_len++] =
+				(c->rbuf[i] >= 0x20 && c->rbuf[i] < 0x7f) ? c->rbuf[i] : '?';
 		}
 		st = http_resp_feed(&r, c->rbuf, got, &used, err);
 		if (st != ECS_OK) {
@@ -263,8 +262,9 @@ static ecs_status tls_handshake(conn *c, ecs_err *err)
 			       (unsigned)c->o.port, tls_strerror(rc));
 	}
 	if (tls_clock_untrusted())
-		trace(c, "warning: the local clock is before this build; certificate dates of "
-			 "%s were not checked",
+		trace(c,
+		      "warning: the local clock is before this build; certificate dates of "
+		      "%s were not checked",
 		      c->o.host);
 	trace(c, "tls: %s with %s, %s", mbedtls_ssl_get_version(&c->ssl), c->o.host,
 	      mbedtls_ssl_get_ciphersuite(&c->ssl));
@@ -283,8 +283,9 @@ static ecs_status conn_open(conn *c, ecs_err *err)
 	trace(c, "connect: %s:%u%s", host, (unsigned)port, c->o.use_proxy ? " (proxy)" : "");
 	ps = port_tcp_connect(host, port, c->deadline_ms, &c->fd, detail, sizeof(detail));
 	if (ps != PORT_OK) {
-		ecs_status s = ps == PORT_E_DNS ? ECS_E_DNS
-					       : (ps == PORT_E_TIMEOUT ? ECS_E_TIMEOUT : ECS_E_NET);
+		ecs_status s = ps == PORT_E_DNS
+				       ? ECS_E_DNS
+				       : (ps == PORT_E_TIMEOUT ? ECS_E_TIMEOUT : ECS_E_NET);
 		if (c->o.use_proxy)
 			return err_set(err, ECS_E_PROXY, "proxy: %s", detail);
 		return err_set(err, s, "%s", detail);
@@ -445,18 +446,20 @@ ecs_status conn_exchange(conn *c, const char *req, size_t req_len, http_resp *r,
 				return st;
 			}
 			if (http_resp_done(r) && used < got) {
-				/* We never pipeline: extra bytes mean the connection is unusable. */
-				trace(c, "%s sent %u bytes after the response; closing",
-				      c->o.host, (unsigned)(got - used));
+				/* We never pipeline: extra bytes mean the connection is unusable.
+				 */
+				trace(c, "%s sent %u bytes after the response; closing", c->o.host,
+				      (unsigned)(got - used));
 				conn_close(c);
 			}
 		}
 		if (!http_resp_done(r)) {
 			conn_close(c);
 			if (c->o.no_resend)
-				return err_set(err, ECS_E_CLOSED,
-					       "%s closed the kept-alive connection before answering",
-					       c->o.host);
+				return err_set(
+					err, ECS_E_CLOSED,
+					"%s closed the kept-alive connection before answering",
+					c->o.host);
 			trace(c, "kept-alive connection was closed by %s; reconnecting", c->o.host);
 			continue;
 		}

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ecs_limits.h"
 #include "err.h"
 #include "http.h"
-#include "ecs_limits.h"
 #include "mbedtls/ssl.h"
 #include "port.h"
 #include "url.h"
@@ -40,9 +40,9 @@ typedef struct {
 	int open;
 	int tls_up;
 	unsigned requests_on_conn; /* exchanges carried by the current connection */
-	unsigned connects;         /* connections opened so far */
-	int64_t deadline_ms;       /* for the bio callbacks */
-	port_status io_status;     /* last I/O failure seen by the bio callbacks */
+	unsigned connects;	   /* connections opened so far */
+	int64_t deadline_ms;	   /* for the bio callbacks */
+	port_status io_status;	   /* last I/O failure seen by the bio callbacks */
 	mbedtls_ssl_context ssl;
 	char rbuf[ECS_NET_CHUNK];
 } conn;
@@ -51,8 +51,7 @@ typedef struct {
  * https_proxy (https) or http_proxy (http) else ALL_PROXY / all_proxy; no_proxy (--no-proxy)
  * else NO_PROXY / no_proxy may exclude the host. The ECS metadata address 100.100.100.200 is
  * never proxied. Sets o->use_proxy and o->proxy. */
-ecs_status conn_pick_proxy(conn_opts *o, const char *proxy_url, const char *no_proxy,
-			   ecs_err *err);
+ecs_status conn_pick_proxy(conn_opts *o, const char *proxy_url, const char *no_proxy, ecs_err *err);
 
 void conn_init(conn *c, const conn_opts *o);
 

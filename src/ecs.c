@@ -9,13 +9,13 @@
 #include "port.h"
 #include "sign.h"
 
-#define ACTION "DescribeCloudAssistantStatus"
-#define API_VERSION "2014-05-26"
-#define JSON_TOKENS 8192  /* 100 records take ~2,300 tokens */
-#define BACKOFF_BASE_MS 200u
-#define BACKOFF_CAP_MS 20000u
+#define ACTION		   "DescribeCloudAssistantStatus"
+#define API_VERSION	   "2014-05-26"
+#define JSON_TOKENS	   8192 /* 100 records take ~2,300 tokens */
+#define BACKOFF_BASE_MS	   200u
+#define BACKOFF_CAP_MS	   20000u
 #define RETRY_AFTER_CAP_MS 60000u
-#define SKEW_TRACE_S 300 /* a server clock further away than this is worth correcting */
+#define SKEW_TRACE_S	   300 /* a server clock further away than this is worth correcting */
 
 /* Large per-process buffers (one request in flight at a time). */
 static char req_buf[ECS_HTTP_REQ_MAX];
@@ -56,8 +56,7 @@ int ecs_valid_region(const char *s)
 	return 1;
 }
 
-ecs_status ecs_default_endpoint(const char *region, int vpc, char *host, size_t cap,
-				ecs_err *err)
+ecs_status ecs_default_endpoint(const char *region, int vpc, char *host, size_t cap, ecs_err *err)
 {
 	if (!ecs_valid_region(region))
 		return err_set(err, ECS_E_USAGE,
@@ -289,8 +288,8 @@ static void redact_query(const char *in, char *out, size_t cap, const char *cons
 		int hit = 0;
 		for (k = 0; k < nn; k++) {
 			size_t l = strlen(names[k]);
-			if ((p == in || p[-1] == '&' || p[-1] == '?') && strncmp(p, names[k], l) == 0 &&
-			    p[l] == '=') {
+			if ((p == in || p[-1] == '&' || p[-1] == '?') &&
+			    strncmp(p, names[k], l) == 0 && p[l] == '=') {
 				int w = snprintf(out + o, cap - o, "%s=<redacted>", names[k]);
 				if (w > 0)
 					o += (size_t)w < cap - o ? (size_t)w : cap - o - 1;
@@ -373,8 +372,9 @@ static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_le
 		if (st != ECS_OK)
 			return err_set(err, st, "request larger than %u bytes",
 				       (unsigned)sizeof(query_buf));
-#define SH(n, v) (sh[ns].name = (n), sh[ns].name_len = strlen(n), sh[ns].value = (v), \
-		  sh[ns].value_len = strlen(v), ns++)
+#define SH(n, v)                                                                                   \
+	(sh[ns].name = (n), sh[ns].name_len = strlen(n), sh[ns].value = (v),                       \
+	 sh[ns].value_len = strlen(v), ns++)
 		SH("host", host);
 		SH("x-acs-action", ACTION);
 		SH("x-acs-version", API_VERSION);
@@ -437,7 +437,8 @@ static void redacted_request(const char *req, size_t len, char *out, size_t cap)
 				strcpy(sig + 10, "<redacted>");
 			o += (size_t)snprintf(out + o, cap - o, "%s\n", line);
 		} else if (strncmp(line, "x-acs-security-token:", 21) == 0) {
-			o += (size_t)snprintf(out + o, cap - o, "x-acs-security-token: <redacted>\n");
+			o += (size_t)snprintf(out + o, cap - o,
+					      "x-acs-security-token: <redacted>\n");
 		} else if (i == 0) {
 			char red[ECS_HTTP_REQ_MAX];
 			redact_query(line, red, sizeof(red), names, 2);
@@ -512,8 +513,9 @@ static void note_clock(ecs_client *cl, const http_resp *r)
 	d = st - local;
 	if (d > SKEW_TRACE_S || d < -SKEW_TRACE_S) {
 		cl->clock_offset = st - port_time_unix();
-		trace(cl, "clock skew: the server's Date is %lld s %s the local clock; using the "
-			  "server's time for signing",
+		trace(cl,
+		      "clock skew: the server's Date is %lld s %s the local clock; using the "
+		      "server's time for signing",
 		      (long long)(d < 0 ? -d : d), d > 0 ? "ahead of" : "behind");
 	}
 }
@@ -557,13 +559,15 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 		if (st == ECS_E_CLOSED && reused && free_reconnect) {
 			/* the server closed an idle kept-alive connection: not a failure */
 			free_reconnect = 0;
-			trace(cl, "retry: %s closed the kept-alive connection before answering; "
-				  "reconnecting and signing anew",
+			trace(cl,
+			      "retry: %s closed the kept-alive connection before answering; "
+			      "reconnecting and signing anew",
 			      cl->o.conn.host);
 			continue;
 		}
 		if (st != ECS_OK) {
-			int transient = st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED;
+			int transient =
+				st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED;
 			if (!transient || attempt >= cl->o.retries)
 				return st;
 			wait_ms = backoff_ms(attempt, 0);
@@ -581,14 +585,16 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 			} else {
 				ecs_api_error e;
 				ecs_parse_error(body_buf, r.body_len, r.status, &e);
-				if (strcmp(e.code, "InvalidTimeStamp.Expired") == 0 && !cl->skew_corrected &&
-				    server_time(&r) != 0) {
+				if (strcmp(e.code, "InvalidTimeStamp.Expired") == 0 &&
+				    !cl->skew_corrected && server_time(&r) != 0) {
 					int64_t before = cl->clock_offset;
 					cl->clock_offset = server_time(&r) - port_time_unix();
 					cl->skew_corrected = 1;
-					trace(cl, "clock skew: %s; the server's Date differs from the "
-						  "local clock by %lld s; retrying once with the server's "
-						  "time",
+					trace(cl,
+					      "clock skew: %s; the server's Date differs from the "
+					      "local clock by %lld s; retrying once with the "
+					      "server's "
+					      "time",
 					      e.code, (long long)(cl->clock_offset - before));
 					continue;
 				}
@@ -599,18 +605,18 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 							       "API error: HTTP %d from %s with no "
 							       "error code",
 							       r.status, cl->o.conn.host);
-					return err_set(err, ECS_E_API,
-						       "API error %s (HTTP %d): %s RequestId: %s%s%s",
-						       e.code, r.status,
-						       e.message[0] ? e.message : "(no message)",
-						       e.request_id[0] ? e.request_id : "-",
-						       e.recommend[0] ? " Recommend: " : "",
-						       e.recommend);
+					return err_set(
+						err, ECS_E_API,
+						"API error %s (HTTP %d): %s RequestId: %s%s%s",
+						e.code, r.status,
+						e.message[0] ? e.message : "(no message)",
+						e.request_id[0] ? e.request_id : "-",
+						e.recommend[0] ? " Recommend: " : "", e.recommend);
 				}
 				wait_ms = backoff_ms(attempt, header_ms(&r, "x-acs-retry-after"));
 				trace(cl, "retry %u/%u in %u ms after %s (HTTP %d)", attempt + 1,
-				      cl->o.retries, (unsigned)wait_ms, e.code[0] ? e.code : "error",
-				      r.status);
+				      cl->o.retries, (unsigned)wait_ms,
+				      e.code[0] ? e.code : "error", r.status);
 			}
 		}
 		attempt++;
@@ -642,8 +648,8 @@ ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ec
 	return call(cl, &ps, out, err);
 }
 
-ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_results,
-			     ecs_page *out, ecs_err *err)
+ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_results, ecs_page *out,
+			     ecs_err *err)
 {
 	static params ps;
 

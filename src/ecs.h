@@ -22,7 +22,7 @@ typedef struct {
 	char os[16];
 	char last_heartbeat[32];
 	char last_invoked[32];
-	int64_t active; /* ActiveTaskCount, -1 absent */
+	int64_t active;	     /* ActiveTaskCount, -1 absent */
 	int64_t invocations; /* InvocationCount, -1 absent */
 	int session_manager; /* SupportSessionManager: 1, 0, -1 absent */
 } ecs_record;
@@ -60,10 +60,10 @@ typedef struct {
 	char region[64];
 	conn_opts conn; /* host, port, tls, proxy, timeouts, trace */
 	/* how */
-	int sig_v1;           /* 0 = V3 ACS3-HMAC-SHA256, 1 = RPC HMAC-SHA1 */
-	unsigned retries;     /* extra attempts for retryable failures */
-	const char *os_type;  /* NULL = any */
-	int dry_run;          /* build and report requests, send nothing */
+	int sig_v1;	     /* 0 = V3 ACS3-HMAC-SHA256, 1 = RPC HMAC-SHA1 */
+	unsigned retries;    /* extra attempts for retryable failures */
+	const char *os_type; /* NULL = any */
+	int dry_run;	     /* build and report requests, send nothing */
 	const creds *cred;
 	/* sinks */
 	void (*trace)(void *ctx, const char *line); /* -v, may be NULL */
@@ -76,7 +76,7 @@ typedef struct {
 	conn c;
 	int64_t clock_offset; /* seconds added to the local clock (from the server's Date) */
 	int skew_corrected;
-	unsigned requests;    /* API requests sent (attempts included) */
+	unsigned requests; /* API requests sent (attempts included) */
 } ecs_client;
 
 void ecs_client_init(ecs_client *cl, const ecs_opts *o);
@@ -87,12 +87,11 @@ ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ec
 			    ecs_err *err);
 
 /* One page of --all: MaxResults=max_results, NextToken=token ("" for the first page). */
-ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_results,
-			     ecs_page *out, ecs_err *err);
+ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_results, ecs_page *out,
+			     ecs_err *err);
 
 /* Default endpoint for a region: ecs.<region>.aliyuncs.com, or ecs-vpc.<region>... */
-ecs_status ecs_default_endpoint(const char *region, int vpc, char *host, size_t cap,
-				ecs_err *err);
+ecs_status ecs_default_endpoint(const char *region, int vpc, char *host, size_t cap, ecs_err *err);
 
 /* 1 if s is a plausible region id (lower-case letters, digits, '-', 1..63). */
 int ecs_valid_region(const char *s);

@@ -6,20 +6,20 @@
 
 typedef enum {
 	ECS_OK = 0,
-	ECS_E_USAGE,    /* bad flag or argument: exit 2 */
-	ECS_E_INPUT,    /* bad file, environment or id content: exit 2 */
-	ECS_E_NOSPACE,  /* input does not fit a fixed buffer: exit 2 */
-	ECS_E_CHECK,    /* --check found a dead or missing agent: exit 1 */
-	ECS_E_API,      /* the API answered with an error: exit 3 */
-	ECS_E_NET,      /* connect, send or receive failed: exit 4 */
-	ECS_E_DNS,      /* name resolution failed: exit 4 */
-	ECS_E_TIMEOUT,  /* a deadline passed: exit 4 */
-	ECS_E_TLS,      /* handshake or certificate failure: exit 4 */
-	ECS_E_PROXY,    /* the proxy refused or broke the tunnel: exit 4 */
-	ECS_E_PROTO,    /* the peer broke HTTP (bad framing, too large): exit 4 */
-	ECS_E_CLOSED,   /* the peer closed the connection before answering: exit 4 */
-	ECS_E_CREDS,    /* no usable credentials: exit 5 */
-	ECS_E_INTERNAL  /* a bug: exit 70 */
+	ECS_E_USAGE,   /* bad flag or argument: exit 2 */
+	ECS_E_INPUT,   /* bad file, environment or id content: exit 2 */
+	ECS_E_NOSPACE, /* input does not fit a fixed buffer: exit 2 */
+	ECS_E_CHECK,   /* --check found a dead or missing agent: exit 1 */
+	ECS_E_API,     /* the API answered with an error: exit 3 */
+	ECS_E_NET,     /* connect, send or receive failed: exit 4 */
+	ECS_E_DNS,     /* name resolution failed: exit 4 */
+	ECS_E_TIMEOUT, /* a deadline passed: exit 4 */
+	ECS_E_TLS,     /* handshake or certificate failure: exit 4 */
+	ECS_E_PROXY,   /* the proxy refused or broke the tunnel: exit 4 */
+	ECS_E_PROTO,   /* the peer broke HTTP (bad framing, too large): exit 4 */
+	ECS_E_CLOSED,  /* the peer closed the connection before answering: exit 4 */
+	ECS_E_CREDS,   /* no usable credentials: exit 5 */
+	ECS_E_INTERNAL /* a bug: exit 70 */
 } ecs_status;
 
 #define ECS_ERR_MSG_MAX 640

@@ -29,22 +29,22 @@ ecs_status http_write_request(char *buf, size_t cap, size_t *len, const char *me
 /* Why a response was rejected: each a distinct error. */
 typedef enum {
 	HTTP_OK = 0,
-	HTTP_E_STATUS_LINE,     /* malformed status line or not HTTP/1.x */
-	HTTP_E_HEADER_LINE,     /* malformed header line (no colon, bad name, bare CR, NUL) */
-	HTTP_E_OBS_FOLD,        /* obsolete line folding (a header line starting with SP/HT) */
+	HTTP_E_STATUS_LINE,	/* malformed status line or not HTTP/1.x */
+	HTTP_E_HEADER_LINE,	/* malformed header line (no colon, bad name, bare CR, NUL) */
+	HTTP_E_OBS_FOLD,	/* obsolete line folding (a header line starting with SP/HT) */
 	HTTP_E_HEADERS_TOO_BIG, /* header section larger than the header buffer */
-	HTTP_E_TOO_MANY_1XX,    /* more interim 1xx responses than we accept */
-	HTTP_E_BAD_LENGTH,      /* Content-Length not a plain decimal, or overflows */
+	HTTP_E_TOO_MANY_1XX,	/* more interim 1xx responses than we accept */
+	HTTP_E_BAD_LENGTH,	/* Content-Length not a plain decimal, or overflows */
 	HTTP_E_LENGTH_CONFLICT, /* several different Content-Length values */
-	HTTP_E_TE_AND_LENGTH,   /* Transfer-Encoding together with Content-Length */
-	HTTP_E_BAD_TE,          /* a transfer coding other than a final "chunked" */
-	HTTP_E_CHUNK_SIZE,      /* chunk size not hex, empty, negative or overflowing */
-	HTTP_E_CHUNK_JUNK,      /* bytes other than CRLF after chunk data, or a bad chunk line */
-	HTTP_E_TRAILER,         /* malformed or oversized trailer section */
-	HTTP_E_BODY_TOO_BIG,    /* body larger than the body buffer */
-	HTTP_E_EOF_HEADERS,     /* connection closed inside the status line or headers */
-	HTTP_E_EOF_BODY,        /* connection closed before the body ended */
-	HTTP_E_EXTRA_DATA       /* bytes after a complete response on a non-pipelined exchange */
+	HTTP_E_TE_AND_LENGTH,	/* Transfer-Encoding together with Content-Length */
+	HTTP_E_BAD_TE,		/* a transfer coding other than a final "chunked" */
+	HTTP_E_CHUNK_SIZE,	/* chunk size not hex, empty, negative or overflowing */
+	HTTP_E_CHUNK_JUNK,	/* bytes other than CRLF after chunk data, or a bad chunk line */
+	HTTP_E_TRAILER,		/* malformed or oversized trailer section */
+	HTTP_E_BODY_TOO_BIG,	/* body larger than the body buffer */
+	HTTP_E_EOF_HEADERS,	/* connection closed inside the status line or headers */
+	HTTP_E_EOF_BODY,	/* connection closed before the body ended */
+	HTTP_E_EXTRA_DATA	/* bytes after a complete response on a non-pipelined exchange */
 } http_error;
 
 /* Response parser state. Fields marked (out) are valid once http_resp_done() is true
@@ -57,9 +57,9 @@ typedef struct {
 	size_t body_cap;
 
 	/* (out) */
-	int status;        /* final status code (100..999) */
+	int status;	   /* final status code (100..999) */
 	int minor_version; /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
-	size_t hdr_len;    /* bytes of the final header block kept in hdr (NUL-separated lines) */
+	size_t hdr_len;	   /* bytes of the final header block kept in hdr (NUL-separated lines) */
 	size_t body_len;
 	uint64_t content_length;
 	unsigned flags; /* HTTP_F_* */
@@ -69,21 +69,20 @@ typedef struct {
 	int state;
 	int no_body; /* response to HEAD or a 204/304 */
 	int interim_count;
-	size_t line_len;       /* bytes of the current line collected in hdr at line_start */
+	size_t line_len; /* bytes of the current line collected in hdr at line_start */
 	size_t line_start;
 	uint64_t chunk_left;
 	int chunk_digits;
 } http_resp;
 
-#define HTTP_F_CHUNKED 0x01u  /* Transfer-Encoding: chunked */
-#define HTTP_F_LENGTH 0x02u   /* Content-Length present */
-#define HTTP_F_CLOSE 0x04u    /* the connection must be closed after this response */
-#define HTTP_F_DONE 0x08u     /* the whole response has been parsed */
+#define HTTP_F_CHUNKED	0x01u /* Transfer-Encoding: chunked */
+#define HTTP_F_LENGTH	0x02u /* Content-Length present */
+#define HTTP_F_CLOSE	0x04u /* the connection must be closed after this response */
+#define HTTP_F_DONE	0x08u /* the whole response has been parsed */
 #define HTTP_F_EOF_BODY 0x10u /* body delimited by connection close */
 
 /* Prepares r for one response. head = 1 if the request was HEAD (no body follows). */
-void http_resp_init(http_resp *r, char *hdr, size_t hdr_cap, char *body, size_t body_cap,
-		    int head);
+void http_resp_init(http_resp *r, char *hdr, size_t hdr_cap, char *body, size_t body_cap, int head);
 
 /* Feeds n bytes from the connection. *used gets how many were consumed (fewer than n only
  * when the response completed; the rest belongs to the next response). Returns ECS_OK, or

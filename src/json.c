@@ -98,10 +98,10 @@ ecs_status json_parse(json_doc *d, const char *js, size_t len, jsmntok_t *toks, 
 		if (t->type == JSMN_PRIMITIVE) {
 			const char *s = js + t->start;
 			size_t sl = (size_t)(t->end - t->start);
-			if (!(tok_is(d, i, "true") || tok_is(d, i, "false") || tok_is(d, i, "null") ||
-			      number_ok(s, sl)))
-				return err_set(err, ECS_E_PROTO, "JSON has an invalid literal at byte %d",
-					       t->start);
+			if (!(tok_is(d, i, "true") || tok_is(d, i, "false") ||
+			      tok_is(d, i, "null") || number_ok(s, sl)))
+				return err_set(err, ECS_E_PROTO,
+					       "JSON has an invalid literal at byte %d", t->start);
 		}
 		if (t->type == JSMN_OBJECT) {
 			int k, j = i + 1;
@@ -253,14 +253,30 @@ ecs_status json_string(const json_doc *d, int i, char *out, size_t cap, size_t *
 			if (e - s < 2)
 				return ECS_E_PROTO;
 			switch (s[1]) {
-			case '"': buf[0] = '"'; break;
-			case '\\': buf[0] = '\\'; break;
-			case '/': buf[0] = '/'; break;
-			case 'b': buf[0] = '\b'; break;
-			case 'f': buf[0] = '\f'; break;
-			case 'n': buf[0] = '\n'; break;
-			case 'r': buf[0] = '\r'; break;
-			case 't': buf[0] = '\t'; break;
+			case '"':
+				buf[0] = '"';
+				break;
+			case '\\':
+				buf[0] = '\\';
+				break;
+			case '/':
+				buf[0] = '/';
+				break;
+			case 'b':
+				buf[0] = '\b';
+				break;
+			case 'f':
+				buf[0] = '\f';
+				break;
+			case 'n':
+				buf[0] = '\n';
+				break;
+			case 'r':
+				buf[0] = '\r';
+				break;
+			case 't':
+				buf[0] = '\t';
+				break;
 			case 'u': {
 				unsigned cp, lo;
 				if (e - s < 6 || hex4(s + 2, &cp) != 0)

@@ -18,10 +18,10 @@
 #include "tls.h"
 #include "url.h"
 
-#define PROG "ecs-ca-status"
-#define BATCH_DEFAULT 50u
-#define ALL_PAGE_SIZE 50u
-#define MAX_PAGES 100000u
+#define PROG		"ecs-ca-status"
+#define BATCH_DEFAULT	50u
+#define ALL_PAGE_SIZE	50u
+#define MAX_PAGES	100000u
 #define MAX_REQUEST_IDS 2048u
 
 static const char USAGE[] =
@@ -30,7 +30,8 @@ static const char USAGE[] =
 	"(ECS API DescribeCloudAssistantStatus). Ids: arguments, -i ID (repeatable), or '-' to\n"
 	"read them from standard input.\n"
 	"\n"
-	"  -r, --region ID          region (else ALIBABA_CLOUD_REGION_ID or the profile's region_id)\n"
+	"  -r, --region ID          region (else ALIBABA_CLOUD_REGION_ID or the profile's "
+	"region_id)\n"
 	"  -a, --all                every instance of the region (pages of 50)\n"
 	"  -i, --instance-id ID     an instance id (repeatable)\n"
 	"      --os-type TYPE       Linux | Windows | FreeBSD\n"
@@ -43,7 +44,8 @@ static const char USAGE[] =
 	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
 	"      --proxy URL          http://[user:pass@]host:port (else HTTPS_PROXY, ALL_PROXY)\n"
 	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
-	"      --profile NAME       profile in ~/.aliyun/config.json or ~/.alibabacloud/credentials\n"
+	"      --profile NAME       profile in ~/.aliyun/config.json or "
+	"~/.alibabacloud/credentials\n"
 	"      --connect-timeout S  seconds (default 5)\n"
 	"      --read-timeout S     seconds for a whole response (default 16)\n"
 	"      --retries N          retries of throttled, 5xx and dropped requests (default 3)\n"
@@ -330,22 +332,40 @@ typedef struct {
 } optdef;
 
 enum {
-	O_REGION = 1, O_ALL, O_ID, O_OSTYPE, O_OUTPUT, O_CHECK, O_ENDPOINT, O_VPC, O_SIG, O_BATCH,
-	O_CAFILE, O_PROXY, O_NOPROXY, O_PROFILE, O_CTO, O_RTO, O_RETRIES, O_DRY, O_VERBOSE,
-	O_HELP, O_VERSION
+	O_REGION = 1,
+	O_ALL,
+	O_ID,
+	O_OSTYPE,
+	O_OUTPUT,
+	O_CHECK,
+	O_ENDPOINT,
+	O_VPC,
+	O_SIG,
+	O_BATCH,
+	O_CAFILE,
+	O_PROXY,
+	O_NOPROXY,
+	O_PROFILE,
+	O_CTO,
+	O_RTO,
+	O_RETRIES,
+	O_DRY,
+	O_VERBOSE,
+	O_HELP,
+	O_VERSION
 };
 
 static const optdef OPTS[] = {
-	{"region", 'r', 1, O_REGION},       {"all", 'a', 0, O_ALL},
-	{"instance-id", 'i', 1, O_ID},      {"os-type", 0, 1, O_OSTYPE},
-	{"output", 'o', 1, O_OUTPUT},       {"check", 0, 0, O_CHECK},
-	{"endpoint", 0, 1, O_ENDPOINT},     {"vpc", 0, 0, O_VPC},
-	{"signature", 0, 1, O_SIG},         {"batch-size", 0, 1, O_BATCH},
-	{"ca-file", 0, 1, O_CAFILE},        {"proxy", 0, 1, O_PROXY},
-	{"no-proxy", 0, 1, O_NOPROXY},      {"profile", 0, 1, O_PROFILE},
-	{"connect-timeout", 0, 1, O_CTO},   {"read-timeout", 0, 1, O_RTO},
-	{"retries", 0, 1, O_RETRIES},       {"dry-run", 0, 0, O_DRY},
-	{"verbose", 'v', 0, O_VERBOSE},     {"help", 'h', 0, O_HELP},
+	{"region", 'r', 1, O_REGION},	  {"all", 'a', 0, O_ALL},
+	{"instance-id", 'i', 1, O_ID},	  {"os-type", 0, 1, O_OSTYPE},
+	{"output", 'o', 1, O_OUTPUT},	  {"check", 0, 0, O_CHECK},
+	{"endpoint", 0, 1, O_ENDPOINT},	  {"vpc", 0, 0, O_VPC},
+	{"signature", 0, 1, O_SIG},	  {"batch-size", 0, 1, O_BATCH},
+	{"ca-file", 0, 1, O_CAFILE},	  {"proxy", 0, 1, O_PROXY},
+	{"no-proxy", 0, 1, O_NOPROXY},	  {"profile", 0, 1, O_PROFILE},
+	{"connect-timeout", 0, 1, O_CTO}, {"read-timeout", 0, 1, O_RTO},
+	{"retries", 0, 1, O_RETRIES},	  {"dry-run", 0, 0, O_DRY},
+	{"verbose", 'v', 0, O_VERBOSE},	  {"help", 'h', 0, O_HELP},
 	{"version", 'V', 0, O_VERSION},
 };
 
@@ -356,8 +376,11 @@ static int apply(const optdef *d, const char *v, const char *flag)
 		opt.region = v;
 		return ecs_valid_region(v) ? 0
 					   : usage_error("%s: invalid region id '%.64s'", flag, v);
-	case O_ALL: opt.all = 1; return 0;
-	case O_ID: return add_id(v, strlen(v));
+	case O_ALL:
+		opt.all = 1;
+		return 0;
+	case O_ID:
+		return add_id(v, strlen(v));
 	case O_OSTYPE:
 		opt.os_type = os_type_name(v);
 		return opt.os_type != NULL
@@ -374,9 +397,15 @@ static int apply(const optdef *d, const char *v, const char *flag)
 		else
 			return usage_error("%s: '%.32s' is not table, json or tsv", flag, v);
 		return 0;
-	case O_CHECK: opt.check = 1; return 0;
-	case O_ENDPOINT: opt.endpoint = v; return 0;
-	case O_VPC: opt.vpc = 1; return 0;
+	case O_CHECK:
+		opt.check = 1;
+		return 0;
+	case O_ENDPOINT:
+		opt.endpoint = v;
+		return 0;
+	case O_VPC:
+		opt.vpc = 1;
+		return 0;
 	case O_SIG:
 		if (strcmp(v, "v3") == 0)
 			opt.sig_v1 = 0;
@@ -385,18 +414,36 @@ static int apply(const optdef *d, const char *v, const char *flag)
 		else
 			return usage_error("%s: '%.32s' is not v3 or v1", flag, v);
 		return 0;
-	case O_BATCH: return parse_uint(flag, v, 1, 100, &opt.batch);
-	case O_CAFILE: opt.ca_file = v; return 0;
-	case O_PROXY: opt.proxy = v; return 0;
-	case O_NOPROXY: opt.no_proxy = v; return 0;
-	case O_PROFILE: opt.profile = v; return 0;
-	case O_CTO: return parse_uint(flag, v, 1, 3600, &opt.connect_s);
-	case O_RTO: return parse_uint(flag, v, 1, 3600, &opt.read_s);
-	case O_RETRIES: return parse_uint(flag, v, 0, 20, &opt.retries);
-	case O_DRY: opt.dry_run = 1; return 0;
-	case O_VERBOSE: opt.verbose = 1; return 0;
-	case O_HELP: return -1;
-	case O_VERSION: return -2;
+	case O_BATCH:
+		return parse_uint(flag, v, 1, 100, &opt.batch);
+	case O_CAFILE:
+		opt.ca_file = v;
+		return 0;
+	case O_PROXY:
+		opt.proxy = v;
+		return 0;
+	case O_NOPROXY:
+		opt.no_proxy = v;
+		return 0;
+	case O_PROFILE:
+		opt.profile = v;
+		return 0;
+	case O_CTO:
+		return parse_uint(flag, v, 1, 3600, &opt.connect_s);
+	case O_RTO:
+		return parse_uint(flag, v, 1, 3600, &opt.read_s);
+	case O_RETRIES:
+		return parse_uint(flag, v, 0, 20, &opt.retries);
+	case O_DRY:
+		opt.dry_run = 1;
+		return 0;
+	case O_VERBOSE:
+		opt.verbose = 1;
+		return 0;
+	case O_HELP:
+		return -1;
+	case O_VERSION:
+		return -2;
 	}
 	return usage_error("internal: unknown option");
 }
@@ -432,7 +479,8 @@ static int parse_args(int argc, char **argv)
 			size_t nl = eq != NULL ? (size_t)(eq - name) : strlen(name);
 			const optdef *d = NULL;
 			for (k = 0; k < sizeof(OPTS) / sizeof(OPTS[0]); k++)
-				if (strlen(OPTS[k].lng) == nl && strncmp(OPTS[k].lng, name, nl) == 0)
+				if (strlen(OPTS[k].lng) == nl &&
+				    strncmp(OPTS[k].lng, name, nl) == 0)
 					d = &OPTS[k];
 			if (d == NULL)
 				return usage_error("unknown option '%.*s'", (int)(nl + 2), a);
@@ -588,9 +636,13 @@ static void print_version(void)
 
 int main(int argc, char **argv)
 {
-	static const char *const region_env[] = {"ALIBABA_CLOUD_REGION_ID", "ALIBABACLOUD_REGION_ID",
-						 "ALICLOUD_REGION_ID", "ALICLOUD_REGION",
-						 "REGION_ID", "REGION", NULL};
+	static const char *const region_env[] = {"ALIBABA_CLOUD_REGION_ID",
+						 "ALIBABACLOUD_REGION_ID",
+						 "ALICLOUD_REGION_ID",
+						 "ALICLOUD_REGION",
+						 "REGION_ID",
+						 "REGION",
+						 NULL};
 	ecs_err err;
 	creds_opts co;
 	ecs_opts eo;
@@ -617,7 +669,8 @@ int main(int argc, char **argv)
 	if (opt.all && nids > 0)
 		return usage_error("--all and instance ids exclude each other");
 	if (!opt.all && nids == 0)
-		return usage_error("no instance ids given (pass ids, -i ID, '-' for stdin, or --all)");
+		return usage_error(
+			"no instance ids given (pass ids, -i ID, '-' for stdin, or --all)");
 	dedupe();
 
 	/* credentials first: the profile may carry the region */
@@ -656,7 +709,8 @@ int main(int argc, char **argv)
 		eo.conn.port = ep.port;
 		eo.conn.tls = ep.tls;
 		if (!ep.tls)
-			eprintf(PROG ": warning: plain http:// endpoint: requests travel unencrypted\n");
+			eprintf(PROG
+				": warning: plain http:// endpoint: requests travel unencrypted\n");
 	} else {
 		st = ecs_default_endpoint(opt.region, opt.vpc, eo.conn.host, sizeof(eo.conn.host),
 					  &err);
@@ -702,7 +756,8 @@ int main(int argc, char **argv)
 	creds_wipe(&cred);
 	if (st != ECS_OK) {
 		if (!opt.dry_run)
-			out_abort(&outp); /* what arrived before the failure, never a broken document */
+			out_abort(&outp); /* what arrived before the failure, never a broken
+					     document */
 		return fail(&err);
 	}
 	if (opt.dry_run)

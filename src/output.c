@@ -84,7 +84,8 @@ void out_begin(out_ctx *o, out_format fmt)
 		putf(o, TABLE_FMT, "INSTANCE_ID", "AGENT", "VERSION", "OS", "LAST_HEARTBEAT",
 		     "ACTIVE", "TOTAL", "SESSION_MGR");
 	else if (fmt == OUT_JSON)
-		out_str(o, "{\"InstanceCloudAssistantStatusSet\":{\"InstanceCloudAssistantStatus\":[");
+		out_str(o,
+			"{\"InstanceCloudAssistantStatusSet\":{\"InstanceCloudAssistantStatus\":[");
 }
 
 static void json_kv_str(out_ctx *o, const char *key, const char *v, int *first)
@@ -110,7 +111,8 @@ void out_record(out_ctx *o, const ecs_record *r)
 		out_str(o, o->rows ? ",{" : "{");
 		json_kv_str(o, "InstanceId", r->id, &first);
 		if (r->status >= 0)
-			json_kv_str(o, "CloudAssistantStatus", r->status ? "true" : "false", &first);
+			json_kv_str(o, "CloudAssistantStatus", r->status ? "true" : "false",
+				    &first);
 		json_kv_str(o, "CloudAssistantVersion", r->version, &first);
 		json_kv_str(o, "OSType", r->os, &first);
 		json_kv_str(o, "LastHeartbeatTime", r->last_heartbeat, &first);

@@ -14,7 +14,7 @@ typedef struct {
 	out_format fmt;
 	unsigned rows;
 	unsigned notfound;
-	int failed; /* a write to stdout failed (closed pipe): stop writing */
+	int failed;  /* a write to stdout failed (closed pipe): stop writing */
 	int flushed; /* something has reached stdout */
 	size_t len;
 	char buf[8192];

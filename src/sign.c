@@ -128,8 +128,8 @@ ecs_status sign_canonical_query(sign_pair *params, size_t n, char *dst, size_t c
 	return ECS_OK;
 }
 
-ecs_status sign_v1_string_to_sign(const char *method, const char *canon, size_t canon_len, char *dst,
-				  size_t cap, size_t *out_len)
+ecs_status sign_v1_string_to_sign(const char *method, const char *canon, size_t canon_len,
+				  char *dst, size_t cap, size_t *out_len)
 {
 	size_t pos = 0;
 	ecs_status st;
@@ -384,9 +384,9 @@ ecs_status sign_v3_canonical_request(const char *method, const char *uri, const 
 
 ecs_status sign_v3_authorization(const char *method, const char *uri, const char *canon_query,
 				 size_t canon_query_len, const sign_pair *headers, size_t nh,
-				 const char *payload_hash_hex, const char *key_id, size_t key_id_len,
-				 const char *secret, size_t secret_len, char *dst, size_t cap,
-				 size_t *out_len, char *hashed_out)
+				 const char *payload_hash_hex, const char *key_id,
+				 size_t key_id_len, const char *secret, size_t secret_len,
+				 char *dst, size_t cap, size_t *out_len, char *hashed_out)
 {
 	char cr[SIGN_V3_CR_MAX];
 	char signed_list[512];

@@ -27,11 +27,12 @@ ecs_status sign_pct_encode(const char *src, size_t len, char *dst, size_t cap, s
 
 /* Sorts pairs in place by name (byte order, so "InstanceId.10" < "InstanceId.2"), then by value,
  * and writes the canonical query "enc(k)=enc(v)&..." (empty value gives "k="). */
-ecs_status sign_canonical_query(sign_pair *params, size_t n, char *dst, size_t cap, size_t *out_len);
+ecs_status sign_canonical_query(sign_pair *params, size_t n, char *dst, size_t cap,
+				size_t *out_len);
 
 /* RPC v1.0 string to sign: METHOD "&" "%2F" "&" enc(canonical_query). */
-ecs_status sign_v1_string_to_sign(const char *method, const char *canon, size_t canon_len, char *dst,
-				  size_t cap, size_t *out_len);
+ecs_status sign_v1_string_to_sign(const char *method, const char *canon, size_t canon_len,
+				  char *dst, size_t cap, size_t *out_len);
 
 /* RPC v1.0 signature: Base64(HMAC-SHA1(key = secret "&", string_to_sign)). 28 chars + NUL.
  * Secrets longer than 255 bytes (V3: 256) are rejected with ECS_E_INPUT (real ones are 30). */
@@ -66,9 +67,9 @@ ecs_status sign_v3_canonical_request(const char *method, const char *uri, const 
  * hashed_out (if not NULL, 65 bytes) gets the hex hash of the canonical request. */
 ecs_status sign_v3_authorization(const char *method, const char *uri, const char *canon_query,
 				 size_t canon_query_len, const sign_pair *headers, size_t nh,
-				 const char *payload_hash_hex, const char *key_id, size_t key_id_len,
-				 const char *secret, size_t secret_len, char *dst, size_t cap,
-				 size_t *out_len, char *hashed_out);
+				 const char *payload_hash_hex, const char *key_id,
+				 size_t key_id_len, const char *secret, size_t secret_len,
+				 char *dst, size_t cap, size_t *out_len, char *hashed_out);
 
 /* "YYYY-MM-DDThh:mm:ssZ" (UTC) for Unix seconds t; 20 chars + NUL (out holds 21).
  * Years outside 0000..9999 are clamped. */

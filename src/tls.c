@@ -11,8 +11,8 @@
 #include "mbedtls/platform_util.h"
 #include "mbedtls/x509_crt.h"
 #include "port.h"
-#include "sign.h"
 #include "psa/crypto.h"
+#include "sign.h"
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
 #include "mbedtls/memory_buffer_alloc.h"
 #endif
@@ -83,18 +83,17 @@ struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *tm_buf
 /* ---- Trust anchors ---- */
 
 static const char *const BUNDLES[] = {
-	"/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Arch, OpenWrt */
-	"/etc/pki/tls/certs/ca-bundle.crt",                  /* Fedora, RHEL, CentOS */
+	"/etc/ssl/certs/ca-certificates.crt",		     /* Debian, Ubuntu, Arch, OpenWrt */
+	"/etc/pki/tls/certs/ca-bundle.crt",		     /* Fedora, RHEL, CentOS */
 	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7+ */
-	"/etc/ssl/ca-bundle.pem",                            /* openSUSE, SLES */
-	"/etc/ssl/cert.pem",                                 /* Alpine, macOS, OpenBSD */
-	"/usr/local/share/certs/ca-root-nss.crt",            /* FreeBSD */
-	"/etc/certs/ca-certificates.crt",                    /* some appliances */
+	"/etc/ssl/ca-bundle.pem",			     /* openSUSE, SLES */
+	"/etc/ssl/cert.pem",				     /* Alpine, macOS, OpenBSD */
+	"/usr/local/share/certs/ca-root-nss.crt",	     /* FreeBSD */
+	"/etc/certs/ca-certificates.crt",		     /* some appliances */
 };
 static const char *const DIRS[] = {
 	"/etc/ssl/certs", /* OpenWrt ca-certificates: one *.crt per CA */
-	"/etc/pki/tls/certs",
-	"/system/etc/security/cacerts", /* Android */
+	"/etc/pki/tls/certs", "/system/etc/security/cacerts", /* Android */
 };
 
 static ecs_status set_trust(tls_trust *t, const char *path, int is_dir, const char *origin,
@@ -146,7 +145,8 @@ ecs_status tls_find_trust(const char *explicit_path, tls_trust *t, ecs_err *err)
 		size_t pos = 0;
 		tried[0] = '\0';
 		for (i = 0; i < sizeof(BUNDLES) / sizeof(BUNDLES[0]); i++)
-			pos += (size_t)snprintf(tried + pos, sizeof(tried) - pos, "%s ", BUNDLES[i]);
+			pos += (size_t)snprintf(tried + pos, sizeof(tried) - pos, "%s ",
+						BUNDLES[i]);
 		for (i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]) && pos < sizeof(tried); i++)
 			pos += (size_t)snprintf(tried + pos, sizeof(tried) - pos, "%s/ ", DIRS[i]);
 		return err_set(err, ECS_E_TLS,
@@ -287,9 +287,9 @@ static void scan_file(ca_search *cs, const char *path)
 				   memcmp(line, endm, sizeof(endm) - 1) == 0) {
 				size_t dl = 0;
 				in_cert = 0;
-				if (!overflow && mbedtls_base64_decode(der, sizeof(der), &dl,
-								       (unsigned char *)b64,
-								       b64_len) == 0)
+				if (!overflow &&
+				    mbedtls_base64_decode(der, sizeof(der), &dl,
+							  (unsigned char *)b64, b64_len) == 0)
 					consider_der(cs, der, dl);
 			} else if (in_cert) {
 				size_t k;
@@ -436,8 +436,8 @@ ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 		return err_set(err, ECS_E_TLS, "TLS: cannot seed the random generator (%s)",
 			       tls_strerror(rc));
 	mbedtls_ssl_config_init(&G.conf);
-	rc = mbedtls_ssl_config_defaults(&G.conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-					 MBEDTLS_SSL_PRESET_DEFAULT);
+	rc = mbedtls_ssl_config_defaults(&G.conf, MBEDTLS_SSL_IS_CLIENT,
+					 MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
 	if (rc != 0)
 		return err_set(err, ECS_E_TLS, "TLS: configuration failed (%s)", tls_strerror(rc));
 	mbedtls_ssl_conf_min_tls_version(&G.conf, MBEDTLS_SSL_VERSION_TLS1_2);
@@ -461,8 +461,8 @@ ecs_status tls_verify_error(const mbedtls_ssl_context *ssl, const char *host, ec
 	size_t pos = 0;
 
 	why[0] = '\0';
-#define WHY(flag, text)                                                                          \
-	if ((f & (flag)) && pos < sizeof(why))                                                   \
+#define WHY(flag, text)                                                                            \
+	if ((f & (flag)) && pos < sizeof(why))                                                     \
 	pos += (size_t)snprintf(why + pos, sizeof(why) - pos, "%s%s", pos ? "; " : "", text)
 	WHY(MBEDTLS_X509_BADCERT_NOT_TRUSTED, "issued by an unknown CA");
 	WHY(MBEDTLS_X509_BADCERT_CN_MISMATCH, "does not match the host name");
@@ -472,7 +472,8 @@ ecs_status tls_verify_error(const mbedtls_ssl_context *ssl, const char *host, ec
 	WHY(MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
 		    MBEDTLS_X509_BADCERT_NS_CERT_TYPE,
 	    "certificate is not for TLS servers");
-	WHY(MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY,
+	WHY(MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
+		    MBEDTLS_X509_BADCERT_BAD_KEY,
 	    "certificate uses an unacceptable algorithm or key size");
 	WHY(MBEDTLS_X509_BADCERT_MISSING | MBEDTLS_X509_BADCERT_SKIP_VERIFY |
 		    MBEDTLS_X509_BADCERT_OTHER,
@@ -484,8 +485,8 @@ ecs_status tls_verify_error(const mbedtls_ssl_context *ssl, const char *host, ec
 		char now[21];
 		sign_format_time(port_time_unix(), now);
 		return err_set(err, ECS_E_TLS,
-			       "TLS: certificate of %s: %s (local clock: %s; check the clock)", host,
-			       why, now);
+			       "TLS: certificate of %s: %s (local clock: %s; check the clock)",
+			       host, why, now);
 	}
 	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 		return err_set(err, ECS_E_TLS,

@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#include "err.h"
 #include "ecs_limits.h"
+#include "err.h"
 #include "mbedtls/ssl.h"
 
 /* Where trust anchors come from: one file (PEM bundle or a single DER certificate) or a

@@ -135,7 +135,8 @@ ecs_status url_parse(const char *s, int default_tls, url_parts *u, ecs_err *err)
 	memset(u, 0, sizeof(*u));
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
-			return err_set(err, ECS_E_USAGE, "URL contains a space or control character");
+			return err_set(err, ECS_E_USAGE,
+				       "URL contains a space or control character");
 	u->tls = default_tls;
 	{
 		const char *sep = strstr(s, "://");

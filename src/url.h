@@ -5,14 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
 #include "ecs_limits.h"
+#include "err.h"
 
 typedef struct {
-	int tls;                 /* 1 for https */
+	int tls;		 /* 1 for https */
 	char host[ECS_HOST_MAX]; /* without IPv6 brackets */
 	uint16_t port;
-	int port_given; /* 1 when the URL named the port */
+	int port_given;		     /* 1 when the URL named the port */
 	char userinfo[ECS_HOST_MAX]; /* "user:pass" percent-decoded; secret, never printed */
 	size_t userinfo_len;
 	char path[ECS_URL_MAX]; /* "/" when absent */

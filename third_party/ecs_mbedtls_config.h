@@ -91,8 +91,8 @@
 
 /* Sizes. Incoming records stay at the protocol maximum: a server may ignore max_fragment_length.
  * Our requests are small, so the output record buffer is trimmed. */
-#define MBEDTLS_SSL_IN_CONTENT_LEN 16384
+#define MBEDTLS_SSL_IN_CONTENT_LEN  16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
-#define MBEDTLS_MPI_MAX_SIZE 512 /* RSA-4096 roots exist in the wild */
+#define MBEDTLS_MPI_MAX_SIZE	    512 /* RSA-4096 roots exist in the wild */
 
 #endif /* ECS_MBEDTLS_CONFIG_H */

@@ -2,13 +2,13 @@
  * getrandom). The only file in the tree that includes socket, time and file headers. */
 #include "port.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -340,7 +340,8 @@ port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_m
 	}
 	if (rc != 0) {
 		if (detail != NULL && detail_cap > 0)
-			snprintf(detail, detail_cap, "cannot resolve %s: %s", host, gai_strerror(rc));
+			snprintf(detail, detail_cap, "cannot resolve %s: %s", host,
+				 gai_strerror(rc));
 		return PORT_E_DNS;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -351,11 +352,13 @@ port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_m
 
 		/* inet_ntop, not getnameinfo: the same text for a fraction of the code */
 		if (ai->ai_family == AF_INET6)
-			p = inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr,
+			p = inet_ntop(AF_INET6,
+				      &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr,
 				      addr, sizeof(addr));
 		else
-			p = inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr,
-				      addr, sizeof(addr));
+			p = inet_ntop(AF_INET,
+				      &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, addr,
+				      sizeof(addr));
 		if (p == NULL)
 			snprintf(addr, sizeof(addr), "?");
 		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -383,7 +386,8 @@ port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_m
 			    err != 0) {
 				int e = err != 0 ? err : errno;
 				snprintf(last, sizeof(last), "%s port %u: %s", addr, (unsigned)port,
-					 e == ECONNRESET ? "connection reset by peer" : strerror(e));
+					 e == ECONNRESET ? "connection reset by peer"
+							 : strerror(e));
 				close(s);
 				continue;
 			}
@@ -498,7 +502,7 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t 
  * its space back, which is exactly the resolver's pattern. Exhaustion returns NULL (ENOMEM),
  * which getaddrinfo reports as an error, never a crash.
  */
-#define ARENA_SIZE 32768
+#define ARENA_SIZE  32768
 #define ARENA_ALIGN 16
 
 static unsigned char arena[ARENA_SIZE] __attribute__((aligned(ARENA_ALIGN)));

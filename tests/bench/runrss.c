@@ -126,8 +126,8 @@ int main(int argc, char **argv)
 		"wall_ns=%lld utime_us=%lld stime_us=%lld maxrss_kib=%ld exit_rss_kib=%ld "
 		"exit_hwm_kib=%ld status=%d\n",
 		wall, (long long)ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec,
-		(long long)ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec, ru.ru_maxrss, exit_rss,
-		exit_hwm, code);
+		(long long)ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec, ru.ru_maxrss,
+		exit_rss, exit_hwm, code);
 	fclose(f);
 	return code;
 }

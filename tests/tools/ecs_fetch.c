@@ -17,9 +17,10 @@ static char req_buf[ECS_HTTP_REQ_MAX];
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ecs-fetch [--ca-file F] [--proxy URL] [--no-proxy LIST]\n"
-			"                 [--connect-timeout-ms N] [--read-timeout-ms N] [--method M]\n"
-			"                 [--stats] [-v] URL [URL ...]\n");
+	fprintf(stderr,
+		"usage: ecs-fetch [--ca-file F] [--proxy URL] [--no-proxy LIST]\n"
+		"                 [--connect-timeout-ms N] [--read-timeout-ms N] [--method M]\n"
+		"                 [--stats] [-v] URL [URL ...]\n");
 }
 
 static void trace_line(void *ctx, const char *line)
@@ -134,8 +135,8 @@ int main(int argc, char **argv)
 		st = conn_pick_proxy(&o, proxy, no_proxy, &err);
 		if (st != ECS_OK)
 			return fail(&err);
-		if (have_conn && (strcmp(c.o.host, o.host) != 0 || c.o.port != o.port ||
-				  c.o.tls != o.tls)) {
+		if (have_conn &&
+		    (strcmp(c.o.host, o.host) != 0 || c.o.port != o.port || c.o.tls != o.tls)) {
 			conn_close(&c);
 			have_conn = 0;
 		}
