@@ -9,6 +9,7 @@
 #include "json.h"
 #include "mbedtls/platform_util.h"
 #include "port.h"
+#include "sign.h"
 
 /* JSON tokens for a config.json (a CLI profile takes ~50): ~80 profiles. */
 #ifndef ECS_CREDS_JSON_TOKENS
@@ -171,38 +172,6 @@ static ecs_status put_role(const char *s, size_t n, char *ram_role, size_t cap, 
 
 /* ---- time ---- */
 
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_unix(int64_t t, char *out, size_t cap)
-{
-	int64_t z = (t >= 0 ? t : t - 86399) / 86400, secs = t - z * 86400;
-	int64_t era, doe, yoe, y, doy, mp, d, m;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp + (mp < 10 ? 3 : -9);
-	y += m <= 2;
-	snprintf(out, cap, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", (long long)y, (long long)m,
-		 (long long)d, (long long)(secs / 3600), (long long)(secs / 60 % 60),
-		 (long long)(secs % 60));
-}
-
 static int digits(const char *s, size_t n, int *out)
 {
 	size_t i;
@@ -232,7 +201,7 @@ int creds_parse_time(const char *s, size_t n, int64_t *out)
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || se > 59)
 		return -1;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	*out = sign_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 	return 0;
 }
 
@@ -849,7 +818,7 @@ static ecs_status parse_metadata(const char *buf, size_t len, int64_t now_unix, 
 		}
 	}
 	if (exp_t <= now_unix) {
-		civil_from_unix(now_unix, now_s, sizeof(now_s));
+		sign_format_time(now_unix, now_s);
 		return err_set(err, ECS_E_CREDS,
 			       "credentials from the metadata service expired at %s (local clock: "
 			       "%s)",

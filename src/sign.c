@@ -431,7 +431,7 @@ ecs_status sign_v3_authorization(const char *method, const char *uri, const char
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+int64_t sign_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -616,6 +616,6 @@ int sign_parse_http_date(const char *s, size_t len, int64_t *out)
 	}
 	if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
 		return -1;
-	*out = days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + se;
+	*out = sign_days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + se;
 	return 0;
 }

@@ -75,6 +75,9 @@ ecs_status sign_v3_authorization(const char *method, const char *uri, const char
  * Years outside 0000..9999 are clamped. */
 void sign_format_time(int64_t t, char out[21]);
 
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1..12, d 1..31). */
+int64_t sign_days_from_civil(int64_t y, int64_t m, int64_t d);
+
 /* Lower-case hex of 16 random bytes: 32 chars + NUL (out holds 33). */
 void sign_nonce_hex(const uint8_t rnd[16], char out[33]);
 
