@@ -1,4 +1,8 @@
 # Pinned third-party versions and checksums (sourced by fetch.sh).
+# The Debian .orig tarballs are the primary source and their sums were verified here. The upstream
+# fallback pins the same sums on the assumption that Debian's .orig files are the unmodified
+# upstream release archives; that could not be checked from a machine without upstream access,
+# so a mismatch there fails loudly rather than building from an unverified file.
 MBEDTLS_VERSION=3.6.6
 MBEDTLS_DEB_SRC=mbedtls/trixie
 MBEDTLS_DEB_TAR=mbedtls_3.6.6.orig.tar.bz2
