@@ -79,10 +79,17 @@ bench: all
 	@$(PYTHON) tests/bench/bench.py --root $(CURDIR)
 
 check-cross:
-	@for a in $(or $(ARCHES),aarch64 armhf mipsel mips); do \
-		$(MAKE) --no-print-directory ARCH=$$a all || exit 1; \
-		$(PYTHON) tests/run_all.py --root $(CURDIR) --cross $$a || exit 1; \
-	done
+	@fail=""; for a in $(or $(ARCHES),aarch64 armhf mipsel mips); do \
+		t0=$$(date +%s); echo "=== check-cross $$a"; \
+		if sh scripts/deps.sh cross $$a test && $(MAKE) --no-print-directory ARCH=$$a all && \
+			{ case $$a in mips*) sh scripts/musl-mips.sh check-fpu $$a ecs-ca-status-$$a build/$$a/ecs-fetch ;; esac; } && \
+			$(PYTHON) tests/run_all.py --root $(CURDIR) --cross $$a; then \
+			echo "=== check-cross $$a: ok ($$(($$(date +%s) - t0)) s)"; \
+		else \
+			fail="$$fail $$a"; echo "=== check-cross $$a: FAILED ($$(($$(date +%s) - t0)) s)"; \
+		fi; \
+	done; \
+	if [ -n "$$fail" ]; then echo "check-cross: FAILED:$$fail"; exit 1; fi; echo "check-cross: all passed"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

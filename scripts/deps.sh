@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs (as root, with apt-get) or names (otherwise) what the build and the tests need.
-# Usage: deps.sh build|test|cross ARCH|all
+# Usage: deps.sh build|test|cross ARCH [test]
 set -eu
 need=""
 want() { # command package
@@ -12,12 +12,18 @@ want_file() { # path package
 want_arch_musl() { # arch
 	case "$1" in
 	x86_64 | native) want musl-gcc musl-tools ;;
+	# musl-dev:ARCH pulls in gcc-<gnu-triple> and installs the <musl-triple>-gcc wrapper.
 	aarch64) want aarch64-linux-musl-gcc musl-dev:arm64; want qemu-aarch64-static qemu-user-static ;;
 	armhf) want arm-linux-musleabihf-gcc musl-dev:armhf; want qemu-arm-static qemu-user-static ;;
-	mipsel) want mipsel-linux-gnu-gcc gcc-mipsel-linux-gnu; want qemu-mipsel-static qemu-user-static ;;
-	mips) want mips-linux-gnu-gcc gcc-mips-linux-gnu; want qemu-mips-static qemu-user-static ;;
+	# Soft-float musl built by scripts/musl-mips.sh: the cross gcc (with binutils: ar, objdump),
+	# xz for glibc's soft-fp sources, flock to serialise concurrent builds.
+	mipsel | mips)
+		want "$1-linux-gnu-gcc" "gcc-$1-linux-gnu"; want xz xz-utils; want flock util-linux
+		want "qemu-$1-static" qemu-user-static
+		;;
 	*) echo "deps: unknown ARCH '$1' (x86_64 aarch64 armhf mipsel mips)" >&2; exit 2 ;;
 	esac
+	want file file # the Makefile and tests/run_all.py report `file` output
 }
 case "${1:-build}" in
 build) want musl-gcc musl-tools; want make make; want bzip2 bzip2; want patch patch ;;
@@ -29,8 +35,11 @@ test)
 	clangrt=$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null | head -n 1 || true)
 	[ -n "$clangrt" ] || need="$need libclang-rt-dev"
 	;;
-cross) want_arch_musl "${2:?ARCH}" ;;
-*) echo "usage: deps.sh build|test|cross ARCH" >&2; exit 2 ;;
+cross) # cross ARCH [test]: toolchain, qemu-user; with "test" also what check-cross's suites run
+	want_arch_musl "${2:?ARCH}"
+	if [ "${3:-}" = test ]; then want python3 python3; want openssl openssl; fi
+	;;
+*) echo "usage: deps.sh build|test|cross ARCH [test]" >&2; exit 2 ;;
 esac
 [ -z "$need" ] && exit 0
 # Unique, keep order.

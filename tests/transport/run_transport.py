@@ -1090,7 +1090,9 @@ def _(t):
 @scenario("not-tls-reset", needs=["plain-reset"])
 def _(t):
     r = t.run([t.url("plain-reset", "/")])
-    r.fails(any_of=("TLS handshake with", "connection reset"))
+    # The reset may land before the connect completes; qemu-user (MIPS) then hands back the
+    # host's errno untranslated, so the text after "could not connect" can be anything.
+    r.fails(any_of=("TLS handshake with", "connection reset", "could not connect"))
     r.within(0, 5)
 
 
