@@ -9,24 +9,7 @@
 /* The ECS instance metadata service: plain HTTP on a link-local-like address, never proxied. */
 #define METADATA_HOST "100.100.100.200"
 
-static void trace(const conn *c, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static void trace(const conn *c, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (c->o.trace == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	c->o.trace(c->o.trace_ctx, line);
-}
+#define trace(c, ...) err_emit((c)->o.trace, (c)->o.trace_ctx, __VA_ARGS__)
 
 static const char *env2(const char *a, const char *b)
 {
@@ -70,12 +53,8 @@ ecs_status conn_pick_proxy(conn_opts *o, const char *proxy_url, const char *no_p
 		return err_set(err, ECS_E_USAGE,
 			       "proxy from %s: https:// proxies are not supported; use http://",
 			       origin);
-	if (strcmp(o->proxy.path, "/") != 0 && o->proxy.path[0] != '\0') {
-		/* "http://proxy:3128/" is common; anything longer is a mistake worth naming */
-		if (strlen(o->proxy.path) > 1)
-			return err_set(err, ECS_E_USAGE, "proxy from %s: unexpected path in URL",
-				       origin);
-	}
+	if (strcmp(o->proxy.path, "/") != 0) /* "http://proxy:3128/" is fine, a path is not */
+		return err_set(err, ECS_E_USAGE, "proxy from %s: unexpected path in URL", origin);
 	if (!o->proxy.port_given)
 		o->proxy.port = 1080; /* curl's default proxy port */
 	o->use_proxy = 1;

@@ -122,28 +122,10 @@ static const char *show(char *dst, size_t cap, const char *s, size_t n)
 	return dst;
 }
 
-static void emit(const creds_opts *o, int warning, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
-
-static void emit(const creds_opts *o, int warning, const char *fmt, ...)
-{
-	void (*fn)(void *, const char *);
-	char line[512];
-	va_list ap;
-
-	if (o == NULL)
-		return;
-	fn = warning ? o->warn : o->trace;
-	if (fn == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fn(o->ctx, line);
-}
+/* A warning or trace line to the caller's sink (o may be NULL). */
+#define emit(o, warning, ...)                                                                      \
+	err_emit((o) == NULL ? NULL : ((warning) ? (o)->warn : (o)->trace),                        \
+		 (o) == NULL ? NULL : (o)->ctx, __VA_ARGS__)
 
 /* A RAM role name: 1..64 of letters, digits, '-', '_', '.'. It goes into a URL path. */
 static int role_ok(const char *s, size_t n)

@@ -25,24 +25,7 @@ static char hdr_buf[ECS_HTTP_HDR_MAX];
 static char body_buf[ECS_HTTP_BODY_MAX];
 static jsmntok_t tokens[JSON_TOKENS];
 
-static void trace(const ecs_client *cl, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static void trace(const ecs_client *cl, const char *fmt, ...)
-{
-	char line[768];
-	va_list ap;
-
-	if (cl->o.trace == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	cl->o.trace(cl->o.ctx, line);
-}
+#define trace(cl, ...) err_emit((cl)->o.trace, (cl)->o.ctx, __VA_ARGS__)
 
 int ecs_valid_region(const char *s)
 {

@@ -71,3 +71,16 @@ const char *err_name(ecs_status status)
 		return names[status];
 	return "unknown";
 }
+
+void err_emit(void (*fn)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
+{
+	char line[768];
+	va_list ap;
+
+	if (fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fn(ctx, line);
+}

@@ -44,6 +44,14 @@ void err_prefix(ecs_err *err, const char *fmt, ...)
 #endif
 	;
 
+/* Formats one line and hands it to a trace or warning sink; nothing when fn is NULL. The
+ * one place that turns printf-style trace calls into lines (conn, creds, ecs use it). */
+void err_emit(void (*fn)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
 /* The process exit code for a status (see README "Exit codes"). */
 int err_exit_code(ecs_status status);
 
