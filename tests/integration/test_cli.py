@@ -2018,10 +2018,25 @@ def _(t):
 def _(t):
     with t.proxy("--auth", "user:" + PROXY_PASSWORD) as px, t.ecs() as emu:
         url = "http://user:%s@127.0.0.1:%d" % (urllib.parse.quote(PROXY_PASSWORD, safe=""), px.port)
-        r = t.call(emu, ["-v", "--proxy", url, "-o", "tsv", ALL_IDS[REGION][0]])
+        r = t.call(emu, ["-v", "-o", "tsv", ALL_IDS[REGION][0]], env=t.env(AK, {"HTTPS_PROXY": url}))
         ps = px.stats()
     t.exit(r, 0)
     t.check(ps["connects"] and ps["connects"][0]["auth_ok"], "proxy credentials not accepted: %r" % ps)
+
+
+@test("proxy/userinfo-on-argv-refused")
+def _(t):
+    # issue 9.15: argv is world-readable (ps, /proc/PID/cmdline): no flag takes a secret
+    with t.proxy("--auth", "user:" + PROXY_PASSWORD) as px, t.ecs() as emu:
+        for user in ("user:%s" % urllib.parse.quote(PROXY_PASSWORD, safe=""), "justuser"):
+            url = "http://%s@127.0.0.1:%d" % (user, px.port)
+            r = t.call(emu, ["--proxy", url, "-o", "tsv", ALL_IDS[REGION][0]])
+            t.exit(r, 2)
+            t.err_line(r, "--proxy", "HTTPS_PROXY")
+        ps = px.stats()
+        st = emu.stats()
+    t.eq(len(ps["connects"]), 0, "proxy connections")
+    t.stat_eq(st, "requests", 0)
 
 
 @test("proxy/no-proxy-bypasses")
