@@ -120,6 +120,26 @@ void port_write_raw(int stream, const void *buf, size_t len);
 /* Async-signal-safe _exit(). */
 void port_exit(int code);
 
+/* 1 if fd is a terminal. */
+int port_isatty(int fd);
+/* Columns of the terminal on fd, 0 when unknown (not a terminal). */
+unsigned port_term_width(int fd);
+
+/* An output file replaced atomically: the bytes go to a new temporary file in the same
+ * directory (mode 0644), which port_outfile_commit() flushes to disk and renames over path;
+ * port_outfile_abort() removes it. detail gets the reason on failure. */
+typedef struct {
+	int fd;
+	char tmp[1100];
+	const char *path;
+} port_outfile;
+port_status port_outfile_open(port_outfile *f, const char *path, char *detail, size_t cap);
+int port_outfile_write(port_outfile *f, const void *buf, size_t len);
+port_status port_outfile_commit(port_outfile *f, char *detail, size_t cap);
+void port_outfile_abort(port_outfile *f);
+/* Async-signal-safe removal of the temporary file (signal handler). */
+void port_outfile_abort_raw(port_outfile *f);
+
 /* Grows, shrinks or (new_size 0) frees a block of anonymous memory pages. p NULL with
  * old_size 0 makes a new block. Returns the block, or NULL when the memory cannot be had
  * (an address-space or data limit): the old block then stays valid. Only for data that grows

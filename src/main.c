@@ -16,16 +16,19 @@
 #include "err.h"
 #include "ids.h"
 #include "mbedtls/build_info.h"
+#include "out_nagios.h"
 #include "output.h"
 #include "port.h"
 #include "show.h"
+#include "store.h"
 #include "tls.h"
 #include "url.h"
 
-#define PROG	      "ecs-ca-status"
-#define BATCH_DEFAULT 50u
-#define ALL_PAGE_SIZE 50u
-#define MAX_PAGES     100000u
+#define PROG		  "ecs-ca-status"
+#define BATCH_DEFAULT	  50u
+#define ALL_PAGE_SIZE	  50u
+#define MAX_PAGES	  100000u
+#define PROGRESS_AFTER_MS 2000
 
 static const char USAGE[] =
 	"usage: " PROG " [OPTIONS] [INSTANCE_ID ...]\n"
@@ -80,7 +83,9 @@ static const char USAGE[] =
 
 static struct {
 	const char *region, *region_from;
-	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin, help, version;
+	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin, help, version, down;
+	const char *output_file;
+	nagios_range warn, crit;
 	out_format fmt;
 	const char *os_type, *endpoint, *ca_file, *proxy, *no_proxy, *profile;
 	unsigned batch, retries;
@@ -93,6 +98,11 @@ static ids_set reqids;	    /* RequestIds of the answers, for JSON */
 static ids_set seen;	    /* --all: instance ids and NextTokens seen, to catch loops */
 static int alive_check_failed;
 static size_t notfound_cursor;
+static store keep;	     /* nagios, prom: the answers, written at the end */
+static port_outfile outfile; /* --output-file */
+static int outfile_open;
+static int64_t t_start; /* monotonic ms at start */
+static int progress_shown;
 static ecs_page page;
 static creds cred;
 static ecs_client client;
@@ -166,10 +176,10 @@ static int stdout_write(void *ctx, const void *buf, size_t len)
 	int rc;
 
 	(void)ctx;
-	if (std_closed & 2u)
+	if (!outfile_open && (std_closed & 2u))
 		return -1;
 	port_signals_hold(1);
-	rc = port_write(1, buf, len);
+	rc = outfile_open ? port_outfile_write(&outfile, buf, len) : port_write(1, buf, len);
 	port_signals_hold(0);
 	return rc;
 }
@@ -255,7 +265,11 @@ enum {
 	O_DRY,
 	O_VERBOSE,
 	O_HELP,
-	O_VERSION
+	O_VERSION,
+	O_WARNING,
+	O_CRITICAL,
+	O_OUTFILE,
+	O_DOWN
 };
 
 static const optdef OPTS[] = {
@@ -269,7 +283,9 @@ static const optdef OPTS[] = {
 	{"connect-timeout", 0, 1, O_CTO}, {"read-timeout", 0, 1, O_RTO},
 	{"retries", 0, 1, O_RETRIES},	  {"dry-run", 0, 0, O_DRY},
 	{"verbose", 'v', 0, O_VERBOSE},	  {"help", 'h', 0, O_HELP},
-	{"version", 'V', 0, O_VERSION},
+	{"version", 'V', 0, O_VERSION},	  {"warning", 'w', 1, O_WARNING},
+	{"critical", 'c', 1, O_CRITICAL}, {"output-file", 0, 1, O_OUTFILE},
+	{"down", 0, 0, O_DOWN},
 };
 
 /* One argument: a script's -i "$ID" with an empty $ID must not quietly ask for fewer ids. */
@@ -317,7 +333,8 @@ static ecs_status pick(const char *v, const char *flag, const char *const *names
 
 static ecs_status apply_value(const optdef *d, const char *v, ecs_err *err)
 {
-	static const char *const fmts[] = {"table", "json", "tsv", NULL};
+	static const char *const fmts[] = {"table", "json", "tsv", "nagios", "prom", NULL};
+	static const out_format fmt_of[] = {OUT_TABLE, OUT_JSON, OUT_TSV, OUT_NAGIOS, OUT_PROM};
 	static const char *const sigs[] = {"v3", "v1", NULL};
 	int k = 0;
 	ecs_status st;
@@ -340,8 +357,15 @@ static ecs_status apply_value(const optdef *d, const char *v, ecs_err *err)
 					     v);
 	case O_OUTPUT:
 		st = pick(v, d->lng, fmts, &k, err);
-		opt.fmt = k == 1 ? OUT_JSON : k == 2 ? OUT_TSV : OUT_TABLE;
+		opt.fmt = fmt_of[k];
 		return st;
+	case O_WARNING:
+		return nagios_range_parse(v, d->lng, &opt.warn, err);
+	case O_CRITICAL:
+		return nagios_range_parse(v, d->lng, &opt.crit, err);
+	case O_OUTFILE:
+		opt.output_file = v;
+		return v[0] != '\0' ? ECS_OK : usage_error(err, "--output-file: empty file name");
 	case O_ENDPOINT:
 		opt.endpoint = v;
 		return ECS_OK;
@@ -373,9 +397,10 @@ static ecs_status apply_value(const optdef *d, const char *v, ecs_err *err)
 
 static ecs_status apply_flag(const optdef *d)
 {
-	int *flags[] = {[O_ALL] = &opt.all,	   [O_CHECK] = &opt.check,     [O_VPC] = &opt.vpc,
-			[O_DRY] = &opt.dry_run,	   [O_VERBOSE] = &opt.verbose, [O_HELP] = &opt.help,
-			[O_VERSION] = &opt.version};
+	int *flags[] = {
+		[O_ALL] = &opt.all,	    [O_CHECK] = &opt.check,	[O_VPC] = &opt.vpc,
+		[O_DRY] = &opt.dry_run,	    [O_VERBOSE] = &opt.verbose, [O_HELP] = &opt.help,
+		[O_VERSION] = &opt.version, [O_DOWN] = &opt.down};
 
 	*flags[d->id] = 1;
 	return ECS_OK;
@@ -625,6 +650,34 @@ static ecs_status setup_client(ecs_err *err)
 
 /* ---- running ---- */
 
+/* On a terminal, a run that takes longer than about 2 s shows how far it is on stderr; the
+ * line is erased when the run ends. Never when stderr is not a terminal, nor for the
+ * monitoring formats. */
+static void progress(size_t done, size_t total)
+{
+	char line[96];
+	int n;
+
+	if (opt.fmt == OUT_NAGIOS || opt.fmt == OUT_PROM || opt.dry_run || !port_isatty(2) ||
+	    port_time_ms() - t_start < PROGRESS_AFTER_MS)
+		return;
+	if (total > 0)
+		n = snprintf(line, sizeof(line), "\r%s: %u of %u instances answered...", PROG,
+			     (unsigned)done, (unsigned)total);
+	else
+		n = snprintf(line, sizeof(line), "\r%s: %u instances answered...", PROG,
+			     (unsigned)done);
+	port_write(2, line, (size_t)n);
+	progress_shown = 1;
+}
+
+static void progress_erase(void)
+{
+	if (progress_shown)
+		port_write(2, "\r\033[K", 4);
+	progress_shown = 0;
+}
+
 static ecs_status remember_request_id(ecs_err *err)
 {
 	int is_new;
@@ -643,11 +696,11 @@ static ecs_status output_failed(ecs_err *err)
 	return err_set(err, ECS_E_OUTPUT, "cannot write to standard output: %s", port_strerror());
 }
 
-static void emit(const ecs_record *r)
+static ecs_status emit(const ecs_record *r, ecs_err *err)
 {
-	out_record(&out, r);
 	if (r->status != 1)
 		alive_check_failed = 1;
+	return out_record(&out, r, err);
 }
 
 /* The record of page for id, NULL if the answer has none; a record that appears twice is the
@@ -681,7 +734,7 @@ static ecs_status answer_batch(size_t start, size_t n, ecs_err *err)
 			break;
 		ids_mark(&ids, start + i, r != NULL ? IDS_FOUND : IDS_NOTFOUND);
 		if (r != NULL) {
-			emit(r);
+			st = emit(r, err);
 		} else {
 			alive_check_failed = 1;
 			out_notfound(&out, ids_at(&ids, start + i));
@@ -710,6 +763,7 @@ static ecs_status run_ids(ecs_err *err)
 		if (out.failed)
 			return output_failed(err); /* e.g. | head: stop asking */
 		start += n;
+		progress(start, total);
 	}
 	return ECS_OK;
 }
@@ -762,10 +816,13 @@ static ecs_status run_all(ecs_err *err)
 			st = page_seen(pages, err);
 		if (st != ECS_OK)
 			return st;
-		for (k = 0; k < page.n; k++)
-			emit(&page.rec[k]);
+		for (k = 0; k < page.n && st == ECS_OK; k++)
+			st = emit(&page.rec[k], err);
+		if (st != ECS_OK)
+			return st;
 		if (out.failed)
 			return output_failed(err);
+		progress(out.rows, 0);
 		if (opt.dry_run || page.next_token[0] == '\0')
 			return ECS_OK;
 		if (++pages >= MAX_PAGES)
@@ -787,9 +844,34 @@ static void on_signal(int signo)
 	static const char note[] = PROG ": interrupted; the rows written are complete, the "
 					"rest was not checked\n";
 
-	out_emergency(&out, raw_stdout);
+	if (outfile_open)
+		port_outfile_abort_raw(&outfile); /* the old file stays as it was */
+	else
+		out_emergency(&out, raw_stdout);
 	port_write_raw(2, note, sizeof(note) - 1);
 	port_exit(128 + signo);
+}
+
+/* Format, file and thresholds; the monitoring formats keep every answer until the end. */
+static ecs_status setup_output(ecs_err *err)
+{
+	char detail[ECS_ERR_MSG_MAX - 32];
+
+	out.fmt = opt.fmt;
+	out.only_down = opt.down;
+	out.region = opt.region;
+	out.keep = &keep;
+	out.now_unix = port_time_unix();
+	if (opt.fmt == OUT_TABLE && port_isatty(1))
+		out.width = port_term_width(1);
+	if (opt.fmt == OUT_NAGIOS && !opt.warn.set && !opt.crit.set)
+		nagios_range_parse("0", "critical", &opt.crit, err); /* critical at 1 or more */
+	if (opt.output_file != NULL && !opt.dry_run) {
+		if (port_outfile_open(&outfile, opt.output_file, detail, sizeof(detail)) != PORT_OK)
+			return err_set(err, ECS_E_OUTPUT, "--output-file: %s", detail);
+		outfile_open = 1;
+	}
+	return ECS_OK;
 }
 
 static ecs_status run(ecs_err *err)
@@ -849,11 +931,39 @@ static void print_version(void)
 
 static void report(const ecs_err *err)
 {
-	if (err->status == ECS_E_OUTPUT && port_write_broken_pipe())
+	if (err->status == ECS_E_OUTPUT && port_write_broken_pipe() && !outfile_open)
 		return; /* the reader left on purpose (| head): the exit code says it */
 	sayf(PROG ": %s", err->msg);
 	if (err->status == ECS_E_USAGE)
 		say("Try '" PROG " --help'.");
+}
+
+/* --output-file: replaced by what this run wrote when it started asking the API (and, for
+ * prom and nagios, always: their failure report is the point); else left as it was. */
+static ecs_status output_file_done(ecs_status st, ecs_err *err)
+{
+	char detail[ECS_ERR_MSG_MAX - 32];
+	int keep_it = out.began || opt.fmt == OUT_PROM || opt.fmt == OUT_NAGIOS;
+
+	if (!outfile_open)
+		return st;
+	outfile_open = 0;
+	if (!keep_it || out.failed) {
+		port_outfile_abort(&outfile);
+		return st;
+	}
+	if (port_outfile_commit(&outfile, detail, sizeof(detail)) != PORT_OK && st == ECS_OK)
+		return err_set(err, ECS_E_OUTPUT, "--output-file: %s", detail);
+	return st;
+}
+
+/* After a table on a terminal, one line of summary on stderr. */
+static void table_summary(void)
+{
+	if (opt.fmt != OUT_TABLE || !port_isatty(1) || outfile_open || opt.dry_run)
+		return;
+	sayf("%u instances: %u live, %u down, %u not found", out.rows + out.notfound, out.live,
+	     out.rows - out.live, out.notfound);
 }
 
 /* Writes what is left, says what failed, wipes, and turns what was verified into the exit
@@ -863,22 +973,30 @@ static int finish(ecs_status st, ecs_err *err)
 	out_summary s;
 	int code;
 
+	progress_erase();
 	if (client_up)
 		ecs_client_close(&client);
 	creds_wipe(&cred);
 	summarize(st, err, &s);
+	s.duration_ms = port_time_ms() - t_start;
+	s.warn = &opt.warn;
+	s.crit = &opt.crit;
 	if (out_finish(&out, &s) != 0 && st == ECS_OK)
 		st = output_failed(err);
+	st = output_file_done(st, err);
 	if (st != ECS_OK) {
 		report(err);
 		if (s.not_checked > 0 && out.rows + out.notfound > 0)
 			sayf(PROG ": %u of %u instances were not checked", s.not_checked,
 			     (unsigned)ids_count(&ids));
-		return err_exit_code(st);
+		return opt.fmt == OUT_NAGIOS ? NAGIOS_UNKNOWN : err_exit_code(st);
 	}
+	if (opt.fmt == OUT_NAGIOS)
+		return out.nagios_state;
 	code = 0;
 	if (opt.check && alive_check_failed)
 		code = err_exit_code(ECS_E_CHECK);
+	table_summary();
 	if (opt.verbose)
 		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
 		     client.requests, client.c.connects, out.rows, out.notfound);
@@ -888,13 +1006,29 @@ static int finish(ecs_status st, ecs_err *err)
 	return code;
 }
 
+/* A usage error is UNKNOWN (3) in a Nagios check even when -o nagios comes after the bad
+ * flag. */
+static int wants_nagios(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-onagios") == 0 || strcmp(argv[i], "--output=nagios") == 0 ||
+		    ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) &&
+		     i + 1 < argc && strcmp(argv[i + 1], "nagios") == 0))
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	ecs_err err;
 	ecs_status st;
 
 	std_closed = port_harden();
+	t_start = port_time_ms();
 	memset(&err, 0, sizeof(err));
+	store_init(&keep, port_mem_resize);
 	ids_init(&ids, port_mem_resize);
 	ids_init(&reqids, port_mem_resize);
 	ids_init(&seen, port_mem_resize);
@@ -906,11 +1040,15 @@ int main(int argc, char **argv)
 			print_version();
 		return finish(ECS_OK, &err);
 	}
+	if (st != ECS_OK && wants_nagios(argc, argv))
+		opt.fmt = OUT_NAGIOS;
 	out.fmt = opt.fmt;
 	if (st == ECS_OK)
 		st = setup_input(&err);
 	if (st == ECS_OK)
 		st = setup_creds(&err);
+	if (st == ECS_OK)
+		st = setup_output(&err);
 	if (st == ECS_OK)
 		st = setup_client(&err);
 	if (st == ECS_OK)

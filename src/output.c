@@ -6,6 +6,7 @@
 
 #include "json.h"
 #include "show.h"
+#include "sign.h"
 
 void out_init(out_ctx *o, out_format fmt, out_write_fn write, void *write_ctx)
 {
@@ -52,13 +53,7 @@ void out_str(out_ctx *o, const char *s)
 	put(o, s, strlen(s));
 }
 
-static void putf(out_ctx *o, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static void putf(out_ctx *o, const char *fmt, ...)
+void out_printf(out_ctx *o, const char *fmt, ...)
 {
 	char tmp[4 * 1024];
 	va_list ap;
@@ -104,18 +99,100 @@ static void num(char *out, size_t cap, int64_t v)
 		snprintf(out, cap, "%lld", (long long)v);
 }
 
-#define TABLE_FMT "%-22s  %-9s  %-11s  %-7s  %-20s  %6s  %6s  %s\n"
+/* The table fits 80 columns; on a narrower terminal the columns go in this order: SSM,
+ * RUNS, TASKS, OS, VERSION. */
+typedef struct {
+	const char *head;
+	unsigned width;
+} column;
+
+enum { C_ID, C_AGENT, C_VERSION, C_OS, C_SEEN, C_TASKS, C_RUNS, C_SSM, C_COUNT };
+
+static const column COLS[C_COUNT] = {
+	{"INSTANCE_ID", 22}, {"AGENT", 9}, {"VERSION", 11}, {"OS", 7},
+	{"HEARTBEAT", 9},    {"TASKS", 5}, {"RUNS", 5},	    {"SSM", 3},
+};
+static const int DROP_ORDER[] = {C_SSM, C_RUNS, C_TASKS, C_OS, C_VERSION};
+
+static unsigned table_width(unsigned cols)
+{
+	unsigned w = 0, c;
+
+	for (c = 0; c < C_COUNT; c++)
+		if (cols & (1u << c))
+			w += COLS[c].width + (w > 0);
+	return w;
+}
+
+static void table_pick_columns(out_ctx *o)
+{
+	size_t k;
+
+	o->cols = (1u << C_COUNT) - 1;
+	for (k = 0; k < sizeof(DROP_ORDER) / sizeof(DROP_ORDER[0]); k++)
+		if (o->width > 0 && table_width(o->cols) > o->width)
+			o->cols &= ~(1u << DROP_ORDER[k]);
+}
+
+/* One table row from cells[C_COUNT]; values wider than their column push the rest right,
+ * never cut. */
+static void table_row(out_ctx *o, const char *const *cells)
+{
+	unsigned c, used = 0, want = 0;
+
+	for (c = 0; c < C_COUNT; c++) {
+		size_t n;
+		if (!(o->cols & (1u << c)))
+			continue;
+		if (want > 0) {
+			want++;
+			while (used < want) {
+				out_str(o, " ");
+				used++;
+			}
+		}
+		n = strlen(cells[c]);
+		out_bytes(o, cells[c], n);
+		used += (unsigned)n;
+		want += COLS[c].width;
+	}
+	out_str(o, "\n");
+}
 
 void out_begin(out_ctx *o)
 {
 	o->began = 1;
-	if (o->fmt == OUT_TABLE)
-		putf(o, TABLE_FMT, "INSTANCE_ID", "AGENT", "VERSION", "OS", "LAST_HEARTBEAT",
-		     "ACTIVE", "TOTAL", "SESSION_MGR");
-	else if (o->fmt == OUT_JSON)
+	if (o->fmt == OUT_TABLE) {
+		const char *heads[C_COUNT];
+		unsigned c;
+		table_pick_columns(o);
+		for (c = 0; c < C_COUNT; c++)
+			heads[c] = COLS[c].head;
+		table_row(o, heads);
+	} else if (o->fmt == OUT_JSON) {
 		out_str(o,
 			"{\"InstanceCloudAssistantStatusSet\":{\"InstanceCloudAssistantStatus\":[");
+	}
 	row_end(o);
+}
+
+void out_age(char *dst, size_t cap, const char *iso, int64_t now)
+{
+	static const struct {
+		int64_t secs;
+		char unit;
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+	int64_t t, age;
+	size_t k;
+
+	if (iso == NULL || sign_parse_iso_time(iso, strlen(iso), &t) != 0 || now <= 0) {
+		snprintf(dst, cap, "-");
+		return;
+	}
+	age = now > t ? now - t : 0;
+	for (k = 0; k + 1 < sizeof(units) / sizeof(units[0]) && age < units[k].secs; k++)
+		;
+	snprintf(dst, cap, "%lld%c", (long long)(age / units[k].secs), units[k].unit);
 }
 
 static void json_str(out_ctx *o, const char *s)
@@ -132,7 +209,7 @@ static void json_kv_str(out_ctx *o, const char *key, const char *v, int *first)
 {
 	if (v[0] == '\0')
 		return;
-	putf(o, "%s\"%s\":", *first ? "" : ",", key);
+	out_printf(o, "%s\"%s\":", *first ? "" : ",", key);
 	json_str(o, v);
 	*first = 0;
 }
@@ -150,11 +227,12 @@ static void json_record(out_ctx *o, const ecs_record *r)
 	json_kv_str(o, "LastHeartbeatTime", r->last_heartbeat, &first);
 	json_kv_str(o, "LastInvokedTime", r->last_invoked, &first);
 	if (r->active >= 0)
-		putf(o, ",\"ActiveTaskCount\":%lld", (long long)r->active);
+		out_printf(o, ",\"ActiveTaskCount\":%lld", (long long)r->active);
 	if (r->invocations >= 0)
-		putf(o, ",\"InvocationCount\":%lld", (long long)r->invocations);
+		out_printf(o, ",\"InvocationCount\":%lld", (long long)r->invocations);
 	if (r->session_manager >= 0)
-		putf(o, ",\"SupportSessionManager\":%s", r->session_manager ? "true" : "false");
+		out_printf(o, ",\"SupportSessionManager\":%s",
+			   r->session_manager ? "true" : "false");
 	out_str(o, "}");
 }
 
@@ -163,42 +241,73 @@ static const char *yes_no(int v, const char *yes, const char *no)
 	return v < 0 ? "-" : (v ? yes : no);
 }
 
-void out_record(out_ctx *o, const ecs_record *r)
+static void table_record(out_ctx *o, const ecs_record *r)
+{
+	static shown_field t1, t2, t3; /* main thread only; too big for a frame */
+	char a[24], b[24], age[24];
+	const char *cells[C_COUNT];
+
+	num(a, sizeof(a), r->active);
+	num(b, sizeof(b), r->invocations);
+	out_age(age, sizeof(age), r->last_heartbeat, o->now_unix);
+	cells[C_ID] = field(r->id, t1);
+	cells[C_AGENT] = yes_no(r->status, "yes", "no");
+	cells[C_VERSION] = field(r->version, t2);
+	cells[C_OS] = field(r->os, t3);
+	cells[C_SEEN] = age;
+	cells[C_TASKS] = a;
+	cells[C_RUNS] = b;
+	cells[C_SSM] = yes_no(r->session_manager, "yes", "no");
+	table_row(o, cells);
+}
+
+static void tsv_record(out_ctx *o, const ecs_record *r)
 {
 	static shown_field t1, t2, t3, t4, t5; /* main thread only; too big for a frame */
 	char a[24], b[24];
 
-	row_begin(o);
-	if (o->fmt == OUT_JSON) {
-		json_record(o, r);
-	} else {
-		num(a, sizeof(a), r->active);
-		num(b, sizeof(b), r->invocations);
-		if (o->fmt == OUT_TSV)
-			putf(o, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", field(r->id, t1),
-			     yes_no(r->status, "true", "false"), field(r->version, t2),
-			     field(r->os, t3), field(r->last_heartbeat, t4),
-			     field(r->last_invoked, t5), a, b,
-			     yes_no(r->session_manager, "true", "false"));
-		else
-			putf(o, TABLE_FMT, field(r->id, t1), yes_no(r->status, "yes", "no"),
-			     field(r->version, t2), field(r->os, t3), field(r->last_heartbeat, t4),
-			     a, b, yes_no(r->session_manager, "yes", "no"));
+	num(a, sizeof(a), r->active);
+	num(b, sizeof(b), r->invocations);
+	out_printf(o, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", field(r->id, t1),
+		   yes_no(r->status, "true", "false"), field(r->version, t2), field(r->os, t3),
+		   field(r->last_heartbeat, t4), field(r->last_invoked, t5), a, b,
+		   yes_no(r->session_manager, "true", "false"));
+}
+
+ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
+{
+	o->live += r->status == 1;
+	if (o->fmt == OUT_NAGIOS || o->fmt == OUT_PROM) {
+		o->rows++;
+		return store_add(o->keep, r, o->region, err);
 	}
+	if (o->only_down && r->status == 1)
+		return ECS_OK;
+	row_begin(o);
+	if (o->fmt == OUT_JSON)
+		json_record(o, r);
+	else if (o->fmt == OUT_TSV)
+		tsv_record(o, r);
+	else
+		table_record(o, r);
 	o->rows++;
 	row_end(o);
+	return ECS_OK;
 }
 
 void out_notfound(out_ctx *o, const char *id)
 {
 	static shown_field t;
+	const char *cells[C_COUNT] = {field(id, t), "NOT FOUND", "-", "-", "-", "-", "-", "-"};
 
-	row_begin(o);
 	o->notfound++;
+	if (o->fmt != OUT_TSV && o->fmt != OUT_TABLE)
+		return;
+	row_begin(o);
 	if (o->fmt == OUT_TSV)
-		putf(o, "%s\tnotfound\t-\t-\t-\t-\t-\t-\t-\n", field(id, t));
-	else if (o->fmt == OUT_TABLE)
-		putf(o, TABLE_FMT, field(id, t), "NOT FOUND", "-", "-", "-", "-", "-", "-");
+		out_printf(o, "%s\tnotfound\t-\t-\t-\t-\t-\t-\t-\n", cells[C_ID]);
+	else
+		table_row(o, cells);
 	row_end(o);
 }
 
@@ -207,7 +316,7 @@ static void json_list(out_ctx *o, const char *key, size_t n, const char *(*at)(v
 {
 	size_t i;
 
-	putf(o, ",\"%s\":[", key);
+	out_printf(o, ",\"%s\":[", key);
 	for (i = 0; i < n && at != NULL; i++) {
 		if (i > 0)
 			out_str(o, ",");
@@ -219,8 +328,12 @@ static void json_list(out_ctx *o, const char *key, size_t n, const char *(*at)(v
 int out_finish(out_ctx *o, const out_summary *s)
 {
 	o->closing = 1; /* from here on the buffer is not whole rows */
+	if (o->fmt == OUT_NAGIOS)
+		out_nagios_finish(o, s);
+	else if (o->fmt == OUT_PROM)
+		out_prom_finish(o, s);
 	if (o->fmt == OUT_JSON && o->began) {
-		putf(o, "]},\"TotalCount\":%u", o->rows);
+		out_printf(o, "]},\"TotalCount\":%u", o->rows);
 		json_list(o, "RequestIds", s->n_request_ids, s->request_id_at, s->ctx);
 		json_list(o, "NotFound", s->n_notfound, s->notfound_at, s->ctx);
 		if (!s->complete) {
@@ -228,7 +341,7 @@ int out_finish(out_ctx *o, const out_summary *s)
 			json_str(o, s->error_code != NULL ? s->error_code : "error");
 			out_str(o, ",\"Message\":");
 			json_str(o, s->error_msg != NULL ? s->error_msg : "");
-			putf(o, "},\"NotChecked\":%u", s->not_checked);
+			out_printf(o, "},\"NotChecked\":%u", s->not_checked);
 		}
 		out_str(o, "}\n");
 	}

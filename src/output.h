@@ -16,8 +16,10 @@
 
 #include "ecs.h"
 #include "ecs_limits.h"
+#include "out_nagios.h"
+#include "store.h"
 
-typedef enum { OUT_TABLE, OUT_JSON, OUT_TSV } out_format;
+typedef enum { OUT_TABLE, OUT_JSON, OUT_TSV, OUT_NAGIOS, OUT_PROM } out_format;
 
 /* Writes all len bytes; 0, or -1 on failure (the sink keeps the reason). */
 typedef int (*out_write_fn)(void *ctx, const void *buf, size_t len);
@@ -26,10 +28,19 @@ typedef struct {
 	out_format fmt;
 	out_write_fn write;
 	void *write_ctx;
-	unsigned rows;		   /* records written */
-	unsigned notfound;	   /* not-found rows written */
-	int failed;		   /* a write failed: nothing more is written */
-	int began;		   /* out_begin was called */
+	unsigned rows;	   /* records written */
+	unsigned notfound; /* not-found rows written */
+	int failed;	   /* a write failed: nothing more is written */
+	int began;	   /* out_begin was called */
+	/* set by the caller after out_init */
+	store *keep;	  /* nagios, prom: every answer is kept here until out_finish */
+	int only_down;	  /* --down: table/tsv/json rows only for instances without a live agent */
+	unsigned width;	  /* table: terminal width (0 = no limit); columns that do not fit go */
+	int64_t now_unix; /* table: "now" for heartbeat ages */
+	const char *region;	   /* for records kept and Prometheus labels */
+	unsigned live;		   /* records with a live agent */
+	unsigned cols;		   /* table: the columns shown (bit mask) */
+	int nagios_state;	   /* set by out_finish: NAGIOS_OK..NAGIOS_UNKNOWN */
 	volatile int closing;	   /* out_finish is writing the trailer */
 	volatile size_t committed; /* buf[0..committed) holds whole rows only */
 	size_t len;
@@ -48,13 +59,15 @@ typedef struct {
 	size_t n_notfound;
 	const char *(*notfound_at)(void *ctx, size_t i);
 	void *ctx;
+	int64_t duration_ms;		 /* nagios, prom: how long the run took */
+	const nagios_range *warn, *crit; /* nagios thresholds */
 } out_summary;
 
 void out_init(out_ctx *o, out_format fmt, out_write_fn write, void *write_ctx);
 /* The table header; the JSON opening. */
 void out_begin(out_ctx *o);
-/* A record the API returned. */
-void out_record(out_ctx *o, const ecs_record *r);
+/* A record the API returned. ECS_E_NOSPACE if it cannot be kept (nagios, prom). */
+ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err);
 /* An id the API did not return (table/tsv: a row; json: listed by out_finish's summary). */
 void out_notfound(out_ctx *o, const char *id);
 
@@ -73,6 +86,17 @@ void out_emergency(out_ctx *o, void (*raw_write)(const void *buf, size_t len));
 /* Writes s verbatim (help and version text, dry-run requests) through the buffer. */
 void out_str(out_ctx *o, const char *s);
 void out_bytes(out_ctx *o, const char *s, size_t n);
+void out_printf(out_ctx *o, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/* The writers of the formats that write at the end (out_nagios.c, out_prom.c). */
+void out_nagios_finish(out_ctx *o, const out_summary *s);
+void out_prom_finish(out_ctx *o, const out_summary *s);
+/* "42s", "3m", "5h", "12d" for the age of an ISO time at now; "-" when unknown. */
+void out_age(char *dst, size_t cap, const char *iso, int64_t now);
 /* Flushes the buffer; returns 0, or -1 if any write failed. */
 int out_flush(out_ctx *o);
 

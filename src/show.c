@@ -108,6 +108,17 @@ size_t show_text(char *dst, size_t cap, const char *s, size_t n)
 	return o;
 }
 
+size_t show_utf8_len(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	if (n == 0)
+		return 0;
+	if ((unsigned char)s[0] < 0x80)
+		return 1;
+	return utf8_seq((const unsigned char *)s, n, &cp);
+}
+
 int show_is_plain(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;

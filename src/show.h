@@ -22,6 +22,10 @@ size_t show_text(char *dst, size_t cap, const char *s, size_t n);
 /* 1 if code point c is one that show_text() escapes as <U+XXXX> (C1, bidi, invisible). */
 int show_hidden(uint32_t c);
 
+/* Length (1..4) of the well-formed UTF-8 character at s (n bytes left), 0 if the bytes there
+ * are not one (ASCII counts as well-formed). */
+size_t show_utf8_len(const char *s, size_t n);
+
 /* 1 if s (n bytes) would pass show_text() unchanged. */
 int show_is_plain(const char *s, size_t n);
 

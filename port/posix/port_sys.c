@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -113,4 +116,100 @@ void *port_mem_resize(void *p, size_t old_size, size_t new_size)
 	munmap(p, old_size);
 	return q;
 #endif
+}
+
+int port_isatty(int fd)
+{
+	return isatty(fd);
+}
+
+unsigned port_term_width(int fd)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+		return 0;
+	return ws.ws_col;
+}
+
+static void set_reason(char *detail, size_t cap, const char *what, const char *path)
+{
+	snprintf(detail, cap, "%s %s: %s", what, path, strerror(errno));
+}
+
+port_status port_outfile_open(port_outfile *f, const char *path, char *detail, size_t cap)
+{
+	unsigned char rnd[6];
+	int tries;
+
+	f->path = path;
+	f->fd = -1;
+	for (tries = 0; tries < 16 && f->fd < 0; tries++) {
+		if (port_random(rnd, sizeof(rnd)) != PORT_OK)
+			return PORT_E_RANDOM;
+		if ((size_t)snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x",
+				     path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+				     rnd[5]) >= sizeof(f->tmp)) {
+			snprintf(detail, cap, "output file path too long: %.64s...", path);
+			return PORT_E_ARG;
+		}
+		f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (f->fd < 0 && errno != EEXIST) {
+			set_reason(detail, cap, "cannot create a temporary file beside", path);
+			return errno == EACCES ? PORT_E_ACCESS : PORT_E_IO;
+		}
+	}
+	if (f->fd < 0) {
+		set_reason(detail, cap, "cannot create a temporary file beside", path);
+		return PORT_E_IO;
+	}
+	fchmod(f->fd, 0644); /* whatever the umask: the textfile collector must read it */
+	return PORT_OK;
+}
+
+int port_outfile_write(port_outfile *f, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t r = write(f->fd, p, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+port_status port_outfile_commit(port_outfile *f, char *detail, size_t cap)
+{
+	if (fsync(f->fd) != 0 || close(f->fd) != 0) {
+		set_reason(detail, cap, "cannot write", f->tmp);
+		f->fd = -1;
+		unlink(f->tmp);
+		return PORT_E_IO;
+	}
+	f->fd = -1;
+	if (rename(f->tmp, f->path) != 0) {
+		set_reason(detail, cap, "cannot rename the temporary file to", f->path);
+		unlink(f->tmp);
+		return PORT_E_IO;
+	}
+	return PORT_OK;
+}
+
+void port_outfile_abort(port_outfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	unlink(f->tmp);
+}
+
+void port_outfile_abort_raw(port_outfile *f)
+{
+	if (f->fd >= 0)
+		unlink(f->tmp);
 }
