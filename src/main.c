@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "creds.h"
 #include "ecs.h"
 #include "ecs_limits.h"
@@ -30,67 +31,9 @@
 #define MAX_PAGES	  100000u
 #define PROGRESS_AFTER_MS 2000
 
-static const char USAGE[] =
-	"usage: " PROG " [OPTIONS] [INSTANCE_ID ...]\n"
-	"Tells whether the Cloud Assistant agent is installed and alive on ECS instances\n"
-	"(ECS API DescribeCloudAssistantStatus). Ids: arguments, -i ID (repeatable), or '-' to\n"
-	"read them from standard input; separated by blanks, newlines or ','; '#' starts a\n"
-	"comment; repeats are asked once.\n"
-	"\n"
-	"  -r, --region ID          region (else ALIBABA_CLOUD_REGION_ID or the profile's "
-	"region_id)\n"
-	"  -a, --all                every instance of the region (pages of 50)\n"
-	"  -i, --instance-id ID     an instance id (repeatable)\n"
-	"      --os-type TYPE       Linux | Windows | FreeBSD\n"
-	"  -o, --output FMT         table (default) | json | tsv\n"
-	"      --check              exit 1 unless every listed instance has a live agent\n"
-	"      --endpoint HOST[:PORT]  default ecs.<region>.aliyuncs.com\n"
-	"      --vpc                use ecs-vpc.<region>.aliyuncs.com\n"
-	"      --signature v3|v1    v3 = ACS3-HMAC-SHA256 (default), v1 = RPC HMAC-SHA1\n"
-	"      --batch-size N       ids per request, 1..100 (default 50)\n"
-	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
-	"      --proxy URL          http://host:port (else HTTPS_PROXY, ALL_PROXY; a proxy\n"
-	"                           password only in those variables, never on the command line)\n"
-	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
-	"      --profile NAME       profile in ~/.aliyun/config.json or "
-	"~/.alibabacloud/credentials\n"
-	"      --connect-timeout S  seconds (default 5)\n"
-	"      --read-timeout S     seconds for a whole response (default 16)\n"
-	"      --retries N          retries of throttled, 5xx and dropped requests (default 3)\n"
-	"      --dry-run            print the signed requests (secrets redacted), send nothing\n"
-	"  -v, --verbose            trace connections and requests to stderr (secrets redacted)\n"
-	"  -h, --help               this text\n"
-	"  -V, --version            version, TLS library and build target\n"
-	"\n"
-	"Credentials (first found): ALIBABA_CLOUD_ACCESS_KEY_ID + ALIBABA_CLOUD_ACCESS_KEY_SECRET\n"
-	"[+ ALIBABA_CLOUD_SECURITY_TOKEN]; ~/.aliyun/config.json; ~/.alibabacloud/credentials;\n"
-	"the ECS instance RAM role. No flag takes a secret.\n"
-	"\n"
-	"Output: table; json (API field names, all batches merged, plus TotalCount, RequestIds,\n"
-	"NotFound; a run that did not finish still writes one complete document, with\n"
-	"\"Incomplete\": true and \"Error\"); tsv (no header; columns: InstanceId, status\n"
-	"true|false|notfound|- (- = the API sent no status), version, OSType,\n"
-	"LastHeartbeatTime, LastInvokedTime, ActiveTaskCount, InvocationCount,\n"
-	"SupportSessionManager; '-' when empty).\n"
-	"\n"
-	"Exit status: 0 success: every instance was answered and the output written; 1 --check\n"
-	"found an instance without a live agent or not found; 2 usage or bad input; 3 the API\n"
-	"answered with an error; 4 network, DNS, proxy or TLS failure, or a server that broke the\n"
-	"protocol; 5 no usable credentials; 6 the output could not be written (stdout closed or\n"
-	"full); 128+N killed by signal N (130 for Ctrl-C) after writing the complete rows.\n";
-
 /* ---- mutable program state (main.c is allowed globals) ---- */
 
-static struct {
-	const char *region, *region_from;
-	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin, help, version, down;
-	const char *output_file;
-	nagios_range warn, crit;
-	out_format fmt;
-	const char *os_type, *endpoint, *ca_file, *proxy, *no_proxy, *profile;
-	unsigned batch, retries;
-	unsigned connect_s, read_s;
-} opt;
+static cli_opts opt;
 
 static unsigned std_closed; /* standard descriptors that were closed at start (1 << fd) */
 static ids_set ids;	    /* the instance ids asked for */
@@ -104,6 +47,11 @@ static int outfile_open;
 static int64_t t_start; /* monotonic ms at start */
 static int progress_shown;
 static ecs_page page;
+/* --wait: the answers are collected over rounds and printed once at the end */
+static int waiting;
+static store answers;	 /* this round's answers and the live ones carried over */
+static uint32_t *latest; /* id i -> index + 1 of its newest answer in answers (0: none) */
+static size_t latest_cap;
 static creds cred;
 static ecs_client client;
 static int client_up;
@@ -137,23 +85,6 @@ static void sayf(const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	say(line);
-}
-
-static ecs_status usage_error(ecs_err *err, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static ecs_status usage_error(ecs_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	err->status = ECS_E_USAGE;
-	return ECS_E_USAGE;
 }
 
 static void trace_sink(void *ctx, const char *line)
@@ -190,319 +121,6 @@ static void dry_run_sink(void *ctx, const char *req, size_t len)
 	out_bytes(&out, req, len);
 	out_str(&out, "\n");
 	out_flush(&out);
-}
-
-/* ---- options ---- */
-
-static ecs_status parse_uint(const char *flag, const char *v, unsigned lo, unsigned hi,
-			     unsigned *out_v, ecs_err *err)
-{
-	unsigned long x = 0;
-	size_t i;
-
-	for (i = 0; v[i] != '\0' && i < 10; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			break;
-		x = x * 10 + (unsigned long)(v[i] - '0');
-	}
-	if (i == 0 || v[i] != '\0')
-		return usage_error(err, "--%s: expected a number from %u to %u, got '%.32s'", flag,
-				   lo, hi, v);
-	if (x < lo || x > hi)
-		return usage_error(err, "--%s: %lu is out of range %u..%u", flag, x, lo, hi);
-	*out_v = (unsigned)x;
-	return ECS_OK;
-}
-
-/* Canonical spelling of an OS type, NULL if unknown. */
-static const char *os_type_name(const char *v)
-{
-	static const char *const names[] = {"Linux", "Windows", "FreeBSD"};
-	size_t i, k;
-
-	for (i = 0; i < 3; i++) {
-		const char *n = names[i];
-		for (k = 0; n[k] != '\0' && v[k] != '\0'; k++) {
-			char a = n[k], b = v[k];
-			if (a >= 'A' && a <= 'Z')
-				a = (char)(a - 'A' + 'a');
-			if (b >= 'A' && b <= 'Z')
-				b = (char)(b - 'A' + 'a');
-			if (a != b)
-				break;
-		}
-		if (n[k] == '\0' && v[k] == '\0')
-			return n;
-	}
-	return NULL;
-}
-
-typedef struct {
-	const char *lng;
-	char shrt;
-	int takes_value;
-	int id;
-} optdef;
-
-enum {
-	O_REGION = 1,
-	O_ALL,
-	O_ID,
-	O_OSTYPE,
-	O_OUTPUT,
-	O_CHECK,
-	O_ENDPOINT,
-	O_VPC,
-	O_SIG,
-	O_BATCH,
-	O_CAFILE,
-	O_PROXY,
-	O_NOPROXY,
-	O_PROFILE,
-	O_CTO,
-	O_RTO,
-	O_RETRIES,
-	O_DRY,
-	O_VERBOSE,
-	O_HELP,
-	O_VERSION,
-	O_WARNING,
-	O_CRITICAL,
-	O_OUTFILE,
-	O_DOWN
-};
-
-static const optdef OPTS[] = {
-	{"region", 'r', 1, O_REGION},	  {"all", 'a', 0, O_ALL},
-	{"instance-id", 'i', 1, O_ID},	  {"os-type", 0, 1, O_OSTYPE},
-	{"output", 'o', 1, O_OUTPUT},	  {"check", 0, 0, O_CHECK},
-	{"endpoint", 0, 1, O_ENDPOINT},	  {"vpc", 0, 0, O_VPC},
-	{"signature", 0, 1, O_SIG},	  {"batch-size", 0, 1, O_BATCH},
-	{"ca-file", 0, 1, O_CAFILE},	  {"proxy", 0, 1, O_PROXY},
-	{"no-proxy", 0, 1, O_NOPROXY},	  {"profile", 0, 1, O_PROFILE},
-	{"connect-timeout", 0, 1, O_CTO}, {"read-timeout", 0, 1, O_RTO},
-	{"retries", 0, 1, O_RETRIES},	  {"dry-run", 0, 0, O_DRY},
-	{"verbose", 'v', 0, O_VERBOSE},	  {"help", 'h', 0, O_HELP},
-	{"version", 'V', 0, O_VERSION},	  {"warning", 'w', 1, O_WARNING},
-	{"critical", 'c', 1, O_CRITICAL}, {"output-file", 0, 1, O_OUTFILE},
-	{"down", 0, 0, O_DOWN},
-};
-
-/* One argument: a script's -i "$ID" with an empty $ID must not quietly ask for fewer ids. */
-static ecs_status add_ids(const char *text, const char *origin, ecs_err *err)
-{
-	ecs_status st;
-
-	if (text[strspn(text, " \t\r\n,")] == '\0')
-		return usage_error(err, "empty instance id in %s", origin);
-	st = ids_feed(&ids, text, strlen(text), origin, err);
-
-	if (st == ECS_OK)
-		st = ids_feed_end(&ids, err);
-	return st;
-}
-
-/* --proxy is on argv, which every local user can read (ps, /proc/PID/cmdline). */
-static ecs_status check_proxy_flag(const char *v, ecs_err *err)
-{
-	const char *host = strstr(v, "://");
-
-	host = host != NULL ? host + 3 : v;
-	if (memchr(host, '@', strcspn(host, "/")) != NULL)
-		return usage_error(err,
-				   "--proxy: a user name or password on the command line is "
-				   "visible to every local user (ps); put the proxy URL with its "
-				   "credentials in HTTPS_PROXY instead");
-	opt.proxy = v;
-	return ECS_OK;
-}
-
-static ecs_status pick(const char *v, const char *flag, const char *const *names, int *out_v,
-		       ecs_err *err)
-{
-	int i;
-
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(v, names[i]) == 0) {
-			*out_v = i;
-			return ECS_OK;
-		}
-	return usage_error(err, "--%s: '%.32s' is not one of the accepted values (see --help)",
-			   flag, v);
-}
-
-static ecs_status apply_value(const optdef *d, const char *v, ecs_err *err)
-{
-	static const char *const fmts[] = {"table", "json", "tsv", "nagios", "prom", NULL};
-	static const out_format fmt_of[] = {OUT_TABLE, OUT_JSON, OUT_TSV, OUT_NAGIOS, OUT_PROM};
-	static const char *const sigs[] = {"v3", "v1", NULL};
-	int k = 0;
-	ecs_status st;
-
-	switch (d->id) {
-	case O_REGION:
-		opt.region = v;
-		opt.region_from = "--region";
-		return ecs_valid_region(v)
-			       ? ECS_OK
-			       : usage_error(err, "--region: invalid region id '%.64s'", v);
-	case O_ID:
-		return add_ids(v, "--instance-id", err);
-	case O_OSTYPE:
-		opt.os_type = os_type_name(v);
-		return opt.os_type != NULL
-			       ? ECS_OK
-			       : usage_error(err,
-					     "--os-type: '%.32s' is not Linux, Windows or FreeBSD",
-					     v);
-	case O_OUTPUT:
-		st = pick(v, d->lng, fmts, &k, err);
-		opt.fmt = fmt_of[k];
-		return st;
-	case O_WARNING:
-		return nagios_range_parse(v, d->lng, &opt.warn, err);
-	case O_CRITICAL:
-		return nagios_range_parse(v, d->lng, &opt.crit, err);
-	case O_OUTFILE:
-		opt.output_file = v;
-		return v[0] != '\0' ? ECS_OK : usage_error(err, "--output-file: empty file name");
-	case O_ENDPOINT:
-		opt.endpoint = v;
-		return ECS_OK;
-	case O_SIG:
-		st = pick(v, d->lng, sigs, &opt.sig_v1, err);
-		return st;
-	case O_BATCH:
-		return parse_uint(d->lng, v, 1, 100, &opt.batch, err);
-	case O_CAFILE:
-		opt.ca_file = v;
-		return ECS_OK;
-	case O_PROXY:
-		return check_proxy_flag(v, err);
-	case O_NOPROXY:
-		opt.no_proxy = v;
-		return ECS_OK;
-	case O_PROFILE:
-		opt.profile = v;
-		return ECS_OK;
-	case O_CTO:
-		return parse_uint(d->lng, v, 1, 3600, &opt.connect_s, err);
-	case O_RTO:
-		return parse_uint(d->lng, v, 1, 3600, &opt.read_s, err);
-	case O_RETRIES:
-		return parse_uint(d->lng, v, 0, 20, &opt.retries, err);
-	}
-	return usage_error(err, "internal: unknown option");
-}
-
-static ecs_status apply_flag(const optdef *d)
-{
-	int *flags[] = {
-		[O_ALL] = &opt.all,	    [O_CHECK] = &opt.check,	[O_VPC] = &opt.vpc,
-		[O_DRY] = &opt.dry_run,	    [O_VERBOSE] = &opt.verbose, [O_HELP] = &opt.help,
-		[O_VERSION] = &opt.version, [O_DOWN] = &opt.down};
-
-	*flags[d->id] = 1;
-	return ECS_OK;
-}
-
-static const optdef *find_long(const char *name, size_t nl)
-{
-	size_t k;
-
-	for (k = 0; k < sizeof(OPTS) / sizeof(OPTS[0]); k++)
-		if (strlen(OPTS[k].lng) == nl && strncmp(OPTS[k].lng, name, nl) == 0)
-			return &OPTS[k];
-	return NULL;
-}
-
-static const optdef *find_short(char c)
-{
-	size_t k;
-
-	for (k = 0; k < sizeof(OPTS) / sizeof(OPTS[0]); k++)
-		if (OPTS[k].shrt != 0 && OPTS[k].shrt == c)
-			return &OPTS[k];
-	return NULL;
-}
-
-/* --name, --name=value, --name value. *i advances past a separate value. */
-static ecs_status parse_long(int argc, char **argv, int *i, ecs_err *err)
-{
-	const char *a = argv[*i], *name = a + 2, *eq = strchr(name, '=');
-	size_t nl = eq != NULL ? (size_t)(eq - name) : strlen(name);
-	const optdef *d = find_long(name, nl);
-	const char *v;
-
-	if (d == NULL)
-		return usage_error(err, "unknown option '%.*s'", (int)(nl + 2 < 80 ? nl + 2 : 80),
-				   a);
-	if (!d->takes_value) {
-		if (eq != NULL)
-			return usage_error(err, "option '--%s' takes no value", d->lng);
-		return apply_flag(d);
-	}
-	v = eq != NULL ? eq + 1 : NULL;
-	if (v == NULL) {
-		if (*i + 1 >= argc)
-			return usage_error(err, "option '--%s' needs a value", d->lng);
-		v = argv[++*i];
-	}
-	return apply_value(d, v, err);
-}
-
-/* -av, -rcn-hangzhou, -o json. */
-static ecs_status parse_short(int argc, char **argv, int *i, ecs_err *err)
-{
-	const char *a = argv[*i];
-	size_t k;
-
-	for (k = 1; a[k] != '\0'; k++) {
-		const optdef *d = find_short(a[k]);
-		const char *v;
-		if (d == NULL)
-			return usage_error(err, "unknown option '-%.1s'", a + k);
-		if (!d->takes_value) {
-			apply_flag(d);
-			continue;
-		}
-		v = a[k + 1] != '\0' ? a + k + 1 : NULL;
-		if (v == NULL) {
-			if (*i + 1 >= argc)
-				return usage_error(err, "option '-%c' needs a value", d->shrt);
-			v = argv[++*i];
-		}
-		return apply_value(d, v, err);
-	}
-	return ECS_OK;
-}
-
-static ecs_status parse_args(int argc, char **argv, ecs_err *err)
-{
-	int i, only_ids = 0;
-	ecs_status st = ECS_OK;
-
-	opt.fmt = OUT_TABLE;
-	opt.batch = BATCH_DEFAULT;
-	opt.retries = 3;
-	opt.connect_s = 5;
-	opt.read_s = 16;
-	for (i = 1; i < argc && st == ECS_OK; i++) {
-		const char *a = argv[i];
-		if (!only_ids && strcmp(a, "--") == 0)
-			only_ids = 1;
-		else if (strcmp(a, "-") == 0)
-			opt.read_stdin = 1;
-		else if (only_ids || a[0] != '-')
-			st = add_ids(a, "the arguments", err);
-		else if (a[1] == '-')
-			st = parse_long(argc, argv, &i, err);
-		else
-			st = parse_short(argc, argv, &i, err);
-		if (opt.help || opt.version)
-			return ECS_OK; /* --help wins over anything after it */
-	}
-	return st;
 }
 
 static ecs_status read_ids_stdin(ecs_err *err)
@@ -723,47 +341,70 @@ static const ecs_record *record_for(const char *id, ecs_err *err, ecs_status *st
 	return r;
 }
 
-static ecs_status answer_batch(size_t start, size_t n, ecs_err *err)
+/* --wait: keeps r as the newest answer (of id idx, or of --all when idx is SIZE_MAX). */
+static ecs_status keep_answer(size_t idx, const ecs_record *r, ecs_err *err)
+{
+	ecs_status st = store_add(&answers, r, opt.region, err);
+
+	if (st == ECS_OK && idx != (size_t)-1)
+		latest[idx] = (uint32_t)store_count(&answers);
+	return st;
+}
+
+static ecs_status answer_id(size_t idx, const ecs_record *r, ecs_err *err)
+{
+	ids_mark(&ids, idx, r == NULL ? IDS_NOTFOUND : r->status == 1 ? IDS_LIVE : IDS_FOUND);
+	if (waiting) {
+		if (r == NULL)
+			latest[idx] = 0;
+		return r != NULL ? keep_answer(idx, r, err) : ECS_OK;
+	}
+	if (r != NULL)
+		return emit(r, err);
+	alive_check_failed = 1;
+	out_notfound(&out, ids_at(&ids, idx));
+	return ECS_OK;
+}
+
+static ecs_status answer_batch(const size_t *idx, size_t n, ecs_err *err)
 {
 	ecs_status st = ECS_OK;
 	size_t i;
 
 	for (i = 0; i < n && st == ECS_OK; i++) {
-		const ecs_record *r = record_for(ids_at(&ids, start + i), err, &st);
-		if (st != ECS_OK)
-			break;
-		ids_mark(&ids, start + i, r != NULL ? IDS_FOUND : IDS_NOTFOUND);
-		if (r != NULL) {
-			st = emit(r, err);
-		} else {
-			alive_check_failed = 1;
-			out_notfound(&out, ids_at(&ids, start + i));
-		}
+		const ecs_record *r = record_for(ids_at(&ids, idx[i]), err, &st);
+		if (st == ECS_OK)
+			st = answer_id(idx[i], r, err);
 	}
 	return st;
 }
 
+/* Asks for every id, or with --wait for those whose agent is not live yet, in batches. */
 static ecs_status run_ids(ecs_err *err)
 {
 	const char *batch[ECS_PAGE_MAX];
-	size_t start = 0, i, total = ids_count(&ids);
+	size_t idx[ECS_PAGE_MAX], next = 0, total = ids_count(&ids), n;
 	ecs_status st;
 
-	while (start < total) {
-		size_t n = total - start < opt.batch ? total - start : opt.batch;
-		for (i = 0; i < n; i++)
-			batch[i] = ids_at(&ids, start + i);
+	while (next < total) {
+		for (n = 0; n < opt.batch && next < total; next++) {
+			if (waiting && ids_state(&ids, next) == IDS_LIVE)
+				continue;
+			idx[n] = next;
+			batch[n++] = ids_at(&ids, next);
+		}
+		if (n == 0)
+			break;
 		st = ecs_describe_ids(&client, batch, n, &page, err);
 		if (st == ECS_OK)
 			st = remember_request_id(err);
 		if (st == ECS_OK && !opt.dry_run)
-			st = answer_batch(start, n, err);
+			st = answer_batch(idx, n, err);
 		if (st != ECS_OK)
 			return st;
 		if (out.failed)
 			return output_failed(err); /* e.g. | head: stop asking */
-		start += n;
-		progress(start, total);
+		progress(next, total);
 	}
 	return ECS_OK;
 }
@@ -817,7 +458,8 @@ static ecs_status run_all(ecs_err *err)
 		if (st != ECS_OK)
 			return st;
 		for (k = 0; k < page.n && st == ECS_OK; k++)
-			st = emit(&page.rec[k], err);
+			st = waiting ? keep_answer((size_t)-1, &page.rec[k], err)
+				     : emit(&page.rec[k], err);
 		if (st != ECS_OK)
 			return st;
 		if (out.failed)
@@ -874,11 +516,148 @@ static ecs_status setup_output(ecs_err *err)
 	return ECS_OK;
 }
 
+/* ---- --wait ---- */
+
+static void record_from_store(const store_rec *sr, ecs_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", sr->id);
+	snprintf(r->version, sizeof(r->version), "%s", sr->version);
+	snprintf(r->os, sizeof(r->os), "%s", sr->os);
+	snprintf(r->last_heartbeat, sizeof(r->last_heartbeat), "%s", sr->last_heartbeat);
+	snprintf(r->last_invoked, sizeof(r->last_invoked), "%s", sr->last_invoked);
+	r->status = sr->status;
+	r->session_manager = sr->session_manager;
+	r->active = sr->active;
+	r->invocations = sr->invocations;
+}
+
+/* A new round keeps only the answers of the ids that are live (they are not asked again);
+ * --all starts every round afresh. */
+static ecs_status round_start(ecs_err *err)
+{
+	store next;
+	size_t i;
+	ecs_status st = ECS_OK;
+
+	store_init(&next, port_mem_resize);
+	for (i = 0; i < ids_count(&ids) && st == ECS_OK; i++) {
+		store_rec sr;
+		ecs_record r;
+		if (ids_state(&ids, i) != IDS_LIVE)
+			continue;
+		store_get(&answers, latest[i] - 1, &sr);
+		record_from_store(&sr, &r);
+		st = store_add(&next, &r, opt.region, err);
+		latest[i] = (uint32_t)store_count(&next);
+	}
+	store_free(&answers);
+	answers = next;
+	if (opt.all)
+		ids_free(&seen);
+	return st;
+}
+
+static unsigned live_now(unsigned *of)
+{
+	unsigned live = 0;
+	size_t i;
+
+	if (opt.all) {
+		*of = (unsigned)store_count(&answers);
+		for (i = 0; i < store_count(&answers); i++) {
+			store_rec sr;
+			store_get(&answers, i, &sr);
+			live += sr.status == 1;
+		}
+		return live;
+	}
+	*of = (unsigned)ids_count(&ids);
+	for (i = 0; i < ids_count(&ids); i++)
+		live += ids_state(&ids, i) == IDS_LIVE;
+	return live;
+}
+
+static void wait_progress(unsigned live, unsigned of, int64_t left_ms)
+{
+	char line[128];
+	int n;
+
+	if (!port_isatty(2) || opt.fmt == OUT_NAGIOS || opt.fmt == OUT_PROM)
+		return;
+	n = snprintf(line, sizeof(line), "\r\033[K%s: %u of %u agents live, waiting %lld s more...",
+		     PROG, live, of, (long long)((left_ms + 999) / 1000));
+	port_write(2, line, (size_t)n);
+	progress_shown = 1;
+}
+
+/* The final state of every instance, in input order (--all: in the order of the last
+ * round's pages). */
+static ecs_status wait_output(ecs_err *err)
+{
+	ecs_status st = ECS_OK;
+	size_t i, n = opt.all ? store_count(&answers) : ids_count(&ids);
+
+	waiting = 0;
+	for (i = 0; i < n && st == ECS_OK; i++) {
+		store_rec sr;
+		ecs_record r;
+		size_t at = opt.all ? i : latest[i];
+		if (!opt.all && at == 0) {
+			if (ids_state(&ids, i) == IDS_NOTFOUND) {
+				alive_check_failed = 1;
+				out_notfound(&out, ids_at(&ids, i));
+			}
+			continue;
+		}
+		store_get(&answers, opt.all ? i : at - 1, &sr);
+		record_from_store(&sr, &r);
+		st = emit(&r, err);
+	}
+	return st;
+}
+
+/* Rounds until every agent is live or --wait seconds pass; one last round at the deadline. */
+static ecs_status run_wait(ecs_err *err)
+{
+	int64_t deadline = t_start + (int64_t)opt.wait_s * 1000;
+	unsigned live, of;
+	ecs_status st;
+
+	latest = port_mem_resize(NULL, 0, (ids_count(&ids) + 1) * sizeof(uint32_t));
+	if (latest == NULL)
+		return err_set(err, ECS_E_NOSPACE, "not enough memory for --wait");
+	latest_cap = ids_count(&ids) + 1;
+	memset(latest, 0, latest_cap * sizeof(uint32_t));
+	waiting = 1;
+	for (;;) {
+		int64_t now;
+		st = round_start(err);
+		if (st == ECS_OK)
+			st = opt.all ? run_all(err) : run_ids(err);
+		if (st != ECS_OK)
+			return st;
+		live = live_now(&of);
+		now = port_time_ms();
+		if (live == of || now >= deadline)
+			break;
+		wait_progress(live, of, deadline - now);
+		trace_sink(NULL, "wait: not every agent is live yet; asking again");
+		port_sleep_ms((uint32_t)(deadline - now < (int64_t)opt.interval_s * 1000
+						 ? deadline - now
+						 : (int64_t)opt.interval_s * 1000));
+	}
+	progress_erase();
+	return wait_output(err);
+}
+
 static ecs_status run(ecs_err *err)
 {
 	if (!opt.dry_run)
 		out_begin(&out);
 	port_on_signal(on_signal);
+	if (opt.wait_s > 0 && !opt.dry_run)
+		return run_wait(err);
 	return opt.all ? run_all(err) : run_ids(err);
 }
 
@@ -994,8 +773,8 @@ static int finish(ecs_status st, ecs_err *err)
 	if (opt.fmt == OUT_NAGIOS)
 		return out.nagios_state;
 	code = 0;
-	if (opt.check && alive_check_failed)
-		code = err_exit_code(ECS_E_CHECK);
+	if ((opt.check || opt.wait_s > 0) && alive_check_failed)
+		code = err_exit_code(ECS_E_CHECK); /* --wait: not all live by the deadline */
 	table_summary();
 	if (opt.verbose)
 		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
@@ -1033,9 +812,9 @@ int main(int argc, char **argv)
 	ids_init(&reqids, port_mem_resize);
 	ids_init(&seen, port_mem_resize);
 	out_init(&out, OUT_TABLE, stdout_write, NULL);
-	st = parse_args(argc, argv, &err);
+	st = cli_parse(argc, argv, &opt, &ids, &err);
 	if (st == ECS_OK && (opt.help || opt.version)) {
-		out_str(&out, opt.help ? USAGE : "");
+		out_str(&out, opt.help ? cli_usage : "");
 		if (opt.version)
 			print_version();
 		return finish(ECS_OK, &err);
