@@ -17,8 +17,8 @@ const char cli_usage[] =
 	"read them from standard input; separated by blanks, newlines or ','; '#' starts a\n"
 	"comment; repeats are asked once.\n"
 	"\n"
-	"  -r, --region ID          region (else ALIBABA_CLOUD_REGION_ID or the profile's "
-	"region_id)\n"
+	"  -r, --region ID[,ID...]  region(s), repeatable; 'all' = every region of the account\n"
+	"                           (else ALIBABA_CLOUD_REGION_ID or the profile's region_id)\n"
 	"  -a, --all                every instance of the region (pages of 50)\n"
 	"  -i, --instance-id ID     an instance id (repeatable)\n"
 	"      --os-type TYPE       Linux | Windows | FreeBSD\n"
@@ -209,6 +209,52 @@ static ecs_status check_proxy_flag(cli_opts *o, const char *v, ecs_err *err)
 	return ECS_OK;
 }
 
+static ecs_status add_region(cli_opts *o, const char *r, size_t n, const char *from, ecs_err *err)
+{
+	char one[ECS_REGION_MAX];
+	unsigned i;
+
+	if (n == 0 || n >= sizeof(one))
+		return usage_error(err, "%s: invalid region id '%.*s'", from,
+				   (int)(n < 64 ? n : 64), r);
+	memcpy(one, r, n);
+	one[n] = '\0';
+	if (strcmp(one, "all") == 0) {
+		o->regions_all = 1;
+	} else if (!ecs_valid_region(one)) {
+		return usage_error(err, "%s: invalid region id '%s'", from, one);
+	} else {
+		for (i = 0; i < o->nregions; i++)
+			if (strcmp(o->regions[i], one) == 0)
+				return ECS_OK;
+		if (o->nregions == ECS_REGIONS_MAX)
+			return usage_error(err, "%s: more than %d regions", from, ECS_REGIONS_MAX);
+		memcpy(o->regions[o->nregions++], one, n + 1);
+	}
+	if (o->regions_all && o->nregions > 0)
+		return usage_error(err,
+				   "%s: 'all' means every region; it takes no other region "
+				   "beside it",
+				   from);
+	o->region_from = from;
+	return ECS_OK;
+}
+
+ecs_status cli_add_regions(cli_opts *o, const char *list, const char *from, ecs_err *err)
+{
+	const char *p = list;
+	ecs_status st = ECS_OK;
+
+	while (st == ECS_OK) {
+		size_t n = strcspn(p, ",");
+		st = add_region(o, p, n, from, err);
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	return st;
+}
+
 static ecs_status pick(const char *v, const char *flag, const char *const *names, int *out_v,
 		       ecs_err *err)
 {
@@ -233,11 +279,7 @@ static ecs_status apply_value(cli_opts *o, const optdef *d, const char *v, ecs_e
 
 	switch (d->id) {
 	case O_REGION:
-		o->region = v;
-		o->region_from = "--region";
-		return ecs_valid_region(v)
-			       ? ECS_OK
-			       : usage_error(err, "--region: invalid region id '%.64s'", v);
+		return cli_add_regions(o, v, "--region", err);
 	case O_ID:
 		return add_ids(o, v, "--instance-id", err);
 	case O_OSTYPE:

@@ -5,6 +5,7 @@
 #ifndef ECS_CLI_H
 #define ECS_CLI_H
 
+#include "ecs_limits.h"
 #include "err.h"
 #include "ids.h"
 #include "out_nagios.h"
@@ -12,7 +13,11 @@
 
 typedef struct {
 	ids_set *ids;
-	const char *region, *region_from;
+	/* -r: repeated and comma-separated; "all" = every region of the account */
+	char regions[ECS_REGIONS_MAX][ECS_REGION_MAX];
+	unsigned nregions;
+	int regions_all;
+	const char *region_from;
 	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin, help, version, down;
 	const char *output_file;
 	nagios_range warn, crit;
@@ -37,5 +42,10 @@ extern const char cli_usage[];
  * o->version). ECS_E_USAGE with a message for a bad flag or value; the errors of ids_feed()
  * for a bad id. */
 ecs_status cli_parse(int argc, char **argv, cli_opts *o, ids_set *ids, ecs_err *err);
+
+/* Adds the regions of a comma-separated list (from -r or the environment) to o, each once.
+ * "all" alone sets o->regions_all. ECS_E_USAGE for an invalid id, "all" beside others, or more
+ * than ECS_REGIONS_MAX. from names the source in messages. */
+ecs_status cli_add_regions(cli_opts *o, const char *list, const char *from, ecs_err *err);
 
 #endif

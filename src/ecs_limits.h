@@ -19,6 +19,8 @@
 #define ECS_SECRET_MAX	  256	 /* an AccessKeySecret */
 #define ECS_TOKEN_MAX	  4096	 /* an STS SecurityToken (real ones are ~1-2 KB) */
 #define ECS_KEYID_MAX	  128	 /* an AccessKeyId */
+#define ECS_REGIONS_MAX	  64	 /* regions in one run (Alibaba Cloud has about 30) */
+#define ECS_REGION_MAX	  64	 /* one region id, with its NUL */
 #define ECS_FIELD_MAX	  256	 /* one string field of a record (version, OS, times) */
 #define ECS_OUT_BUF	  16384	 /* output buffer: flushed between rows (a row < 8 KB) */
 #define ECS_OUT_ROW_ROOM  8192	 /* flush before a row when less than this is free */

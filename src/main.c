@@ -51,10 +51,16 @@ static ecs_page page;
 static int waiting;
 static store answers;	 /* this round's answers and the live ones carried over */
 static uint32_t *latest; /* id i -> index + 1 of its newest answer in answers (0: none) */
+static uint8_t *home;	 /* id i -> number + 1 of the region that answered for it (0: none) */
 static size_t latest_cap;
+static unsigned cur_region_no;	       /* index of cur_region in opt.regions */
+static int region_ok[ECS_REGIONS_MAX]; /* the region was asked without an error */
+static int region_failed;	       /* some region failed: ids no region had are not checked */
 static creds cred;
 static ecs_client client;
 static int client_up;
+static const char *cur_region;		      /* the region being asked */
+static unsigned requests_done, connects_done; /* of the clients already closed */
 static out_ctx out;
 
 /* ---- printing ---- */
@@ -147,19 +153,18 @@ static ecs_status read_ids_stdin(ecs_err *err)
 
 /* The documented Alibaba Cloud names only: a generic REGION or REGION_ID set for some other
  * tool must not pick an endpoint. */
-static void region_from_env(void)
+static ecs_status region_from_env(ecs_err *err)
 {
 	static const char *const names[] = {"ALIBABA_CLOUD_REGION_ID", "ALIBABACLOUD_REGION_ID",
 					    "ALICLOUD_REGION_ID", "ALICLOUD_REGION", NULL};
 	size_t i;
 
-	for (i = 0; names[i] != NULL && opt.region == NULL; i++) {
+	for (i = 0; names[i] != NULL; i++) {
 		const char *v = port_getenv(names[i]);
-		if (v != NULL && v[0] != '\0') {
-			opt.region = v;
-			opt.region_from = names[i];
-		}
+		if (v != NULL && v[0] != '\0')
+			return cli_add_regions(&opt, v, names[i], err);
 	}
+	return ECS_OK;
 }
 
 static ecs_status setup_input(ecs_err *err)
@@ -190,21 +195,18 @@ static ecs_status setup_creds(ecs_err *err)
 		return st;
 	if (opt.verbose)
 		sayf("* credentials: %s (AccessKeyId %.4s****)", cred.source, cred.key_id);
-	region_from_env();
-	if (opt.region == NULL && cred.region[0] != '\0') {
-		opt.region = cred.region;
-		opt.region_from = "the profile";
-	}
-	if (opt.region == NULL)
+	if (opt.nregions == 0 && !opt.regions_all && (st = region_from_env(err)) != ECS_OK)
+		return st;
+	if (opt.nregions == 0 && !opt.regions_all && cred.region[0] != '\0' &&
+	    (st = cli_add_regions(&opt, cred.region, "the profile's region_id", err)) != ECS_OK)
+		return st;
+	if (opt.nregions == 0 && !opt.regions_all)
 		return usage_error(err,
 				   "no region: pass --region ID or set ALIBABA_CLOUD_REGION_ID");
-	if (!ecs_valid_region(opt.region))
-		return usage_error(err, "invalid region id '%.64s' (from %s)", opt.region,
-				   opt.region_from);
 	return ECS_OK;
 }
 
-static ecs_status setup_endpoint(ecs_opts *eo, ecs_err *err)
+static ecs_status setup_endpoint(ecs_opts *eo, const char *region, ecs_err *err)
 {
 	url_parts ep;
 	ecs_status st;
@@ -212,8 +214,8 @@ static ecs_status setup_endpoint(ecs_opts *eo, ecs_err *err)
 	if (opt.endpoint == NULL) {
 		eo->conn.port = 443;
 		eo->conn.tls = 1;
-		return ecs_default_endpoint(opt.region, opt.vpc, eo->conn.host,
-					    sizeof(eo->conn.host), err);
+		return ecs_default_endpoint(region, opt.vpc, eo->conn.host, sizeof(eo->conn.host),
+					    err);
 	}
 	st = url_parse_endpoint(opt.endpoint, &ep, err);
 	if (st != ECS_OK) {
@@ -230,30 +232,51 @@ static ecs_status setup_endpoint(ecs_opts *eo, ecs_err *err)
 	return ECS_OK;
 }
 
-static ecs_status setup_client(ecs_err *err)
+static void close_client(void)
 {
-	ecs_opts eo;
+	if (!client_up)
+		return;
+	requests_done += client.requests;
+	connects_done += client.c.connects;
+	ecs_client_close(&client);
+	client_up = 0;
+}
+
+/* The trust anchors, once for every connection of the run. */
+static ecs_status setup_trust(ecs_err *err)
+{
 	tls_trust trust;
 	ecs_status st;
 
+	if (opt.dry_run)
+		return ECS_OK;
+	st = tls_find_trust(opt.ca_file, &trust, err);
+	if (st == ECS_OK)
+		st = tls_global_init(&trust, err);
+	if (st == ECS_OK && opt.verbose)
+		sayf("* trust anchors: %s (%s)", trust.path, trust.origin);
+	return st;
+}
+
+/* A client for one region (closing the previous one). */
+static ecs_status setup_client(const char *region, ecs_err *err)
+{
+	ecs_opts eo;
+	ecs_status st;
+
+	if (client_up && cur_region != NULL && strcmp(cur_region, region) == 0)
+		return ECS_OK; /* the next round in the same region: keep the connection */
+	close_client();
+	cur_region = region;
 	memset(&eo, 0, sizeof(eo));
-	snprintf(eo.region, sizeof(eo.region), "%s", opt.region);
-	if ((st = setup_endpoint(&eo, err)) != ECS_OK)
+	snprintf(eo.region, sizeof(eo.region), "%s", region);
+	if ((st = setup_endpoint(&eo, region, err)) != ECS_OK)
 		return st;
 	eo.conn.connect_timeout_ms = opt.connect_s * 1000u;
 	eo.conn.read_timeout_ms = opt.read_s * 1000u;
 	eo.conn.trace = opt.verbose ? trace_sink : NULL;
 	if ((st = conn_pick_proxy(&eo.conn, opt.proxy, opt.no_proxy, err)) != ECS_OK)
 		return st;
-	if (!opt.dry_run) {
-		st = tls_find_trust(opt.ca_file, &trust, err);
-		if (st == ECS_OK)
-			st = tls_global_init(&trust, err);
-		if (st != ECS_OK)
-			return st;
-		if (opt.verbose)
-			sayf("* trust anchors: %s (%s)", trust.path, trust.origin);
-	}
 	eo.sig_v1 = opt.sig_v1;
 	eo.retries = opt.retries;
 	eo.os_type = opt.os_type;
@@ -344,20 +367,35 @@ static const ecs_record *record_for(const char *id, ecs_err *err, ecs_status *st
 /* --wait: keeps r as the newest answer (of id idx, or of --all when idx is SIZE_MAX). */
 static ecs_status keep_answer(size_t idx, const ecs_record *r, ecs_err *err)
 {
-	ecs_status st = store_add(&answers, r, opt.region, err);
+	ecs_status st = store_add(&answers, r, cur_region, err);
 
 	if (st == ECS_OK && idx != (size_t)-1)
 		latest[idx] = (uint32_t)store_count(&answers);
 	return st;
 }
 
+/* Collecting (--wait, several regions): an id belongs to the region that answered for it;
+ * one that no region has answered for stays to be asked in the others. */
+static int pending(size_t i)
+{
+	if (!waiting)
+		return 1;
+	if (home[i] == 0)
+		return 1;
+	return home[i] == cur_region_no + 1 && ids_state(&ids, i) != IDS_LIVE;
+}
+
 static ecs_status answer_id(size_t idx, const ecs_record *r, ecs_err *err)
 {
 	ids_mark(&ids, idx, r == NULL ? IDS_NOTFOUND : r->status == 1 ? IDS_LIVE : IDS_FOUND);
 	if (waiting) {
-		if (r == NULL)
+		if (r == NULL) {
+			home[idx] = 0; /* gone from its region, or not in this one */
 			latest[idx] = 0;
-		return r != NULL ? keep_answer(idx, r, err) : ECS_OK;
+			return ECS_OK;
+		}
+		home[idx] = (uint8_t)(cur_region_no + 1);
+		return keep_answer(idx, r, err);
 	}
 	if (r != NULL)
 		return emit(r, err);
@@ -388,7 +426,7 @@ static ecs_status run_ids(ecs_err *err)
 
 	while (next < total) {
 		for (n = 0; n < opt.batch && next < total; next++) {
-			if (waiting && ids_state(&ids, next) == IDS_LIVE)
+			if (!pending(next))
 				continue;
 			idx[n] = next;
 			batch[n++] = ids_at(&ids, next);
@@ -501,7 +539,8 @@ static ecs_status setup_output(ecs_err *err)
 
 	out.fmt = opt.fmt;
 	out.only_down = opt.down;
-	out.region = opt.region;
+	out.region = opt.nregions == 1 ? opt.regions[0] : NULL;
+	out.show_region = opt.nregions > 1 || opt.regions_all;
 	out.keep = &keep;
 	out.now_unix = port_time_unix();
 	if (opt.fmt == OUT_TABLE && port_isatty(1))
@@ -548,7 +587,7 @@ static ecs_status round_start(ecs_err *err)
 			continue;
 		store_get(&answers, latest[i] - 1, &sr);
 		record_from_store(&sr, &r);
-		st = store_add(&next, &r, opt.region, err);
+		st = store_add(&next, &r, sr.region, err);
 		latest[i] = (uint32_t)store_count(&next);
 	}
 	store_free(&answers);
@@ -604,42 +643,95 @@ static ecs_status wait_output(ecs_err *err)
 		ecs_record r;
 		size_t at = opt.all ? i : latest[i];
 		if (!opt.all && at == 0) {
+			if (ids_state(&ids, i) == IDS_NOTFOUND && region_failed)
+				ids_mark(&ids, i,
+					 IDS_UNCHECKED); /* maybe in the region that failed */
 			if (ids_state(&ids, i) == IDS_NOTFOUND) {
 				alive_check_failed = 1;
+				out.region = NULL;
 				out_notfound(&out, ids_at(&ids, i));
 			}
 			continue;
 		}
 		store_get(&answers, opt.all ? i : at - 1, &sr);
 		record_from_store(&sr, &r);
+		out.region = sr.region;
 		st = emit(&r, err);
 	}
 	return st;
 }
 
-/* Rounds until every agent is live or --wait seconds pass; one last round at the deadline. */
-static ecs_status run_wait(ecs_err *err)
+/* One pass over every region. A failure in a region is reported at once, with the region's
+ * name, and the others are still asked; the first failure is the run's status. */
+static ecs_status round_regions(ecs_status *first, ecs_err *err)
+{
+	ecs_err e;
+	unsigned r;
+
+	for (r = 0; r < opt.nregions; r++) {
+		ecs_status st;
+		cur_region_no = r;
+		memset(&e, 0, sizeof(e));
+		st = setup_client(opt.regions[r], &e);
+		if (st == ECS_OK) {
+			if (opt.all)
+				ids_free(&seen);
+			st = opt.all ? run_all(&e) : run_ids(&e);
+		}
+		region_ok[r] = st == ECS_OK;
+		if (st == ECS_OK)
+			continue;
+		if (st == ECS_E_OUTPUT || st == ECS_E_NOSPACE || st == ECS_E_INTERNAL) {
+			*err = e;
+			return st; /* not the region's fault: stop */
+		}
+		region_failed = 1;
+		err_prefix(&e, "region %s", opt.regions[r]);
+		if (opt.nregions > 1)
+			sayf(PROG ": %s", e.msg);
+		if (*first == ECS_OK) {
+			*first = st;
+			*err = e;
+		}
+	}
+	return ECS_OK;
+}
+
+static ecs_status collect_begin(ecs_err *err)
+{
+	size_t n = ids_count(&ids) + 1;
+
+	latest = port_mem_resize(NULL, 0, n * (sizeof(uint32_t) + 1));
+	if (latest == NULL)
+		return err_set(err, ECS_E_NOSPACE, "not enough memory to keep %u answers",
+			       (unsigned)n);
+	latest_cap = n;
+	memset(latest, 0, n * (sizeof(uint32_t) + 1));
+	home = (uint8_t *)(latest + n);
+	waiting = 1;
+	return ECS_OK;
+}
+
+/* Rounds until every agent is live or --wait seconds pass (one last round at the deadline);
+ * without --wait, one round. */
+static ecs_status run_collected(ecs_err *err)
 {
 	int64_t deadline = t_start + (int64_t)opt.wait_s * 1000;
+	ecs_status st, first = ECS_OK;
 	unsigned live, of;
-	ecs_status st;
 
-	latest = port_mem_resize(NULL, 0, (ids_count(&ids) + 1) * sizeof(uint32_t));
-	if (latest == NULL)
-		return err_set(err, ECS_E_NOSPACE, "not enough memory for --wait");
-	latest_cap = ids_count(&ids) + 1;
-	memset(latest, 0, latest_cap * sizeof(uint32_t));
-	waiting = 1;
+	if ((st = collect_begin(err)) != ECS_OK)
+		return st;
 	for (;;) {
 		int64_t now;
 		st = round_start(err);
 		if (st == ECS_OK)
-			st = opt.all ? run_all(err) : run_ids(err);
+			st = round_regions(&first, err);
 		if (st != ECS_OK)
 			return st;
 		live = live_now(&of);
 		now = port_time_ms();
-		if (live == of || now >= deadline)
+		if (opt.wait_s == 0 || first != ECS_OK || live == of || now >= deadline)
 			break;
 		wait_progress(live, of, deadline - now);
 		trace_sink(NULL, "wait: not every agent is live yet; asking again");
@@ -648,17 +740,31 @@ static ecs_status run_wait(ecs_err *err)
 						 : (int64_t)opt.interval_s * 1000));
 	}
 	progress_erase();
-	return wait_output(err);
+	st = wait_output(err);
+	return st != ECS_OK ? st : first;
 }
 
 static ecs_status run(ecs_err *err)
 {
+	ecs_status st;
+
+	/* the first client before any output: a bad --endpoint or proxy leaves stdout empty */
+	if ((st = setup_client(opt.regions[0], err)) != ECS_OK)
+		return st;
 	if (!opt.dry_run)
 		out_begin(&out);
 	port_on_signal(on_signal);
-	if (opt.wait_s > 0 && !opt.dry_run)
-		return run_wait(err);
-	return opt.all ? run_all(err) : run_ids(err);
+	if ((opt.wait_s > 0 || opt.nregions > 1) && !opt.dry_run)
+		return run_collected(err);
+	for (cur_region_no = 0; cur_region_no < opt.nregions; cur_region_no++) {
+		out.region = opt.regions[cur_region_no];
+		st = setup_client(opt.regions[cur_region_no], err);
+		if (st == ECS_OK)
+			st = opt.all ? run_all(err) : run_ids(err);
+		if (st != ECS_OK)
+			return st;
+	}
+	return ECS_OK;
 }
 
 /* ---- finishing ---- */
@@ -753,8 +859,7 @@ static int finish(ecs_status st, ecs_err *err)
 	int code;
 
 	progress_erase();
-	if (client_up)
-		ecs_client_close(&client);
+	close_client();
 	creds_wipe(&cred);
 	summarize(st, err, &s);
 	s.duration_ms = port_time_ms() - t_start;
@@ -778,7 +883,7 @@ static int finish(ecs_status st, ecs_err *err)
 	table_summary();
 	if (opt.verbose)
 		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
-		     client.requests, client.c.connects, out.rows, out.notfound);
+		     requests_done, connects_done, out.rows, out.notfound);
 	if (!opt.dry_run && tls_clock_untrusted())
 		say(PROG ": warning: the local clock is before this build's date; certificate "
 			 "dates were not checked");
@@ -829,7 +934,7 @@ int main(int argc, char **argv)
 	if (st == ECS_OK)
 		st = setup_output(&err);
 	if (st == ECS_OK)
-		st = setup_client(&err);
+		st = setup_trust(&err);
 	if (st == ECS_OK)
 		st = run(&err);
 	return finish(st, &err);

@@ -106,11 +106,11 @@ typedef struct {
 	unsigned width;
 } column;
 
-enum { C_ID, C_AGENT, C_VERSION, C_OS, C_SEEN, C_TASKS, C_RUNS, C_SSM, C_COUNT };
+enum { C_ID, C_REGION, C_AGENT, C_VERSION, C_OS, C_SEEN, C_TASKS, C_RUNS, C_SSM, C_COUNT };
 
 static const column COLS[C_COUNT] = {
-	{"INSTANCE_ID", 22}, {"AGENT", 9}, {"VERSION", 11}, {"OS", 7},
-	{"HEARTBEAT", 9},    {"TASKS", 5}, {"RUNS", 5},	    {"SSM", 3},
+	{"INSTANCE_ID", 22}, {"REGION", 14}, {"AGENT", 9}, {"VERSION", 11}, {"OS", 7},
+	{"HEARTBEAT", 9},    {"TASKS", 5},   {"RUNS", 5},  {"SSM", 3},
 };
 static const int DROP_ORDER[] = {C_SSM, C_RUNS, C_TASKS, C_OS, C_VERSION};
 
@@ -128,7 +128,7 @@ static void table_pick_columns(out_ctx *o)
 {
 	size_t k;
 
-	o->cols = (1u << C_COUNT) - 1;
+	o->cols = ((1u << C_COUNT) - 1) & ~(o->show_region ? 0u : 1u << C_REGION);
 	for (k = 0; k < sizeof(DROP_ORDER) / sizeof(DROP_ORDER[0]); k++)
 		if (o->width > 0 && table_width(o->cols) > o->width)
 			o->cols &= ~(1u << DROP_ORDER[k]);
@@ -220,6 +220,8 @@ static void json_record(out_ctx *o, const ecs_record *r)
 
 	out_str(o, o->rows ? ",{" : "{");
 	json_kv_str(o, "InstanceId", r->id, &first);
+	if (o->region != NULL)
+		json_kv_str(o, "RegionId", o->region, &first);
 	if (r->status >= 0)
 		json_kv_str(o, "CloudAssistantStatus", r->status ? "true" : "false", &first);
 	json_kv_str(o, "CloudAssistantVersion", r->version, &first);
@@ -251,6 +253,7 @@ static void table_record(out_ctx *o, const ecs_record *r)
 	num(b, sizeof(b), r->invocations);
 	out_age(age, sizeof(age), r->last_heartbeat, o->now_unix);
 	cells[C_ID] = field(r->id, t1);
+	cells[C_REGION] = o->region != NULL ? o->region : "-";
 	cells[C_AGENT] = yes_no(r->status, "yes", "no");
 	cells[C_VERSION] = field(r->version, t2);
 	cells[C_OS] = field(r->os, t3);
@@ -261,6 +264,15 @@ static void table_record(out_ctx *o, const ecs_record *r)
 	table_row(o, cells);
 }
 
+/* Column 10, the region, only when the run asks more than one region: a script that reads
+ * nine columns of a one-region run sees what it always saw. */
+static void tsv_region_end(out_ctx *o)
+{
+	if (o->show_region)
+		out_printf(o, "\t%s", o->region != NULL ? o->region : "-");
+	out_str(o, "\n");
+}
+
 static void tsv_record(out_ctx *o, const ecs_record *r)
 {
 	static shown_field t1, t2, t3, t4, t5; /* main thread only; too big for a frame */
@@ -268,10 +280,11 @@ static void tsv_record(out_ctx *o, const ecs_record *r)
 
 	num(a, sizeof(a), r->active);
 	num(b, sizeof(b), r->invocations);
-	out_printf(o, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", field(r->id, t1),
+	out_printf(o, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", field(r->id, t1),
 		   yes_no(r->status, "true", "false"), field(r->version, t2), field(r->os, t3),
 		   field(r->last_heartbeat, t4), field(r->last_invoked, t5), a, b,
 		   yes_no(r->session_manager, "true", "false"));
+	tsv_region_end(o);
 }
 
 ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
@@ -298,15 +311,16 @@ ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
 void out_notfound(out_ctx *o, const char *id)
 {
 	static shown_field t;
-	const char *cells[C_COUNT] = {field(id, t), "NOT FOUND", "-", "-", "-", "-", "-", "-"};
+	const char *cells[C_COUNT] = {field(id, t), "-", "NOT FOUND", "-", "-", "-", "-", "-", "-"};
 
 	o->notfound++;
 	if (o->fmt != OUT_TSV && o->fmt != OUT_TABLE)
 		return;
 	row_begin(o);
-	if (o->fmt == OUT_TSV)
-		out_printf(o, "%s\tnotfound\t-\t-\t-\t-\t-\t-\t-\n", cells[C_ID]);
-	else
+	if (o->fmt == OUT_TSV) {
+		out_printf(o, "%s\tnotfound\t-\t-\t-\t-\t-\t-\t-", cells[C_ID]);
+		tsv_region_end(o);
+	} else
 		table_row(o, cells);
 	row_end(o);
 }

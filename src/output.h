@@ -38,6 +38,7 @@ typedef struct {
 	unsigned width;	  /* table: terminal width (0 = no limit); columns that do not fit go */
 	int64_t now_unix; /* table: "now" for heartbeat ages */
 	const char *region;	   /* for records kept and Prometheus labels */
+	int show_region;	   /* several regions: TSV column 10, a REGION table column */
 	unsigned live;		   /* records with a live agent */
 	unsigned cols;		   /* table: the columns shown (bit mask) */
 	int nagios_state;	   /* set by out_finish: NAGIOS_OK..NAGIOS_UNKNOWN */
