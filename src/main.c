@@ -746,6 +746,7 @@ int main(int argc, char **argv)
 	eo.dry_run = opt.dry_run;
 	eo.cred = &cred;
 	eo.trace = opt.verbose ? trace_sink : NULL;
+	eo.warn = warn_sink;
 	eo.dry_run_out = dry_run_sink;
 	ecs_client_init(&client, &eo);
 

@@ -42,7 +42,7 @@ static void putf(out_ctx *o, const char *fmt, ...)
 #include <stdarg.h>
 static void putf(out_ctx *o, const char *fmt, ...)
 {
-	char tmp[512];
+	char tmp[1024]; /* a TSV/table row with every field at its limit (ecs_limits.h) */
 	va_list ap;
 	int n;
 
@@ -90,7 +90,7 @@ void out_begin(out_ctx *o, out_format fmt)
 
 static void json_kv_str(out_ctx *o, const char *key, const char *v, int *first)
 {
-	char q[256];
+	char q[ECS_VERSION_MAX * 6 + 8]; /* the longest record string, every byte \u-escaped */
 	size_t ql;
 
 	if (v[0] == '\0')
@@ -104,7 +104,9 @@ static void json_kv_str(out_ctx *o, const char *key, const char *v, int *first)
 
 void out_record(out_ctx *o, const ecs_record *r)
 {
-	char a[32], b[32], t1[64], t2[64], t3[32], t4[40], t5[40], t6[40];
+	/* each field as large as the record holds it: nothing is cut here */
+	char a[32], b[32], t1[ECS_ID_MAX + 1], t2[ECS_VERSION_MAX], t3[ECS_OSTYPE_MAX],
+		t4[ECS_TIME_MAX], t5[ECS_TIME_MAX], t6[ECS_TIME_MAX];
 
 	if (o->fmt == OUT_JSON) {
 		int first = 1;
