@@ -801,11 +801,12 @@ static ecs_status attempt_once(ecs_client *cl, const params *ps, unsigned attemp
 		return ECS_OK;
 	}
 	if (st != ECS_OK) {
-		if (!(st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED) ||
-		    attempt >= cl->o.retries) {
+		int transient = st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED;
+		if (!transient || attempt >= cl->o.retries) {
 			*done = 1;
-			err_prefix(err, "gave up after %u attempt%s", attempt + 1,
-				   attempt > 0 ? "s" : "");
+			if (transient)
+				err_prefix(err, "gave up after %u attempt%s", attempt + 1,
+					   attempt > 0 ? "s" : "");
 			return st;
 		}
 		*wait_ms = backoff_ms(attempt, 0);
@@ -837,7 +838,7 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 		ecs_status st =
 			attempt_once(cl, ps, attempt, &free_reconnect, &wait_ms, &done, out, err);
 		if (done) {
-			if (st != ECS_OK)
+			if (st != ECS_OK && err != NULL)
 				redact_text(err->msg, sizeof(err->msg), sec, secrets_of(cl, sec));
 			return st;
 		}
@@ -868,19 +869,20 @@ static int asked(const char *const *ids, size_t n, const char *id)
 }
 
 /* An answer to an id query: one page that holds only what was asked. Entries for ids not
- * asked for are dropped with a warning; an answer that says more pages follow is an error,
- * since the missing instances would otherwise be reported as not found. */
+ * asked for are dropped with a warning; an answer that lacks some ids and says more pages
+ * follow is an error, since the missing instances would otherwise be reported as not found. */
 static ecs_status check_id_answer(ecs_client *cl, const char *const *ids, size_t n, ecs_page *p,
 				  ecs_err *err)
 {
 	size_t k, kept = 0, got = p->n + p->long_ids;
 
-	if (p->next_token[0] != '\0')
+	/* with every id answered, further pages could hold nothing that was asked for */
+	if (got < n && p->next_token[0] != '\0')
 		return err_set(err, ECS_E_PROTO,
 			       "answer from %s: %u instances asked, %u answered, and a NextToken "
 			       "says another page follows (paging is not expected with ids)",
 			       cl->o.conn.host, (unsigned)n, (unsigned)got);
-	if (p->total_count > (int64_t)got)
+	if (got < n && p->total_count > (int64_t)got)
 		return err_set(err, ECS_E_PROTO,
 			       "answer from %s: %u instances asked, %u answered, but TotalCount "
 			       "is %lld (another page?)",

@@ -196,6 +196,15 @@ def t07_id_mode_total_count_more(s):
     want_in(r.err, "TotalCount")
 
 
+@test
+def t07_id_mode_all_answered_with_token_is_fine(s):
+    # every asked id is in the answer: a stray NextToken cannot hide anything asked for
+    s.setup([page([item(IDS[0]), item(IDS[1])], next_token="MORE", total=5)])
+    r = s.run(["-o", "tsv", IDS[0], IDS[1]])
+    want_rc(r, 0)
+    no_notfound(r)
+
+
 # ---- item 8: a 200 without the result set ---------------------------------------------------
 
 @test
