@@ -185,6 +185,14 @@ static ecs_status page_head(const json_doc *d, ecs_page *p, ecs_err *err)
 	return ECS_OK;
 }
 
+/* An id the server made up is shown with only printable ASCII (it goes into a warning). */
+static void plain_id(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
 static ecs_status page_records(const json_doc *d, int arr, ecs_page *p, ecs_err *err)
 {
 	int k, n = json_size(d, arr), skip;
@@ -207,6 +215,7 @@ static ecs_status page_records(const json_doc *d, int arr, ecs_page *p, ecs_err 
 			l = l < ECS_ID_MAX - 3 ? l : ECS_ID_MAX - 3;
 			memcpy(p->long_id, d->js + d->tok[v].start, l);
 			memcpy(p->long_id + l, "...", 4);
+			plain_id(p->long_id);
 		}
 	}
 	return ECS_OK;
@@ -899,10 +908,13 @@ static ecs_status check_id_answer(ecs_client *cl, const char *const *ids, size_t
 				p->rec[kept] = p->rec[k];
 			kept++;
 		} else {
+			char shown[ECS_ID_MAX + 1];
+			memcpy(shown, p->rec[k].id, sizeof(shown));
+			plain_id(shown);
 			err_emit(cl->o.warn, cl->o.ctx,
 				 "warning: %s answered with instance %s that this request did not "
 				 "ask for; ignored",
-				 cl->o.conn.host, p->rec[k].id);
+				 cl->o.conn.host, shown);
 		}
 	}
 	p->n = kept;

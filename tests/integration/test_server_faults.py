@@ -442,13 +442,15 @@ def t22_too_large_counts_ids_not_region(s):
 
 @test
 def t22_unasked_long_id_does_not_abort(s):
-    s.setup([page([item(IDS[0]), item("i-" + "z" * 70)])])
+    s.setup([page([item(IDS[0]), item("i-" + "z" * 70), item("i-evil\x1b[31m\u009b")])])
     r = s.run(["-o", "tsv", IDS[0], IDS[1]])
     want_rc(r, 0)
     rows = [ln.split("\t") for ln in r.out.splitlines()]
     if [x[0] for x in rows] != [IDS[0], IDS[1]] or rows[0][1] != "true" or rows[1][1] != "notfound":
         raise Fail("rows: %r" % rows)
-    want_in(r.err, "did not ask")
+    want_in(r.err, "did not ask for (InstanceId longer than 64 bytes")
+    want_in(r.err, "instance i-evil?[31m?? that this request did not ask for")
+    want_not_in(r.err, "\x1b")
 
 
 def main():
