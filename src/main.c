@@ -84,7 +84,7 @@ static uint32_t id_off[ECS_IDS_MAX];
 static uint8_t id_found[ECS_IDS_MAX];
 static size_t nids;
 static uint32_t id_hash[1u << 18];
-static char request_ids[MAX_REQUEST_IDS][64];
+static char request_ids[MAX_REQUEST_IDS][ECS_REQUEST_ID_MAX];
 static unsigned nreq;
 static int request_ids_truncated;
 static ecs_page page;
