@@ -25,4 +25,22 @@
 #define ECS_OUT_BUF	  16384	 /* output buffer: flushed between rows (a row < 8 KB) */
 #define ECS_OUT_ROW_ROOM  8192	 /* flush before a row when less than this is free */
 
+/* Fields of an answer. A record field past its limit is a protocol error naming the field
+ * (never a blank or cut field); error texts are kept, cut with ECS_CUT_MARK. */
+#define ECS_VERSION_MAX	   128 /* CloudAssistantVersion: "2.2.3.857" today; room for suffixes */
+#define ECS_OSTYPE_MAX	   32  /* OSType: Windows | Linux | FreeBSD; room for new names */
+#define ECS_TIME_MAX	   64  /* ISO 8601: 20 bytes with Z, 35 with nanoseconds and offset */
+#define ECS_REQUEST_ID_MAX 64  /* RequestId: a 36-byte UUID (main.c keeps them at this size) */
+#define ECS_NEXT_TOKEN_MAX 512 /* NextToken: opaque, tens of bytes seen */
+/* error Code: documented ones are <= 50 bytes; a cut keeps the prefix that decides retries */
+#define ECS_API_CODE_MAX 128
+/* error Message: SignatureDoesNotMatch quotes the whole string-to-sign (KBs for 100 ids) */
+#define ECS_API_MESSAGE_MAX 768
+/* error Recommend: a troubleshooting URL, ~130 bytes */
+#define ECS_API_RECOMMEND_MAX 384
+/* ends an error text cut at its limit */
+#define ECS_CUT_MARK " [...cut]"
+/* an x-acs-retry-after wait longer than this (ms) is announced on stderr */
+#define ECS_RETRY_NOTICE_MS 3000
+
 #endif
