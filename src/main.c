@@ -866,6 +866,9 @@ static int finish(ecs_status st, ecs_err *err)
 	s.duration_ms = port_time_ms() - t_start;
 	s.warn = &opt.warn;
 	s.crit = &opt.crit;
+	s.nregions = opt.nregions;
+	s.regions = opt.regions;
+	s.region_ok = region_ok;
 	if (out_finish(&out, &s) != 0 && st == ECS_OK)
 		st = output_failed(err);
 	st = output_file_done(st, err);

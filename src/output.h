@@ -60,7 +60,11 @@ typedef struct {
 	size_t n_notfound;
 	const char *(*notfound_at)(void *ctx, size_t i);
 	void *ctx;
-	int64_t duration_ms;		 /* nagios, prom: how long the run took */
+	int64_t duration_ms; /* nagios, prom: how long the run took */
+	/* prom: the regions asked and whether each was answered without an error */
+	size_t nregions;
+	const char (*regions)[ECS_REGION_MAX];
+	const int *region_ok;
 	const nagios_range *warn, *crit; /* nagios thresholds */
 } out_summary;
 
