@@ -385,6 +385,7 @@ def _(t):
         r = run_raw(t, emu_args(emu) + ["-v", "-o", "tsv"] + hz(3), t.env(AK, RC=rcfile),
                     wrap='"$@" <&- >&- 2>&-; echo $? > "$RC"')
         st = emu.stats()
+    exit_is(t, r, 0)   # the wrapper's own status
     with open(rcfile) as f:
         rc = int(f.read())
     t.eq(rc, 6, "exit status with stdout closed (nothing could be written)")
