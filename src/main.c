@@ -874,7 +874,8 @@ static int finish(ecs_status st, ecs_err *err)
 	st = output_file_done(st, err);
 	if (st != ECS_OK) {
 		report(err);
-		if (s.not_checked > 0 && out.rows + out.notfound > 0)
+		if (s.not_checked > 0 && out.rows + out.notfound > 0 &&
+		    !(err->status == ECS_E_OUTPUT && port_write_broken_pipe()))
 			sayf(PROG ": %u of %u instances were not checked", s.not_checked,
 			     (unsigned)ids_count(&ids));
 		return opt.fmt == OUT_NAGIOS ? NAGIOS_UNKNOWN : err_exit_code(st);
