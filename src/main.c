@@ -242,6 +242,37 @@ static void close_client(void)
 	client_up = 0;
 }
 
+/* Settings as aliyun-cli takes them, below the flags: ALIBABA_CLOUD_ENDPOINT, the endpoint type
+ * (vpc) and the timeout and retry variables aliyun-cli hands its plugins. */
+static ecs_status setup_settings(ecs_err *err)
+{
+	static const char *const type_vars[] = {"ALIBABA_CLOUD_ENDPOINT_TYPE",
+						"ALIBABACLOUD_ENDPOINT_TYPE",
+						"ALICLOUD_ENDPOINT_TYPE", NULL};
+	static const struct {
+		const char *var, *flag;
+	} nums[] = {{"ALIBABA_CLOUD_CONNECT_TIMEOUT", "connect-timeout"},
+		    {"ALIBABA_CLOUD_READ_TIMEOUT", "read-timeout"},
+		    {"ALIBABA_CLOUD_RETRY_COUNT", "retries"}};
+	ecs_status st = cli_default(&opt, "endpoint", port_getenv("ALIBABA_CLOUD_ENDPOINT"),
+				    "ALIBABA_CLOUD_ENDPOINT", err);
+	size_t i;
+
+	for (i = 0; type_vars[i] != NULL && st == ECS_OK; i++) {
+		const char *v = port_getenv(type_vars[i]);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		if (strcmp(v, "vpc") == 0)
+			st = cli_default(&opt, "vpc", "1", type_vars[i], err);
+		else if (strcmp(v, "public") != 0)
+			st = usage_error(err, "%s: '%.32s' is not vpc or public", type_vars[i], v);
+		break;
+	}
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]) && st == ECS_OK; i++)
+		st = cli_default(&opt, nums[i].flag, port_getenv(nums[i].var), nums[i].var, err);
+	return st;
+}
+
 /* The trust anchors, once for every connection of the run. */
 static ecs_status setup_trust(ecs_err *err)
 {
@@ -936,6 +967,8 @@ int main(int argc, char **argv)
 		st = setup_input(&err);
 	if (st == ECS_OK)
 		st = setup_creds(&err);
+	if (st == ECS_OK)
+		st = setup_settings(&err);
 	if (st == ECS_OK)
 		st = setup_output(&err);
 	if (st == ECS_OK)
