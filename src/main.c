@@ -573,6 +573,7 @@ static ecs_status setup_output(ecs_err *err)
 	out.only_down = opt.down;
 	out.region = opt.nregions == 1 ? opt.regions[0] : NULL;
 	out.show_region = opt.nregions > 1 || opt.regions_all;
+	out.os_filter = opt.os_type != NULL && !opt.all ? opt.os_type : NULL;
 	out.keep = &keep;
 	out.now_unix = port_time_unix();
 	if (opt.fmt == OUT_TABLE && port_isatty(1))
@@ -917,6 +918,10 @@ static int finish(ecs_status st, ecs_err *err)
 	if ((opt.check || opt.wait_s > 0) && alive_check_failed)
 		code = err_exit_code(ECS_E_CHECK); /* --wait: not all live by the deadline */
 	table_summary();
+	if (out.os_filter != NULL && out.notfound > 0)
+		sayf(PROG ": note: %u instance(s) not returned: not found, or not of OS type %s "
+			  "(--os-type)",
+		     out.notfound, out.os_filter);
 	if (opt.verbose)
 		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
 		     requests_done, connects_done, out.rows, out.notfound);

@@ -320,14 +320,19 @@ ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
 void out_notfound(out_ctx *o, const char *id)
 {
 	static shown_field t;
-	const char *cells[C_COUNT] = {field(id, t), "-", "NOT FOUND", "-", "-", "-", "-", "-", "-"};
+	/* with --os-type, the API leaves out instances of other OS types as well */
+	const char *cells[C_COUNT] = {
+		field(id, t), "-", o->os_filter != NULL ? "NO MATCH" : "NOT FOUND",
+		"-",	      "-", "-",
+		"-",	      "-", "-"};
 
 	o->notfound++;
 	if (o->fmt != OUT_TSV && o->fmt != OUT_TABLE)
 		return;
 	row_begin(o);
 	if (o->fmt == OUT_TSV) {
-		out_printf(o, "%s\tnotfound\t-\t-\t-\t-\t-\t-\t-", cells[C_ID]);
+		out_printf(o, "%s\t%s\t-\t-\t-\t-\t-\t-\t-", cells[C_ID],
+			   o->os_filter != NULL ? "nomatch" : "notfound");
 		tsv_region_end(o);
 	} else
 		table_row(o, cells);
@@ -376,6 +381,11 @@ int out_finish(out_ctx *o, const out_summary *s)
 		stage(o, OUT_STAGE_TAIL);
 		json_list(o, "RequestIds", s->n_request_ids, s->request_id_at, s->ctx);
 		json_list(o, "NotFound", s->n_notfound, s->notfound_at, s->ctx);
+		if (o->os_filter != NULL) {
+			out_str(o, ",\"OSTypeFilter\":");
+			json_str(o,
+				 o->os_filter); /* NotFound may hold instances of other OS types */
+		}
 		if (!s->complete) {
 			out_str(o, ",\"Incomplete\":true,\"Error\":{\"Code\":");
 			json_str(o, s->error_code != NULL ? s->error_code : "error");

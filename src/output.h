@@ -40,13 +40,14 @@ typedef struct {
 	int only_down;	  /* --down: table/tsv/json rows only for instances without a live agent */
 	unsigned width;	  /* table: terminal width (0 = no limit); columns that do not fit go */
 	int64_t now_unix; /* table: "now" for heartbeat ages */
-	const char *region;   /* for records kept and Prometheus labels */
-	int show_region;      /* several regions: TSV column 10, a REGION table column */
-	unsigned live;	      /* records with a live agent */
-	unsigned cols;	      /* table: the columns shown (bit mask) */
-	int nagios_state;     /* set by out_finish: NAGIOS_OK..NAGIOS_UNKNOWN */
-	volatile int closing; /* out_finish is writing the trailer */
-	volatile int stage;   /* JSON: how far the document is (OUT_STAGE_*), for out_emergency */
+	const char *region;    /* for records kept and Prometheus labels */
+	int show_region;       /* several regions: TSV column 10, a REGION table column */
+	const char *os_filter; /* --os-type with ids: "not returned" may mean "other OS" */
+	unsigned live;	       /* records with a live agent */
+	unsigned cols;	       /* table: the columns shown (bit mask) */
+	int nagios_state;      /* set by out_finish: NAGIOS_OK..NAGIOS_UNKNOWN */
+	volatile int closing;  /* out_finish is writing the trailer */
+	volatile int stage;    /* JSON: how far the document is (OUT_STAGE_*), for out_emergency */
 	volatile size_t committed; /* buf[0..committed) holds whole rows only */
 	size_t len;
 	char buf[ECS_OUT_BUF];
