@@ -259,10 +259,10 @@ CONFIG_DEFAULTS = {
     "throttle_every": 0, "error_every": 0, "drop_every": 0, "delay_ms": 0, "skew_seconds": 0,
     "force_error": None, "max_ids": DEFAULT_MAX_IDS,
     "bool_status": False, "title_status": False, "misspelled": False, "odd_next_token": False,
-    "agents_up_after": 0,
+    "agents_up_after": 0, "odd_versions": False,
 }
 _INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids")
-_BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token")
+_BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token", "odd_versions")
 _FAULTS = ("drop_every", "throttle_every", "error_every")
 
 
@@ -651,6 +651,8 @@ def describe(params, now, cfg):
                 elif cfg["title_status"]:
                     v = v.title()
                 k = status_key
+            elif k == "CloudAssistantVersion" and cfg["odd_versions"]:
+                v = fixtures.odd_version(v)
             o[k] = v
         out_items.append(o)
     return {
@@ -1059,6 +1061,8 @@ def main(argv=None):
     p.add_argument("--misspelled", action="store_true",
                    help="item key InstanceCloudAssitantStatus, field CloudAssitantStatus")
     p.add_argument("--odd-next-token", action="store_true", help="NextToken values containing + / =")
+    p.add_argument("--odd-versions", action="store_true",
+                   help="CloudAssistantVersion with a quote, backslash, newline, non-ASCII, bidi control")
     p.add_argument("--agents-up-after", type=float, default=0, metavar="S",
                    help="agents that are down come up S seconds after start (or reset)")
     a = p.parse_args(argv)

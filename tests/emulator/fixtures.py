@@ -26,6 +26,16 @@ REGION_NAMES = {
 }
 
 
+# What the emulator's odd_versions switch appends to every CloudAssistantVersion: characters that
+# output formats must escape or filter (quote, backslash, newline), non-ASCII, a bidi control.
+ODD_VERSION_SUFFIX = ' "beta" \\ build\nnext \u00e9\u202e'
+
+
+def odd_version(version):
+    """CloudAssistantVersion as served with odd_versions on (empty stays empty)."""
+    return version + ODD_VERSION_SUFFIX if version else version
+
+
 def region_name(region, lang="zh-CN"):
     """LocalName of a fixture region as DescribeRegions gives it."""
     return REGION_NAMES[region][lang]

@@ -483,7 +483,12 @@ def test_modes(c):
     r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "2"})
     its = items_of(r, "InstanceCloudAssitantStatus")
     check("misspelled keys", "CloudAssitantStatus" in its[0] and "CloudAssistantStatus" not in its[0], its[0])
-    c.control("POST", "/__emu/config", {"misspelled": False})
+    c.control("POST", "/__emu/config", {"misspelled": False, "odd_versions": True})
+    r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "20"})
+    eq("odd_versions", [i["CloudAssistantVersion"] for i in items_of(r)],
+       [fixtures.odd_version(i["CloudAssistantVersion"]) for i in fixtures.instances("cn-hangzhou", r.date)[:20]])
+    check("odd_versions: the suffix has the characters", all(ch in fixtures.ODD_VERSION_SUFFIX for ch in '"\\\n\u202e'))
+    c.control("POST", "/__emu/config", {"odd_versions": False})
     err = c.control("POST", "/__emu/config", {"no_such_switch": 1})
     check("config rejects unknown key", "error" in err)
 

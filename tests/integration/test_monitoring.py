@@ -523,6 +523,25 @@ def _(t):
     prom_check(t, r.out, REGION, None, complete=False)
 
 
+@test("prom/label-values-escaped")
+def _(t):
+    ids = sample(ALL_IDS[REGION], 12, 19)
+    with t.ecs(odd_versions=True) as emu:
+        r = t.call(emu, ["-o", "prom"] + ids)
+        rt = t.call(emu, ["-o", "tsv"] + ids)
+    t.exit(r, 0)
+    fams = prom_parse(t, r.out)
+    prom_strict(t, r.out)
+    got = {s["labels"]["instance_id"]: s["labels"]["version"] for s in fams[P + "info"]["samples"]}
+    want = {i: fixtures.odd_version(ITEMS0[i]["CloudAssistantVersion"]) for i in ids}
+    t.eq(got, want, "info version labels (quote, backslash, newline, UTF-8) after parsing")
+    t.check('\\"beta\\" \\\\ build\\nnext' in r.out, "escapes as written: %r" % r.out[:300])
+    t.exit(rt, 0)
+    shown = {row[0]: row[2] for row in parse_tsv(rt.out)}
+    t.eq(shown, {i: v.replace("\n", "\\x0A").replace("\u202e", "<U+202E>") or "-" for i, v in want.items()},
+         "tsv versions filtered for display")
+
+
 # ---------------------------------------------------------------------------------------------
 # --output-file
 # ---------------------------------------------------------------------------------------------
@@ -905,13 +924,18 @@ def _(t):
     ids, _ = mix(5, 2, 1, 10)
     text = "# fleet list\n\n   \n%s  # two web hosts\n%s,%s\n\t#indented comment %s\n%s\n\n# end\n" % (
         " ".join(ids[:2]), ids[2], ids[3], madeup_id(77), "\n".join(ids[4:]))
+    crlf = "\ufeff# saved on Windows\r\n\r\n%s\r\n# %s\r\n%s # last line, no newline" % (
+        "\r\n".join(ids[:4]), madeup_id(78), ",".join(ids[4:]))
     with t.ecs() as emu:
         r = t.call(emu, ["-o", "tsv", "-"], stdin=text)
         r2 = t.call(emu, ["-o", "tsv", "-"], stdin="# only a comment\n\n")
+        r3 = t.call(emu, ["-o", "tsv", "-"], stdin=crlf)
     t.exit(r, 0)
     t.tsv(r, ids)
     t.exit(r2, 2)
     t.err_line(r2, "no instance ids")
+    t.exit(r3, 0)
+    t.tsv(r3, ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1125,9 +1149,12 @@ def _(t):
 def _(t):
     ids = ALL_IDS[REGION][:30]
     with t.ecs() as emu:
-        r = run_tty(t, emu, ["-o", "tsv", "--batch-size", "5"] + ids, out_tty=False, err_tty=True)
+        for _ in range(3):   # a loaded machine may make a run slower than 2 s: then try again
+            r = run_tty(t, emu, ["-o", "tsv", "--batch-size", "5"] + ids, out_tty=False, err_tty=True)
+            if r.elapsed < 1.8:
+                break
+    t.check(r.elapsed < 1.8, "no run under 1.8 s in 3 tries (last %.1f s)" % r.elapsed)
     t.exit(r, 0)
-    t.check(r.elapsed < 1.8, "took %.1f s" % r.elapsed)
     t.eq(r.err, "", "stderr of a quick run on a terminal")
 
 
