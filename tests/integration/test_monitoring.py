@@ -960,13 +960,18 @@ def _drain(fd, sink):
         sink.append(data)
 
 
-def run_tty(t, emu, args, out_tty=True, err_tty=False, cols=80, timeout=60):
-    """Runs the binary with stdout and/or stderr on a pseudo-terminal of `cols` columns."""
+def run_tty(t, emu, args, out_tty=True, err_tty=False, cols=80, timeout=60, same=False):
+    """Runs the binary with stdout and/or stderr on a pseudo-terminal of `cols` columns; same=True:
+    both on one terminal (what a user sees), the bytes in order in .out."""
     cmd = [t.suite.bin, "--endpoint", "127.0.0.1:%d" % emu.port, "-r", REGION] + [str(a) for a in args]
     env = t.env(AK)
     fds, close, readers, bufs = {}, [], [], {}
     for name, want in (("out", out_tty), ("err", err_tty)):
-        if want:
+        if same and name == "err":
+            fds["err"] = fds["out"]
+            err_tty = False
+            continue
+        if want or same:
             m, s = _pty(cols)
             fds[name] = s
             close.append(s)
@@ -991,8 +996,8 @@ def run_tty(t, emu, args, out_tty=True, err_tty=False, cols=80, timeout=60):
         th.join(5)
         os.close(m)
     t1 = time.time()
-    out = b"".join(bufs["out"]) if out_tty else out
-    err = b"".join(bufs["err"]) if err_tty else err
+    out = b"".join(bufs["out"]) if out_tty or same else out
+    err = b"".join(bufs["err"]) if err_tty else (err or b"")
     r = Run(cmd, env, None, p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), t0, t1)
     t.runs.append(r)
     t.suite.record(t.name, r)
@@ -1121,6 +1126,23 @@ def _(t):
          "after the erased progress line: the summary")
 
 
+@test("tty/progress-never-mixes-with-rows")
+def _(t):
+    """stdout and stderr on one terminal: table rows written during the run must not land on
+    the line that holds the progress text."""
+    ids = ALL_IDS[REGION]
+    with t.ecs(delay_ms=120) as emu:
+        r = run_tty(t, emu, ["--batch-size", "10"] + ids, same=True)
+    t.exit(r, 0)
+    shown = list(PROGRESS_RE.finditer(r.out))
+    t.check(shown, "no progress line during a %.1f s run" % r.elapsed)
+    mixed = [r.out[m.start():m.end() + 40] for m in shown if not r.out[m.end():].startswith("\r")]
+    t.check(not mixed, "%d of %d progress lines were followed by output on the same line, e.g. %r"
+            % (len(mixed), len(shown), mixed[:1]))
+    screen = re.sub(r"\r\x1b\[K", "", re.sub(r"\r" + PROG + r": [^\r\n]*answered\.\.\.", "", r.out))
+    check_table(t, Run(r.cmd, r.env, None, 0, screen.replace(summary_of(t, ids) + "\n", ""), "", r.t0, r.t1), ids)
+
+
 @test("tty/no-progress-when-stderr-is-a-pipe")
 def _(t):
     ids = ALL_IDS[REGION][:30]
@@ -1201,7 +1223,7 @@ def main():
     start = time.time()
     try:
         suite.setup()
-        slow = ("tty/progress", "tty/no-progress-when", "tty/no-progress-nagios", "outfile/atomic",
+        slow = ("tty/progress", "tty/no-progress-when", "tty/progress-never", "tty/no-progress-nagios", "outfile/atomic",
                 "tty/narrow", "nagios/threshold", "outfile/signal")
         tests.sort(key=lambda nf: 0 if any(s in nf[0] for s in slow) else 1)
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
