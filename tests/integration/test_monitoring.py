@@ -774,7 +774,7 @@ echo "files=$(ls -A "$D" | tr '\n' ' ')"
 """
 
 
-def _full_tmpfs(t, fmt, ids):
+def _full_tmpfs(t, fmt, ids, code=6, names_file=False):
     if os.geteuid() != 0:
         raise TestSkip("needs root for a private mount namespace")
     if not shutil.which("unshare"):
@@ -793,15 +793,18 @@ def _full_tmpfs(t, fmt, ids):
     res = dict(ln.split("=", 1) for ln in p.stdout.decode().split("\n") if "=" in ln)
     t.check("mount-failed" not in p.stdout.decode() and "rc" in res,
             "could not run in a private mount namespace with a tmpfs: %r %r" % (p.stdout, p.stderr))
-    t.eq(res["rc"], "6", "exit status with a full file system (stderr %r)" % se)
+    t.eq(res["rc"], str(code), "exit status with a full file system (stderr %r)" % se)
     t.eq(base64.b64decode(res["content"]), b"old file\n", "the old file on the full file system")
     t.eq(res["files"].split(), ["filler", "status." + fmt], "files on the full file system")
-    t.check(se.startswith(PROG + ": ") and "--output-file" in se or "space" in se.lower(),
-            "stderr does not say what failed: %r" % se)
+    t.check(se.startswith(PROG + ": ") and "space" in se.lower(), "stderr does not say what failed: %r" % se)
+    t.check(not names_file or "standard output" not in se and ("--output-file" in se or "status." + fmt in se),
+            "the error names standard output, not the output file that could not be written: %r" % se)
 
 
 add("outfile/full-tmpfs-exit-6-tsv", _full_tmpfs, "tsv", ALL_IDS[REGION][:100])
+add("outfile/full-tmpfs-error-names-the-file", _full_tmpfs, "json", ALL_IDS[REGION][:100], names_file=True)
 add("outfile/full-tmpfs-exit-6-prom", _full_tmpfs, "prom", ALL_IDS[REGION][:20])
+add("outfile/full-tmpfs-nagios-unknown-3", _full_tmpfs, "nagios", ALL_IDS[REGION][:20], code=3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -875,6 +878,7 @@ def parse_table_any(t, out):
 
 
 def check_table(t, r, ids, width=80):
+    width = width or 80
     names, rows, lines = parse_table_any(t, r.out)
     t.eq(names, cols_for(width), "table columns at width %d" % width)
     long_ = [ln for ln in lines if len(ln) > max(width, 42)]
@@ -1052,7 +1056,7 @@ def _(t):
     t.eq(r.err, summary_of(t, ids) + "\n", "stderr (a terminal) of a quick table run: the summary only")
 
 
-WIDTH_CASES = (80, 79, 78, 77, 74, 70, 65, 60, 50, 42, 30)
+WIDTH_CASES = (80, 79, 78, 77, 74, 70, 65, 60, 50, 42, 30, 0)   # 0: the terminal does not say
 
 
 @test("tty/narrow-terminal-drops-columns")
