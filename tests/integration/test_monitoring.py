@@ -1082,17 +1082,26 @@ def _(t):
     check_table(t, r, ids, width=80)
 
 
-@test("tty/output-file-not-shaped-by-terminal")
-def _(t):
-    ids, _ = mix(3, 1, 0, 18)
+def _table_to_file(t, seed):
+    ids, _ = mix(3, 1, 0, seed)
     path = os.path.join(t.dir, "table.txt")
     with t.ecs() as emu:
         r = run_tty(t, emu, ["--output-file", path] + ids, cols=50)
     t.exit(r, 0)
     t.eq(r.out, "", "terminal stdout with --output-file")
-    fake = Run(r.cmd, r.env, None, 0, read(path).decode(), "", r.t0, r.t1)
+    return Run(r.cmd, r.env, None, 0, read(path).decode(), r.err, r.t0, r.t1), ids
+
+
+@test("tty/output-file-table-not-shaped-by-terminal")
+def _(t):
+    fake, ids = _table_to_file(t, 18)
     check_table(t, fake, ids, width=80)
-    t.check(not SUMMARY_RE.search(r.err), "summary on stderr although the table went to a file: %r" % r.err)
+
+
+@test("tty/output-file-table-no-summary")
+def _(t):
+    fake, ids = _table_to_file(t, 20)
+    t.check(not SUMMARY_RE.search(fake.err), "summary on stderr although the table went to a file: %r" % fake.err)
 
 
 PROGRESS_RE = re.compile(r"\r" + PROG + r": ([0-9]+)(?: of ([0-9]+))? instances answered\.\.\.")
