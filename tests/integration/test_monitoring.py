@@ -29,7 +29,6 @@ import glob
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import struct
@@ -106,13 +105,13 @@ def age_text(age):
     return "%ds" % max(age, 0)
 
 
-def ages_possible(iid, r):
+def ages_possible(iid, r, skew=0):
     """The heartbeat ages the table may show for iid in run r (client and emulator clocks
-    sampled at slightly different moments)."""
+    sampled at slightly different moments; the emulator clock skew_seconds off)."""
     d = HEARTBEAT_DELTA.get(iid)
     if d is None:
         return {"-"}
-    return {age_text(d + s) for s in range(-2, int(r.elapsed) + 3)}
+    return {age_text(d - skew + s) for s in range(-2, int(r.elapsed) + 3)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -877,7 +876,7 @@ def parse_table_any(t, out):
     return names, rows, lines
 
 
-def check_table(t, r, ids, width=80):
+def check_table(t, r, ids, width=80, skew=0):
     width = width or 80
     names, rows, lines = parse_table_any(t, r.out)
     t.eq(names, cols_for(width), "table columns at width %d" % width)
@@ -896,8 +895,8 @@ def check_table(t, r, ids, width=80):
                 "SSM": "yes" if it["SupportSessionManager"] else "no"}
         for c in names[1:]:
             if c == "HEARTBEAT":
-                t.check(row[c] in ages_possible(iid, r), "HEARTBEAT of %s is %r, want one of %s"
-                        % (iid, row[c], sorted(ages_possible(iid, r))))
+                t.check(row[c] in ages_possible(iid, r, skew), "HEARTBEAT of %s is %r, want one of %s"
+                        % (iid, row[c], sorted(ages_possible(iid, r, skew))))
             else:
                 t.eq(row[c], want[c], "%s of %s" % (c, iid))
     return rows
@@ -921,6 +920,19 @@ def _(t):
     rows = check_table(t, r, ALL_IDS[REGION])
     units = {row["HEARTBEAT"][-1] for row in rows if row["HEARTBEAT"] != "-"}
     t.check({"s", "d"} <= units, "ages in seconds and days expected in the fixtures: %r" % units)
+
+
+@test("table/ages-minutes-hours")
+def _(t):
+    """The emulator's clock behind ours: heartbeats minutes and hours old (the client re-signs
+    with the server's time when the skew is past the 15 min window)."""
+    ids = [i for i in ALIVE[REGION] if HEARTBEAT_DELTA.get(i, 99) < 50][:8]
+    for skew, unit in ((-150, "m"), (-3 * 3600 - 120, "h")):
+        with t.ecs(skew_seconds=skew) as emu:
+            r = t.call(emu, ids)
+        t.exit(r, 0)
+        rows = check_table(t, r, ids, skew=skew)
+        t.eq({row["HEARTBEAT"][-1] for row in rows}, {unit}, "age units with the emulator %d s behind" % -skew)
 
 
 @test("stdin/comments-blank-lines-separators")
