@@ -632,8 +632,8 @@ def _(t):
         for p, fmt in ((path, "prom"), (old, "json")):
             cmd = [t.suite.bin, "--endpoint", "127.0.0.1:%d" % emu.port, "-r", REGION, "-o", fmt,
                    "--output-file", p] + ids
-            pr = subprocess.run(cmd, env=t.env(AK), capture_output=True, preexec_fn=lambda: os.umask(0o077),
-                                timeout=60)
+            pr = subprocess.run(["sh", "-c", 'umask 077 && exec "$@"', "sh"] + cmd, env=t.env(AK),
+                                capture_output=True, timeout=60)
             t.suite.record(t.name, Run(cmd, t.env(AK), None, pr.returncode, pr.stdout.decode(), pr.stderr.decode(),
                                        0, 0))
             t.eq(pr.returncode, 0, "exit status of %s" % " ".join(cmd))
