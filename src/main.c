@@ -106,6 +106,8 @@ static void warn_sink(void *ctx, const char *line)
 	sayf(PROG ": %s", line);
 }
 
+static void progress_erase(void);
+
 /* The output sink: stdout, with the signal handler held off so that it never writes into the
  * middle of a flush. A stdout closed at start fails every write. */
 static int stdout_write(void *ctx, const void *buf, size_t len)
@@ -115,6 +117,8 @@ static int stdout_write(void *ctx, const void *buf, size_t len)
 	(void)ctx;
 	if (!outfile_open && (std_closed & 2u))
 		return -1;
+	if (!outfile_open && progress_shown)
+		progress_erase(); /* rows and the progress line may share a terminal */
 	port_signals_hold(1);
 	rc = outfile_open ? port_outfile_write(&outfile, buf, len) : port_write(1, buf, len);
 	port_signals_hold(0);
@@ -362,6 +366,9 @@ static ecs_status remember_request_id(ecs_err *err)
 
 static ecs_status output_failed(ecs_err *err)
 {
+	if (outfile_open)
+		return err_set(err, ECS_E_OUTPUT, "cannot write to %s: %s", outfile.tmp,
+			       port_strerror());
 	if (port_write_broken_pipe())
 		return err_set(err, ECS_E_OUTPUT, "standard output was closed by the reader");
 	if (std_closed & 2u)
@@ -371,6 +378,8 @@ static ecs_status output_failed(ecs_err *err)
 
 static ecs_status emit(const ecs_record *r, ecs_err *err)
 {
+	/* ages against the server's idea of now when the local clock is off */
+	out.now_unix = port_time_unix() + (client_up ? client.clock_offset : 0);
 	if (r->status != 1)
 		alive_check_failed = 1;
 	return out_record(&out, r, err);
@@ -565,26 +574,34 @@ static void on_signal(int signo)
 }
 
 /* Format, file and thresholds; the monitoring formats keep every answer until the end. */
-static ecs_status setup_output(ecs_err *err)
+/* Format, region labels, filters and thresholds: known from the command line alone, so that
+ * even a usage or credentials failure is reported in the format asked for. */
+static void output_settings(void)
 {
-	char detail[ECS_ERR_MSG_MAX - 32];
-
-	out.fmt = opt.fmt;
+	out.fmt = opt.dry_run && (opt.fmt == OUT_NAGIOS || opt.fmt == OUT_PROM)
+			  ? OUT_TSV /* a dry run has no answer to judge: only the requests */
+			  : opt.fmt;
 	out.only_down = opt.down;
 	out.region = opt.nregions == 1 ? opt.regions[0] : NULL;
 	out.show_region = opt.nregions > 1 || opt.regions_all;
 	out.os_filter = opt.os_type != NULL && !opt.all ? opt.os_type : NULL;
 	out.keep = &keep;
 	out.now_unix = port_time_unix();
-	if (opt.fmt == OUT_TABLE && port_isatty(1))
+	if (out.fmt == OUT_TABLE && opt.output_file == NULL && port_isatty(1))
 		out.width = port_term_width(1);
 	if (opt.fmt == OUT_NAGIOS && !opt.warn.set && !opt.crit.set)
-		nagios_range_parse("0", "critical", &opt.crit, err); /* critical at 1 or more */
-	if (opt.output_file != NULL && !opt.dry_run) {
-		if (port_outfile_open(&outfile, opt.output_file, detail, sizeof(detail)) != PORT_OK)
-			return err_set(err, ECS_E_OUTPUT, "--output-file: %s", detail);
-		outfile_open = 1;
-	}
+		nagios_range_parse("0", "critical", &opt.crit, NULL); /* critical at 1 or more */
+}
+
+static ecs_status open_outfile(ecs_err *err)
+{
+	char detail[ECS_ERR_MSG_MAX - 32];
+
+	if (opt.output_file == NULL || opt.dry_run || outfile_open)
+		return ECS_OK;
+	if (port_outfile_open(&outfile, opt.output_file, detail, sizeof(detail)) != PORT_OK)
+		return err_set(err, ECS_E_OUTPUT, "--output-file: %s", detail);
+	outfile_open = 1;
 	return ECS_OK;
 }
 
@@ -878,10 +895,10 @@ static ecs_status output_file_done(ecs_status st, ecs_err *err)
 /* After a table on a terminal, one line of summary on stderr. */
 static void table_summary(void)
 {
-	if (opt.fmt != OUT_TABLE || !port_isatty(1) || outfile_open || opt.dry_run)
+	if (opt.fmt != OUT_TABLE || !port_isatty(1) || opt.output_file != NULL || opt.dry_run)
 		return;
-	sayf("%u instances: %u live, %u down, %u not found", out.rows + out.notfound, out.live,
-	     out.rows - out.live, out.notfound);
+	sayf("%u instances: %u live, %u down, %u not found", out.answered + out.notfound, out.live,
+	     out.answered - out.live, out.notfound);
 }
 
 /* Writes what is left, says what failed, wipes, and turns what was verified into the exit
@@ -894,6 +911,11 @@ static int finish(ecs_status st, ecs_err *err)
 	progress_erase();
 	close_client();
 	creds_wipe(&cred);
+	if (st != ECS_OK && (opt.fmt == OUT_PROM || opt.fmt == OUT_NAGIOS)) {
+		ecs_err e2; /* the failure report replaces the old file (a stale success) */
+		if (open_outfile(&e2) != ECS_OK)
+			sayf(PROG ": %s", e2.msg);
+	}
 	summarize(st, err, &s);
 	s.duration_ms = port_time_ms() - t_start;
 	s.warn = &opt.warn;
@@ -967,7 +989,7 @@ int main(int argc, char **argv)
 	}
 	if (st != ECS_OK && wants_nagios(argc, argv))
 		opt.fmt = OUT_NAGIOS;
-	out.fmt = opt.fmt;
+	output_settings();
 	if (st == ECS_OK)
 		st = setup_input(&err);
 	if (st == ECS_OK)
@@ -975,7 +997,7 @@ int main(int argc, char **argv)
 	if (st == ECS_OK)
 		st = setup_settings(&err);
 	if (st == ECS_OK)
-		st = setup_output(&err);
+		st = open_outfile(&err);
 	if (st == ECS_OK)
 		st = setup_trust(&err);
 	if (st == ECS_OK)

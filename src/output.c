@@ -299,6 +299,7 @@ static void tsv_record(out_ctx *o, const ecs_record *r)
 ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
 {
 	o->live += r->status == 1;
+	o->answered++;
 	if (o->fmt == OUT_NAGIOS || o->fmt == OUT_PROM) {
 		o->rows++;
 		return store_add(o->keep, r, o->region, err);

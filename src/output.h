@@ -44,6 +44,7 @@ typedef struct {
 	int show_region;       /* several regions: TSV column 10, a REGION table column */
 	const char *os_filter; /* --os-type with ids: "not returned" may mean "other OS" */
 	unsigned live;	       /* records with a live agent */
+	unsigned answered;     /* records the API returned (also those --down does not print) */
 	unsigned cols;	       /* table: the columns shown (bit mask) */
 	int nagios_state;      /* set by out_finish: NAGIOS_OK..NAGIOS_UNKNOWN */
 	volatile int closing;  /* out_finish is writing the trailer */
