@@ -89,6 +89,8 @@ static unsigned nreq;
 static int request_ids_truncated;
 static ecs_page page;
 static creds cred;
+static creds_work cred_work; /* the credential chain's buffers */
+static creds_opts cred_opts;
 static ecs_client client;
 static out_ctx outp;
 
@@ -574,6 +576,9 @@ static ecs_status run_ids(ecs_err *err)
 		ecs_status st;
 		for (i = 0; i < n; i++)
 			batch[i] = id_at(start + i);
+		st = creds_refresh_if_due(&cred, port_time_unix(), &cred_opts, &cred_work, err);
+		if (st != ECS_OK)
+			return st;
 		st = ecs_describe_ids(&client, batch, n, &page, err);
 		if (st != ECS_OK)
 			return st;
@@ -608,7 +613,11 @@ static ecs_status run_all(ecs_err *err)
 
 	token[0] = '\0';
 	for (;;) {
-		ecs_status st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
+		ecs_status st =
+			creds_refresh_if_due(&cred, port_time_unix(), &cred_opts, &cred_work, err);
+		if (st != ECS_OK)
+			return st;
+		st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
 		if (st != ECS_OK)
 			return st;
 		remember_request_id(page.request_id);
@@ -624,6 +633,18 @@ static ecs_status run_all(ecs_err *err)
 		memcpy(prev, token, sizeof(prev));
 		memcpy(token, page.next_token, sizeof(token));
 	}
+}
+
+/* TLS for the credential sources that need it (STS, an https credentials URI): the same
+ * trust anchors as the ECS call, set up on first use. */
+static ecs_status creds_tls_ready(void *ctx, ecs_err *err)
+{
+	static tls_trust t;
+	ecs_status st;
+
+	(void)ctx;
+	st = tls_find_trust(opt.ca_file, &t, err);
+	return st == ECS_OK ? tls_global_init(&t, err) : st;
 }
 
 static void print_version(void)
@@ -644,7 +665,7 @@ int main(int argc, char **argv)
 						 "REGION",
 						 NULL};
 	ecs_err err;
-	creds_opts co;
+	creds_opts *co = &cred_opts;
 	ecs_opts eo;
 	tls_trust trust;
 	url_parts ep;
@@ -674,11 +695,17 @@ int main(int argc, char **argv)
 	dedupe();
 
 	/* credentials first: the profile may carry the region */
-	memset(&co, 0, sizeof(co));
-	co.profile = opt.profile;
-	co.warn = warn_sink;
-	co.trace = trace_sink;
-	st = creds_resolve(&cred, &co, &err);
+	memset(co, 0, sizeof(*co));
+	co->profile = opt.profile;
+	co->warn = warn_sink;
+	co->trace = trace_sink;
+	co->tls_ready = creds_tls_ready;
+	co->proxy = opt.proxy;
+	co->no_proxy = opt.no_proxy;
+	co->connect_timeout_ms = opt.connect_s * 1000u;
+	co->read_timeout_ms = opt.read_s * 1000u;
+	co->sts_v1 = opt.sig_v1;
+	st = creds_resolve(&cred, co, &cred_work, &err);
 	if (st != ECS_OK)
 		return fail(&err);
 	if (opt.verbose)
