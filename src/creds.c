@@ -574,6 +574,11 @@ ecs_status creds_resolve(creds *c, const creds_opts *o, creds_work *w, ecs_err *
 	return resolve_with(c, o, w, CREDS_STEP_NONE, err);
 }
 
+int creds_refresh_due(const creds *c, int64_t now)
+{
+	return c->refresh_at != 0 && now >= c->refresh_at;
+}
+
 ecs_status creds_refresh_if_due(creds *c, int64_t now, const creds_opts *o, creds_work *w,
 				ecs_err *err)
 {
@@ -581,7 +586,7 @@ ecs_status creds_refresh_if_due(creds *c, int64_t now, const creds_opts *o, cred
 	char region[CREDS_REGION_MAX];
 	ecs_status st;
 
-	if (c->refresh_at == 0 || now < c->refresh_at)
+	if (!creds_refresh_due(c, now))
 		return ECS_OK;
 	cr_emit(o, 0, "creds: credentials expire in %lld s; refreshing from %s",
 		(long long)(c->expires - now), c->source);

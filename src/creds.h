@@ -186,6 +186,10 @@ ecs_status creds_resolve(creds *c, const creds_opts *o, creds_work *w, ecs_err *
 ecs_status creds_refresh_if_due(creds *c, int64_t now, const creds_opts *o, creds_work *w,
 				ecs_err *err);
 
+/* 1 when creds_refresh_if_due() would fetch (a caller may first close idle TLS connections:
+ * the TLS memory pool is sized for one handshake beside one open connection). */
+int creds_refresh_due(const creds *c, int64_t now);
+
 /* Zeroes c / w (wipes the compiler may not elide). */
 void creds_wipe(creds *c);
 void creds_work_wipe(creds_work *w);

@@ -124,10 +124,17 @@ static ecs_status run(creds_work *w, char **argv, const char *origin, const cred
 		      size_t *len, ecs_err *err)
 {
 	uint32_t ms = o != NULL && o->proc_timeout_ms ? o->proc_timeout_ms : ECS_PROC_TIMEOUT_MS;
+	const char *tv = port_getenv("ECS_CA_STATUS_PROCESS_TIMEOUT_MS"); /* tests */
 	char detail[160], prog[64];
 	int code = -1;
 	port_status ps;
 
+	if (tv != NULL && tv[0] >= '1' && tv[0] <= '9' && strlen(tv) <= 7) {
+		uint32_t v = 0;
+		for (; *tv >= '0' && *tv <= '9'; tv++)
+			v = v * 10u + (uint32_t)(*tv - '0');
+		ms = v;
+	}
 	cr_show(prog, sizeof(prog), argv[0], strlen(argv[0]));
 	cr_emit(o, 0, "creds: running %s (from %s), deadline %u ms", prog, origin, (unsigned)ms);
 	detail[0] = '\0';

@@ -566,6 +566,17 @@ static void emit(const ecs_record *r)
 		alive_check_failed = 1;
 }
 
+/* Temporary credentials are refreshed before they expire, before signing the next batch. */
+static ecs_status refresh_creds(ecs_err *err)
+{
+	int64_t now = port_time_unix();
+
+	if (!creds_refresh_due(&cred, now))
+		return ECS_OK;
+	conn_close(&client.c); /* one TLS handshake at a time fits the TLS pool */
+	return creds_refresh_if_due(&cred, now, &cred_opts, &cred_work, err);
+}
+
 static ecs_status run_ids(ecs_err *err)
 {
 	const char *batch[ECS_PAGE_MAX];
@@ -576,7 +587,7 @@ static ecs_status run_ids(ecs_err *err)
 		ecs_status st;
 		for (i = 0; i < n; i++)
 			batch[i] = id_at(start + i);
-		st = creds_refresh_if_due(&cred, port_time_unix(), &cred_opts, &cred_work, err);
+		st = refresh_creds(err);
 		if (st != ECS_OK)
 			return st;
 		st = ecs_describe_ids(&client, batch, n, &page, err);
@@ -613,8 +624,7 @@ static ecs_status run_all(ecs_err *err)
 
 	token[0] = '\0';
 	for (;;) {
-		ecs_status st =
-			creds_refresh_if_due(&cred, port_time_unix(), &cred_opts, &cred_work, err);
+		ecs_status st = refresh_creds(err);
 		if (st != ECS_OK)
 			return st;
 		st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
