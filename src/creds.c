@@ -43,6 +43,7 @@ typedef struct {
 	tried t;
 	int file_absent[2]; /* read, but the profile / section is not in it */
 	char file_why[2][CREDS_WHY_MAX];
+	char file_shown[2][100]; /* the paths, shortened */
 	ecs_err *err;
 } chain;
 
@@ -419,6 +420,7 @@ static ecs_status step_file(chain *ch, int ini, int *got)
 		return ECS_OK;
 	}
 	cr_short_path(sp, sizeof(sp), path);
+	memcpy(ch->file_shown[ini], sp, sizeof(sp));
 	st = file_profile(ch, ini, path, got);
 	if (st == ECS_OK && !*got) {
 		char why[CREDS_WHY_MAX];
@@ -504,9 +506,9 @@ static ecs_status profile_not_found(chain *ch)
 	char shown[64], a[CREDS_WHY_MAX], b[CREDS_WHY_MAX];
 
 	cr_show(shown, sizeof(shown), ch->explicit_prof, strlen(ch->explicit_prof));
-	snprintf(a, sizeof(a), "%s", ch->file_why[0]);
-	snprintf(b, sizeof(b), "%s", ch->file_why[1]);
-	return err_set(ch->err, ECS_E_CREDS, "profile '%s' not found: %s; %s", shown, a, b);
+	snprintf(a, sizeof(a), "%s", ch->file_absent[0] ? ch->file_shown[0] : ch->file_why[0]);
+	snprintf(b, sizeof(b), "%s", ch->file_absent[1] ? ch->file_shown[1] : ch->file_why[1]);
+	return err_set(ch->err, ECS_E_CREDS, "profile '%s' not found in %s or %s", shown, a, b);
 }
 
 static ecs_status run_chain(chain *ch)

@@ -83,12 +83,14 @@ static ecs_status cfg_numbers(const cfg_ctx *x, creds_profile *p)
 {
 	int i = json_get(x->d, x->obj, "expired_seconds");
 
-	if (i >= 0 && !json_is_null(x->d, i) && json_int64(x->d, i, &p->role.duration) != 0)
+	if (i >= 0 && !json_is_null(x->d, i) &&
+	    (json_is_string(x->d, i) || json_int64(x->d, i, &p->role.duration) != 0))
 		return err_set(x->err, ECS_E_INPUT,
 			       "%s: profile '%s': expired_seconds is not an integer", x->path,
 			       x->prof);
 	i = json_get(x->d, x->obj, "enable_vpc");
-	if (i >= 0 && !json_is_null(x->d, i) && json_bool(x->d, i, &p->role.enable_vpc) != 0)
+	if (i >= 0 && !json_is_null(x->d, i) &&
+	    (json_is_string(x->d, i) || json_bool(x->d, i, &p->role.enable_vpc) != 0))
 		return err_set(x->err, ECS_E_INPUT, "%s: profile '%s': enable_vpc is not a boolean",
 			       x->path, x->prof);
 	return ECS_OK;
