@@ -38,6 +38,9 @@ static ecs_status flush(splitter *s, size_t *start)
 	if (s->argc + 1 >= s->argv_cap)
 		return err_set(s->err, ECS_E_CREDS, "process_command has more than %zu words",
 			       s->argv_cap - 1);
+	if (s->len + 1 > s->cap) /* an empty word ('' or "") has not reserved its NUL */
+		return err_set(s->err, ECS_E_CREDS, "process_command is longer than %zu bytes",
+			       s->cap - 2);
 	s->buf[s->len++] = '\0';
 	s->argv[s->argc++] = s->buf + *start;
 	*start = s->len;

@@ -1017,6 +1017,13 @@ static void test_split_command(void **state)
 	}
 	assert_int_equal(split("0123456789 0123456789", buf, 16, argv, &argc, &err), ECS_E_CREDS);
 	assert_contains(err.msg, "longer than 14 bytes");
+	/* empty words reserve no byte as they start: their NULs must still fit (found by
+	 * fuzz_creds: a write one past the buffer) */
+	assert_int_equal(split("abcdefgh '' '' '' '' ''", buf, 12, argv, &argc, &err), ECS_E_CREDS);
+	assert_contains(err.msg, "longer than 10 bytes");
+	assert_int_equal(split("abcdefgh ''", buf, 11, argv, &argc, &err), ECS_OK);
+	assert_int_equal(argc, 2);
+	assert_string_equal(argv[1], "");
 }
 
 int main(void)
