@@ -44,6 +44,9 @@ typedef struct {
 	int file_absent[2]; /* read, but the profile / section is not in it */
 	char file_why[2][CREDS_WHY_MAX];
 	char file_shown[2][100]; /* the paths, shortened */
+	/* What of w this run wrote, to wipe just that: pages never touched stay out of the RSS. */
+	size_t file_used, links_used;
+	int prof_used, base_used;
 	ecs_err *err;
 } chain;
 
@@ -172,6 +175,7 @@ static ecs_status step_oidc_env(chain *ch, int *got)
 				"ALIBABA_CLOUD_OIDC_PROVIDER_ARN and "
 				"ALIBABA_CLOUD_OIDC_TOKEN_FILE)",
 				ENV_OIDC[i]);
+	ch->prof_used = 1;
 	cr_wipe(&ch->w->prof, sizeof(ch->w->prof));
 	if ((st = cr_env_copy(ENV_OIDC[0], v[0], r->role_arn, sizeof(r->role_arn), ch->err)) ||
 	    (st = cr_env_copy(ENV_OIDC[1], v[1], ch->w->prof.oidc_provider_arn,
@@ -261,6 +265,7 @@ static ecs_status follow_chain(chain *ch, const char *path, size_t *depth)
 				       "%s: more than %d chained roles (source_profile)",
 				       w->prof.label, ECS_ROLE_CHAIN_MAX);
 		w->link[*depth] = w->prof.role;
+		ch->links_used = *depth + 1;
 		memcpy(src, w->prof.source_profile, sizeof(src));
 		cr_show(shown, sizeof(shown), src, strlen(src));
 		for (k = 0; k <= *depth; k++)
@@ -288,6 +293,7 @@ static ecs_status obtain_chain(chain *ch, const char *path)
 	cr_keys k;
 	ecs_status st;
 
+	ch->base_used = 1;
 	if ((st = follow_chain(ch, path, &depth)) != ECS_OK ||
 	    (st = obtain_single(ch, &w->prof, &w->base)) != ECS_OK)
 		return st;
@@ -313,6 +319,10 @@ static ecs_status file_read(chain *ch, const char *path, size_t *len, char *why,
 	port_status ps = port_read_file(path, ch->w->file, sizeof(ch->w->file) - 1, len, &mode,
 					detail, sizeof(detail));
 
+	if (ps == PORT_OK && *len + 1 > ch->file_used)
+		ch->file_used = *len + 1;
+	else if (ps != PORT_OK && ps != PORT_E_NOENT)
+		ch->file_used = sizeof(ch->w->file); /* it may have read part of it */
 	switch (ps) {
 	case PORT_OK:
 		break;
@@ -370,6 +380,7 @@ static ecs_status file_profile(chain *ch, int ini, const char *path, int *got)
 		return ECS_OK;
 	if (st != ECS_OK)
 		return st;
+	ch->prof_used = 1;
 	if (ini)
 		st = creds_parse_ini(w->file, len, ch->prof, path, &w->prof, ch->err);
 	else
@@ -544,6 +555,22 @@ static ecs_status run_chain(chain *ch)
 	return no_creds(&ch->t, ch->err);
 }
 
+/* Zeroes the parts of w this run wrote (the sources wipe their own network buffers). The JSON
+ * tokens hold offsets only, never file bytes. */
+static void work_wipe_used(const chain *ch)
+{
+	creds_work *w = ch->w;
+
+	cr_wipe(w->file, ch->file_used);
+	if (ch->prof_used)
+		cr_wipe(&w->prof, sizeof(w->prof));
+	cr_wipe(w->link, ch->links_used * sizeof(w->link[0]));
+	if (ch->links_used > 0)
+		cr_wipe(w->seen, sizeof(w->seen));
+	if (ch->base_used)
+		cr_wipe(&w->base, sizeof(w->base));
+}
+
 static ecs_status resolve_with(creds *c, const creds_opts *o, creds_work *w, creds_step only,
 			       ecs_err *err)
 {
@@ -560,7 +587,7 @@ static ecs_status resolve_with(creds *c, const creds_opts *o, creds_work *w, cre
 		(o != NULL && o->profile != NULL && o->profile[0] != '\0') ? o->profile : NULL;
 	creds_wipe(c);
 	st = run_chain(&ch);
-	creds_work_wipe(w);
+	work_wipe_used(&ch);
 	cr_wipe(&ch, sizeof(ch));
 	if (st != ECS_OK) {
 		creds_wipe(c);
