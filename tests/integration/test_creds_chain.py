@@ -44,8 +44,9 @@ OIDC_TOKEN = sts_emulator.DEFAULT_OIDC_TOKEN
 AK_ID, AK_SECRET = "testid", "testsecret"
 STS_ID, STS_SECRET, STS_TOKEN = "STS.testid", "sts+/=&%~* secret", "tok/en+=&%"
 PROC_SECRET = "procSecret+/=&%xyz"     # a key only the external process prints
+PROXY_PASSWORD = "chainPr0xy+/=pw"
 IDS = ["i-bp1" + "%017d" % n for n in range(3)]
-SECRETS = [AK_SECRET, STS_SECRET, STS_TOKEN, OIDC_TOKEN, PROC_SECRET]
+SECRETS = [AK_SECRET, STS_SECRET, STS_TOKEN, OIDC_TOKEN, PROC_SECRET, PROXY_PASSWORD]
 OUTPUTS = []                            # (test, text) of every run
 
 
@@ -296,6 +297,31 @@ def _(t):
     t.s.srv.setup({"sts_expired": True})
     cfg = t.config_json([ram_profile()])
     t.fails(t.env(ALIBABA_CLOUD_CONFIG_FILE=cfg), 5, ["already expired"])
+
+
+@test("ramrolearn/sts-through-the-proxy")
+def _(t):
+    t.s.srv.setup()
+    px = subprocess.Popen([PY, os.path.join(ROOT, "tests", "transport", "connect_proxy.py"),
+                           "--auth", "u:" + PROXY_PASSWORD], stdout=subprocess.PIPE,
+                          stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          cwd=os.path.join(ROOT, "tests", "transport"))
+    try:
+        port = int(px.stdout.readline().decode().strip().split("=")[1])
+        cfg = t.config_json([ram_profile()])
+        t.ok(t.env(ALIBABA_CLOUD_CONFIG_FILE=cfg,
+                   HTTPS_PROXY="http://u:%s@127.0.0.1:%d" % (
+                       urllib.parse.quote(PROXY_PASSWORD, safe=""), port)), ["-v"])
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("GET", "/stats")
+        st = json.loads(c.getresponse().read().decode())
+        c.close()
+        check(st["tunnels"] == 2 and all(x["auth_ok"] for x in st["connects"]),
+              "STS and then ECS through the proxy, with its password", st)
+        signed_with_issued(t.s.srv.stats())
+    finally:
+        px.stdin.close()
+        px.wait(5)
 
 
 # ---- ChainableRamRoleArn ---------------------------------------------------------------------
