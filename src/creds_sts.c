@@ -115,10 +115,10 @@ static ecs_status sts_endpoint(const creds_role *r, sts_target *t, ecs_err *err)
 }
 
 /* The parameters every STS call has, and the role's. */
-static ecs_status base_params(sts_params *ps, const char *action, const creds_role *r, ecs_err *err)
+static ecs_status base_params(sts_params *ps, const char *action, const creds_role *r, int64_t now,
+			      ecs_err *err)
 {
 	uint8_t rnd[16];
-	int64_t now = port_time_unix();
 
 	if (port_random(rnd, sizeof(rnd)) != PORT_OK)
 		return err_set(err, ECS_E_INTERNAL, "no random source for the request nonce");
@@ -230,9 +230,25 @@ static void clean(char *s, size_t cap, const cr_keys *with, const char *oidc)
 			s[i] = ' ';
 }
 
-/* A non-200 answer: ECS_E_API with Code, Message and RequestId. */
+/* The server's clock from its Date header, when it says our timestamp is off; else 0. */
+static int64_t server_clock(const creds_net *n, const char *code)
+{
+	const char *v;
+	size_t len = 0;
+	int64_t t = 0;
+
+	if (strcmp(code, "InvalidTimeStamp.Expired") != 0)
+		return 0;
+	v = http_resp_header(&n->r, "Date", &len);
+	if (v == NULL || sign_parse_http_date(v, len, &t) != 0)
+		return 0;
+	return t;
+}
+
+/* A non-200 answer: ECS_E_API with Code, Message and RequestId. *server_now gets the
+ * server's clock when the error is a clock skew (else 0). */
 static ecs_status api_error(const creds_net *n, const char *action, const creds_role *r,
-			    const cr_keys *with, ecs_err *err)
+			    const cr_keys *with, int64_t *server_now, ecs_err *err)
 {
 	jsmntok_t toks[48];
 	char code[96] = "", msg[256] = "", rid[64] = "", arn[96];
@@ -250,6 +266,7 @@ static ecs_status api_error(const creds_net *n, const char *action, const creds_
 		if ((i = json_get(&d, 0, "RequestId")) >= 0 && json_is_string(&d, i))
 			json_string(&d, i, rid, sizeof(rid), &l);
 	}
+	*server_now = server_clock(n, code);
 	clean(code, sizeof(code), with, n->aux);
 	clean(msg, sizeof(msg), with, n->aux);
 	clean(rid, sizeof(rid), with, n->aux);
@@ -259,11 +276,23 @@ static ecs_status api_error(const creds_net *n, const char *action, const creds_
 		       rid[0] ? " (RequestId " : "", rid, rid[0] ? ")" : "");
 }
 
+/* What one STS call is about. */
+typedef struct {
+	const char *action;
+	const creds_role *r;
+	const cr_keys *with; /* NULL: anonymous */
+	const creds_opts *o;
+	int64_t now;	    /* our clock, corrected after a skew answer */
+	int64_t server_now; /* (out) the server's clock, after InvalidTimeStamp.Expired */
+} sts_call;
+
 /* Sends the request in n->form (len bytes) with headers hs and parses the answer. */
 static ecs_status sts_send(creds_net *n, const sts_target *t, sts_headers *hs, size_t len,
-			   const char *action, const creds_role *r, const cr_keys *with,
-			   const creds_opts *o, creds *out, ecs_err *err)
+			   sts_call *k, creds *out, ecs_err *err)
 {
+	const char *action = k->action;
+	const creds_role *r = k->r;
+	const creds_opts *o = k->o;
 	conn_opts co;
 	conn_req q;
 	ecs_status st;
@@ -292,8 +321,8 @@ static ecs_status sts_send(creds_net *n, const sts_target *t, sts_headers *hs, s
 		return st;
 	}
 	if (n->r.status != 200)
-		return api_error(n, action, r, with, err);
-	st = creds_parse_sts(n->body, n->r.body_len, port_time_unix(), out, err);
+		return api_error(n, action, r, k->with, &k->server_now, err);
+	st = creds_parse_sts(n->body, n->r.body_len, k->now, out, err);
 	if (st != ECS_OK)
 		err_prefix(err, "STS %s for %s", action, r->label);
 	return st;
@@ -307,35 +336,65 @@ static void rpc_headers(sts_headers *hs, const sts_target *t)
 	hdr(hs, "Content-Type", "application/x-www-form-urlencoded");
 }
 
-ecs_status creds_sts_assume(creds_net *n, const creds_role *r, const cr_keys *with,
-			    const creds_opts *o, creds *out, ecs_err *err)
+/* 1 when the call should be signed again with the server's clock (once): a wrong local
+ * clock is common on the devices this runs on. */
+static int skew_retry(sts_call *k, int attempt, ecs_status st)
 {
-	static const char action[] = "AssumeRole";
+	if (st != ECS_E_API || k->server_now == 0 || attempt > 0)
+		return 0;
+	cr_emit(k->o, 0, "creds: STS says the clock is off by %lld s; signing again with its time",
+		(long long)(k->server_now - k->now));
+	k->now = k->server_now;
+	k->server_now = 0;
+	return 1;
+}
+
+/* One signed AssumeRole attempt at k->now. */
+static ecs_status assume_once(creds_net *n, const sts_target *t, sts_call *k, creds *out,
+			      ecs_err *err)
+{
 	sts_params ps;
 	sts_headers hs;
-	sts_target t;
 	size_t len = 0;
-	ecs_status st;
+	ecs_status st = base_params(&ps, k->action, k->r, k->now, err);
 
-	cr_wipe_secrets(out);
-	n->aux[0] = '\0';
-	if ((st = sts_endpoint(r, &t, err)) != ECS_OK ||
-	    (st = base_params(&ps, action, r, err)) != ECS_OK)
+	if (st != ECS_OK)
 		return st;
-	if (r->external_id[0] != '\0')
-		add(&ps, "ExternalId", r->external_id);
-	if (o != NULL && o->sts_v1) {
-		rpc_headers(&hs, &t);
-		st = sign_v1(n, &ps, with, &len, err);
+	if (k->r->external_id[0] != '\0')
+		add(&ps, "ExternalId", k->r->external_id);
+	if (k->o != NULL && k->o->sts_v1) {
+		rpc_headers(&hs, t);
+		st = sign_v1(n, &ps, k->with, &len, err);
 	} else {
-		st = sign_v3(n, &ps, with, &t, action, &hs, &len, err);
+		st = sign_v3(n, &ps, k->with, t, k->action, &hs, &len, err);
 	}
 	if (st == ECS_OK) {
 		hdr(&hs, "Accept", "application/json");
 		hdr(&hs, "User-Agent", "ecs-ca-status/" ECS_VERSION);
-		st = sts_send(n, &t, &hs, len, action, r, with, o, out, err);
+		st = sts_send(n, t, &hs, len, k, out, err);
 	}
 	cr_wipe(&hs, sizeof(hs));
+	return st;
+}
+
+ecs_status creds_sts_assume(creds_net *n, const creds_role *r, const cr_keys *with,
+			    const creds_opts *o, creds *out, ecs_err *err)
+{
+	sts_call k = {"AssumeRole", r, with, o, 0, 0};
+	sts_target t;
+	int attempt = 0;
+	ecs_status st;
+
+	cr_wipe_secrets(out);
+	n->aux[0] = '\0';
+	k.now = port_time_unix();
+	st = sts_endpoint(r, &t, err);
+	while (st == ECS_OK) {
+		st = assume_once(n, &t, &k, out, err);
+		if (!skew_retry(&k, attempt++, st))
+			break;
+		st = ECS_OK;
+	}
 	cr_wipe(n, sizeof(*n));
 	if (st != ECS_OK)
 		cr_wipe_secrets(out);
@@ -369,33 +428,46 @@ static ecs_status read_token(creds_net *n, const char *path, ecs_err *err)
 	return ECS_OK;
 }
 
-ecs_status creds_sts_oidc(creds_net *n, const creds_role *r, const char *provider_arn,
-			  const char *token_file, const creds_opts *o, creds *out, ecs_err *err)
+/* One anonymous AssumeRoleWithOIDC attempt at k->now; the token is in n->aux. */
+static ecs_status oidc_once(creds_net *n, const sts_target *t, sts_call *k,
+			    const char *provider_arn, creds *out, ecs_err *err)
 {
-	static const char action[] = "AssumeRoleWithOIDC";
 	sts_params ps;
 	sts_headers hs;
-	sts_target t;
 	size_t len = 0;
-	ecs_status st;
+	ecs_status st = base_params(&ps, k->action, k->r, k->now, err);
 
-	cr_wipe_secrets(out);
-	if ((st = sts_endpoint(r, &t, err)) != ECS_OK ||
-	    (st = base_params(&ps, action, r, err)) != ECS_OK ||
-	    (st = read_token(n, token_file, err)) != ECS_OK) {
-		cr_wipe(n, sizeof(*n));
+	if (st != ECS_OK)
 		return st;
-	}
 	add(&ps, "OIDCProviderArn", provider_arn);
 	add(&ps, "OIDCToken", n->aux);
 	if (sign_canonical_query(ps.p, ps.n, n->form, sizeof(n->form), &len) != ECS_OK)
-		st = err_set(err, ECS_E_NOSPACE, "STS request larger than %zu bytes",
-			     sizeof(n->form));
-	if (st == ECS_OK) {
-		rpc_headers(&hs, &t);
-		hdr(&hs, "Accept", "application/json");
-		hdr(&hs, "User-Agent", "ecs-ca-status/" ECS_VERSION);
-		st = sts_send(n, &t, &hs, len, action, r, NULL, o, out, err);
+		return err_set(err, ECS_E_NOSPACE, "STS request larger than %zu bytes",
+			       sizeof(n->form));
+	rpc_headers(&hs, t);
+	hdr(&hs, "Accept", "application/json");
+	hdr(&hs, "User-Agent", "ecs-ca-status/" ECS_VERSION);
+	return sts_send(n, t, &hs, len, k, out, err);
+}
+
+ecs_status creds_sts_oidc(creds_net *n, const creds_role *r, const char *provider_arn,
+			  const char *token_file, const creds_opts *o, creds *out, ecs_err *err)
+{
+	sts_call k = {"AssumeRoleWithOIDC", r, NULL, o, 0, 0};
+	sts_target t;
+	int attempt = 0;
+	ecs_status st;
+
+	cr_wipe_secrets(out);
+	k.now = port_time_unix();
+	st = sts_endpoint(r, &t, err);
+	if (st == ECS_OK)
+		st = read_token(n, token_file, err);
+	while (st == ECS_OK) {
+		st = oidc_once(n, &t, &k, provider_arn, out, err);
+		if (!skew_retry(&k, attempt++, st))
+			break;
+		st = ECS_OK;
 	}
 	cr_wipe(n, sizeof(*n));
 	if (st != ECS_OK)

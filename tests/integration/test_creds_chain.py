@@ -106,7 +106,7 @@ class Servers:
         return self.ctl("ecs", "GET", "/__emu/stats")
 
     def setup(self, ecs_cfg=None, uri_cfg=None):
-        full = {"delay_ms": 0, "sts_lifetime": 0, "sts_expired": False}
+        full = {"delay_ms": 0, "sts_lifetime": 0, "sts_expired": False, "skew_seconds": 0}
         full.update(ecs_cfg or {})
         self.ctl("ecs", "POST", "/__emu/config", full)
         self.ctl("ecs", "POST", "/__emu/reset")
@@ -331,6 +331,23 @@ def _(t):
     finally:
         px.stdin.close()
         px.wait(5)
+
+
+@test("ramrolearn/wrong-local-clock")
+def _(t):
+    # The emulator's clock runs an hour ahead: AssumeRole is signed again with the server's
+    # Date once (the ECS call corrects its own skew as before).
+    t.s.srv.setup({"skew_seconds": 3600})
+    cfg = t.config_json([ram_profile()])
+    out, err = t.ok(t.env(ALIBABA_CLOUD_CONFIG_FILE=cfg), ["-v"])
+    check("STS says the clock is off by 3600 s" in err or "STS says the clock is off by 3599 s"
+          in err, "STS skew traced", err)
+    st = t.s.srv.stats()
+    check(st["sts_requests"] == 1 and st["errors"] == {"InvalidTimeStamp.Expired": 2},
+          "one AssumeRole and one ECS call rejected for the clock, then accepted",
+          st["sts_requests"], st["errors"])
+    check(ecs_key(st) == (st["sts_issued"][-1]["id"], st["sts_issued"][-1]["token"]),
+          "ECS call signed with the temporary key")
 
 
 # ---- ChainableRamRoleArn ---------------------------------------------------------------------
