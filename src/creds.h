@@ -166,6 +166,9 @@ typedef struct {
  *   4. ALIBABA_CLOUD_CREDENTIALS_FILE else ~/.alibabacloud/credentials;
  *   5. the ECS instance RAM role (not when ALIBABA_CLOUD_ECS_METADATA_DISABLED=true);
  *   6. ALIBABA_CLOUD_CREDENTIALS_URI.
+ * Test hooks (environment): ECS_CA_STATUS_METADATA_ENDPOINT ("host:port", "[v6]:port")
+ * replaces 100.100.100.200:80; ECS_CA_STATUS_PROCESS_TIMEOUT_MS replaces the External
+ * process's 60 s deadline.
  * With --profile only 3 and 4, and the sources the profile names. A file or profile that is
  * missing or empty passes to the next source; a source that is configured but fails (a
  * profile's role cannot be assumed, an OIDC token file cannot be read, the URI answers an
