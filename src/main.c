@@ -57,6 +57,9 @@ static unsigned cur_region_no;	       /* index of cur_region in opt.regions */
 static int region_ok[ECS_REGIONS_MAX]; /* the region was asked without an error */
 static int region_failed;	       /* some region failed: ids no region had are not checked */
 static creds cred;
+static creds_work cred_work; /* the credential chain's buffers */
+static creds_opts cred_opts;
+static int trust_ready;
 static ecs_client client;
 static int client_up;
 static const char *cur_region;		      /* the region being asked */
@@ -185,16 +188,32 @@ static ecs_status setup_input(ecs_err *err)
 	return ECS_OK;
 }
 
+static ecs_status setup_trust(ecs_err *err);
+
+/* TLS for the credential sources that need it (STS, an https credentials URI): the same
+ * trust anchors as the ECS call, set up on first use. */
+static ecs_status creds_tls_ready(void *ctx, ecs_err *err)
+{
+	(void)ctx;
+	return setup_trust(err);
+}
+
 static ecs_status setup_creds(ecs_err *err)
 {
-	creds_opts co;
+	creds_opts *co = &cred_opts;
 	ecs_status st;
 
-	memset(&co, 0, sizeof(co));
-	co.profile = opt.profile;
-	co.warn = warn_sink;
-	co.trace = trace_sink;
-	st = creds_resolve(&cred, &co, err);
+	memset(co, 0, sizeof(*co));
+	co->profile = opt.profile;
+	co->warn = warn_sink;
+	co->trace = trace_sink;
+	co->tls_ready = creds_tls_ready;
+	co->proxy = opt.proxy;
+	co->no_proxy = opt.no_proxy;
+	co->connect_timeout_ms = opt.connect_s * 1000u;
+	co->read_timeout_ms = opt.read_s * 1000u;
+	co->sts_v1 = opt.sig_v1;
+	st = creds_resolve(&cred, co, &cred_work, err);
 	if (st != ECS_OK)
 		return st;
 	if (opt.verbose)
@@ -283,13 +302,14 @@ static ecs_status setup_trust(ecs_err *err)
 	tls_trust trust;
 	ecs_status st;
 
-	if (opt.dry_run)
+	if (opt.dry_run || trust_ready)
 		return ECS_OK;
 	st = tls_find_trust(opt.ca_file, &trust, err);
 	if (st == ECS_OK)
 		st = tls_global_init(&trust, err);
 	if (st == ECS_OK && opt.verbose)
 		sayf("* trust anchors: %s (%s)", trust.path, trust.origin);
+	trust_ready = st == ECS_OK;
 	return st;
 }
 
@@ -374,6 +394,18 @@ static ecs_status output_failed(ecs_err *err)
 	if (std_closed & 2u)
 		return err_set(err, ECS_E_OUTPUT, "standard output is closed");
 	return err_set(err, ECS_E_OUTPUT, "cannot write to standard output: %s", port_strerror());
+}
+
+/* Temporary credentials are refreshed before they expire, before signing the next batch. */
+static ecs_status refresh_creds(ecs_err *err)
+{
+	int64_t now = port_time_unix();
+
+	if (opt.dry_run || !creds_refresh_due(&cred, now))
+		return ECS_OK;
+	if (client_up)
+		conn_close(&client.c); /* one TLS handshake at a time fits the TLS pool */
+	return creds_refresh_if_due(&cred, now, &cred_opts, &cred_work, err);
 }
 
 static ecs_status emit(const ecs_record *r, ecs_err *err)
@@ -474,7 +506,9 @@ static ecs_status run_ids(ecs_err *err)
 		}
 		if (n == 0)
 			break;
-		st = ecs_describe_ids(&client, batch, n, &page, err);
+		st = refresh_creds(err);
+		if (st == ECS_OK)
+			st = ecs_describe_ids(&client, batch, n, &page, err);
 		if (st == ECS_OK)
 			st = remember_request_id(err);
 		if (st == ECS_OK && !opt.dry_run)
@@ -529,7 +563,9 @@ static ecs_status run_all(ecs_err *err)
 
 	token[0] = '\0';
 	for (;;) {
-		st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
+		st = refresh_creds(err);
+		if (st == ECS_OK)
+			st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
 		if (st == ECS_OK)
 			st = remember_request_id(err);
 		if (st == ECS_OK && !opt.dry_run)

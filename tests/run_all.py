@@ -117,6 +117,13 @@ def main():
             run("integration monitoring (asan)", [py, "tests/integration/test_monitoring.py", "--bin",
                                                   "build/asan/ecs-ca-status", "--slack", "2"],
                 timeout=300)
+        if want("integration creds"):
+            run("integration creds chain (static musl)",
+                [py, "tests/integration/test_creds_chain.py", "--bin", "./ecs-ca-status"],
+                timeout=300)
+            run("integration creds chain (asan)",
+                [py, "tests/integration/test_creds_chain.py", "--bin", "build/asan/ecs-ca-status"],
+                timeout=300)
         if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
             run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
                 timeout=600)
