@@ -72,11 +72,16 @@ static out_ctx out;
  * environment or a file), then the newline is added. */
 static void say(const char *text)
 {
-	char shown[4 * ECS_ERR_MSG_MAX + 8];
-	size_t n = show_text(shown, sizeof(shown) - 1, text, strlen(text));
+	char shown[512];
+	size_t n = strlen(text), i = 0, used, k;
 
-	shown[n++] = '\n';
-	port_write(2, shown, n);
+	do {
+		k = show_part(shown, sizeof(shown) - 1, text + i, n - i, &used);
+		i += used;
+		if (i == n)
+			shown[k++] = '\n';
+		port_write(2, shown, k);
+	} while (i < n);
 }
 
 static void sayf(const char *fmt, ...)

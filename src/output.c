@@ -48,6 +48,18 @@ void out_bytes(out_ctx *o, const char *s, size_t n)
 	put(o, s, n);
 }
 
+void out_shown(out_ctx *o, const char *s, size_t n)
+{
+	char part[256];
+	size_t i = 0, used, k;
+
+	while (i < n) {
+		k = show_part(part, sizeof(part), s + i, n - i, &used);
+		put(o, part, k);
+		i += used;
+	}
+}
+
 void out_str(out_ctx *o, const char *s)
 {
 	put(o, s, strlen(s));

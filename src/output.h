@@ -97,6 +97,8 @@ void out_emergency(out_ctx *o, void (*raw_write)(const void *buf, size_t len));
 /* Writes s verbatim (help and version text, dry-run requests) through the buffer. */
 void out_str(out_ctx *o, const char *s);
 void out_bytes(out_ctx *o, const char *s, size_t n);
+/* Writes s (n bytes) filtered for display (show.h). */
+void out_shown(out_ctx *o, const char *s, size_t n);
 void out_printf(out_ctx *o, const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 2, 3)))
