@@ -457,7 +457,7 @@ ecs_status cli_default(cli_opts *o, const char *lng, const char *value, const ch
 	if (d == NULL || (given & ((uint64_t)1 << d->id)) != 0 || value == NULL || value[0] == '\0')
 		return ECS_OK;
 	st = d->takes_value ? apply_value(o, d, value, err) : apply_flag(o, d);
-	o->given = given; /* not from the command line: a later source may not override it */
+	(void)given; /* now set: a later (lower) source does not override it */
 	if (st != ECS_OK)
 		err_prefix(err, "%s", from);
 	return st;

@@ -47,7 +47,8 @@ extern const char cli_usage[];
 ecs_status cli_parse(int argc, char **argv, cli_opts *o, ids_set *ids, ecs_err *err);
 
 /* A setting from the environment or a profile, as the long option lng would set it, unless
- * the command line gave that option (flags win). from names the source in messages. */
+ * the command line or an earlier call set that option: call in order of precedence (flags,
+ * then the profile, then the environment). from names the source in messages. */
 ecs_status cli_default(cli_opts *o, const char *lng, const char *value, const char *from,
 		       ecs_err *err);
 

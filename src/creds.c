@@ -371,6 +371,7 @@ static ecs_status file_path(chain *ch, const char *var, const char *rel, char *p
 /* The profile of one file: parsed, then its credentials obtained. */
 static ecs_status file_profile(chain *ch, int ini, const char *path, int *got)
 {
+	creds_settings settings;
 	creds_work *w = ch->w;
 	char *why = ch->file_why[ini];
 	size_t len = 0;
@@ -395,11 +396,14 @@ static ecs_status file_profile(chain *ch, int ini, const char *path, int *got)
 	if (st != ECS_OK)
 		return st;
 	cr_emit(ch->o, 0, "creds: using %s", w->prof.label);
+	settings = w->prof.settings; /* of the profile named, not of a source_profile */
 	st = w->prof.mode == CREDS_M_CHAIN ? obtain_chain(ch, path)
 					   : obtain_single(ch, &w->prof, ch->c);
 	if (st != ECS_OK)
 		return st;
 	snprintf(ch->c->region, sizeof(ch->c->region), "%s", w->prof.region);
+	if (!ini)
+		ch->c->settings = settings;
 	snprintf(ch->c->source, sizeof(ch->c->source), "%s", w->prof.label);
 	*got = 1;
 	return ECS_OK;

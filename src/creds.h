@@ -51,11 +51,21 @@ typedef enum {
 	CREDS_STEP_URI_ENV   /* ALIBABA_CLOUD_CREDENTIALS_URI */
 } creds_step;
 
+/* aliyun-cli's per-profile settings besides credentials (config/profile.go): the endpoint,
+ * endpoint_type ("vpc"), read_timeout (legacy retry_timeout), connect_timeout, retry_count.
+ * "" / 0 = not set. */
+typedef struct {
+	char endpoint[ECS_HOST_MAX + 16];
+	char endpoint_type[16];
+	int64_t read_timeout, connect_timeout, retry_count;
+} creds_settings;
+
 typedef struct {
 	char key_id[ECS_KEYID_MAX];
 	char secret[ECS_SECRET_MAX];
 	char token[ECS_TOKEN_MAX];     /* STS SecurityToken, "" if none */
 	char region[CREDS_REGION_MAX]; /* region_id of the profile used, "" if none */
+	creds_settings settings;       /* of the config.json profile used, else none */
 	char source[CREDS_SOURCE_MAX]; /* where they came from, for -v; never a secret */
 	int64_t expires;	       /* Unix seconds; 0 = long-term keys, never refreshed */
 	int64_t refresh_at;	       /* when creds_refresh_if_due() fetches new ones; 0 = never */
@@ -97,6 +107,7 @@ typedef struct {
 	char secret[ECS_SECRET_MAX];
 	char token[ECS_TOKEN_MAX];
 	char region[CREDS_REGION_MAX];
+	creds_settings settings;
 	char ram_role[CREDS_ROLE_MAX]; /* EcsRamRole; "" = the instance's first */
 	int ram_role_set;	       /* INI: role_name given, even empty */
 	creds_role role;	       /* RamRoleArn, ChainableRamRoleArn, OIDC */

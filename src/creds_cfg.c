@@ -33,6 +33,8 @@ static const cfg_field FIELDS[] = {
 	F("oidc_token_file", oidc_token_file),
 	F("credentials_uri", uri),
 	F("process_command", command),
+	F("endpoint", settings.endpoint),
+	F("endpoint_type", settings.endpoint_type),
 };
 #undef F
 
@@ -79,6 +81,32 @@ static ecs_status cfg_str(const cfg_ctx *x, const char *key, char *out, size_t c
 }
 
 /* expired_seconds (a number; 0 or absent = default) and enable_vpc (a boolean). */
+/* read_timeout (or the legacy retry_timeout aliyun-cli still reads), connect_timeout,
+ * retry_count: whole numbers. Returns 0, or -1 with the error set. */
+static int cfg_settings(const cfg_ctx *x, creds_profile *p)
+{
+	static const char *const keys[] = {"read_timeout", "retry_timeout", "connect_timeout",
+					   "retry_count"};
+	int64_t *dst[] = {&p->settings.read_timeout, &p->settings.read_timeout,
+			  &p->settings.connect_timeout, &p->settings.retry_count};
+	size_t k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		int i = json_get(x->d, x->obj, keys[k]);
+		int64_t v;
+		if (i < 0 || json_is_null(x->d, i) || (k == 1 && p->settings.read_timeout > 0))
+			continue;
+		if (json_is_string(x->d, i) || json_int64(x->d, i, &v) != 0 || v < 0) {
+			err_set(x->err, ECS_E_INPUT,
+				"%s: profile '%s': %s is not a whole number of seconds", x->path,
+				x->prof, keys[k]);
+			return -1;
+		}
+		*dst[k] = v;
+	}
+	return 0;
+}
+
 static ecs_status cfg_numbers(const cfg_ctx *x, creds_profile *p)
 {
 	int i = json_get(x->d, x->obj, "expired_seconds");
@@ -88,6 +116,8 @@ static ecs_status cfg_numbers(const cfg_ctx *x, creds_profile *p)
 		return err_set(x->err, ECS_E_INPUT,
 			       "%s: profile '%s': expired_seconds is not an integer", x->path,
 			       x->prof);
+	if ((i = cfg_settings(x, p)) != 0)
+		return ECS_E_INPUT;
 	i = json_get(x->d, x->obj, "enable_vpc");
 	if (i >= 0 && !json_is_null(x->d, i) &&
 	    (json_is_string(x->d, i) || json_bool(x->d, i, &p->role.enable_vpc) != 0))

@@ -270,6 +270,36 @@ static void close_client(void)
 	client_up = 0;
 }
 
+/* The config.json profile's own settings (aliyun-cli's endpoint, endpoint_type,
+ * read_timeout, connect_timeout, retry_count), below the flags and above the environment. */
+static ecs_status profile_settings(ecs_err *err)
+{
+	const creds_settings *ps = &cred.settings;
+	const struct {
+		const char *flag;
+		int64_t v, max; /* aliyun-cli takes any number: ours are clamped, not refused */
+	} nums[] = {{"connect-timeout", ps->connect_timeout, 3600},
+		    {"read-timeout", ps->read_timeout, 3600},
+		    {"retries", ps->retry_count, 20}};
+	char num[24], from[64];
+	ecs_status st = ECS_OK;
+	size_t i;
+
+	if (ps->endpoint[0] != '\0')
+		st = cli_default(&opt, "endpoint", ps->endpoint, "the profile's endpoint", err);
+	if (st == ECS_OK && strcmp(ps->endpoint_type, "vpc") == 0)
+		st = cli_default(&opt, "vpc", "1", "the profile's endpoint_type", err);
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]) && st == ECS_OK; i++) {
+		if (nums[i].v <= 0)
+			continue; /* aliyun-cli: 0 = not set */
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)(nums[i].v < nums[i].max ? nums[i].v : nums[i].max));
+		snprintf(from, sizeof(from), "the profile's %s", nums[i].flag);
+		st = cli_default(&opt, nums[i].flag, num, from, err);
+	}
+	return st;
+}
+
 /* Settings as aliyun-cli takes them, below the flags: ALIBABA_CLOUD_ENDPOINT, the endpoint type
  * (vpc) and the timeout and retry variables aliyun-cli hands its plugins. */
 static ecs_status setup_settings(ecs_err *err)
@@ -282,9 +312,12 @@ static ecs_status setup_settings(ecs_err *err)
 	} nums[] = {{"ALIBABA_CLOUD_CONNECT_TIMEOUT", "connect-timeout"},
 		    {"ALIBABA_CLOUD_READ_TIMEOUT", "read-timeout"},
 		    {"ALIBABA_CLOUD_RETRY_COUNT", "retries"}};
-	ecs_status st = cli_default(&opt, "endpoint", port_getenv("ALIBABA_CLOUD_ENDPOINT"),
-				    "ALIBABA_CLOUD_ENDPOINT", err);
+	ecs_status st = profile_settings(err);
 	size_t i;
+
+	if (st == ECS_OK)
+		st = cli_default(&opt, "endpoint", port_getenv("ALIBABA_CLOUD_ENDPOINT"),
+				 "ALIBABA_CLOUD_ENDPOINT", err);
 
 	for (i = 0; type_vars[i] != NULL && st == ECS_OK; i++) {
 		const char *v = port_getenv(type_vars[i]);

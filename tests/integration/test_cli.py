@@ -1093,6 +1093,29 @@ def _(t):
     t.exit(r, 0)  # the flag given: the (bad) variable is not even read
 
 
+@test("settings/aliyun-cli-profile")
+def _(t):
+    # issue 14: a config.json profile's endpoint, endpoint_type and timeouts, as aliyun-cli keeps
+    # them, below the flags and above the environment
+    iid = ALL_IDS[REGION][0]
+    with t.ecs() as emu:
+        prof = {"name": "default", "mode": "AK", "access_key_id": AK_ID, "access_key_secret": AK_SECRET,
+                "region_id": REGION, "endpoint": "127.0.0.1:%d" % emu.port, "read_timeout": 7,
+                "retry_timeout": 99, "connect_timeout": 4000, "retry_count": 50}
+        cfg = t.config_json([prof])
+        env = t.env({"ALIBABA_CLOUD_CONFIG_FILE": cfg, "ALIBABA_CLOUD_ENDPOINT": "127.0.0.1:1",
+                     "ALIBABA_CLOUD_RETRY_COUNT": "bad"})
+        r = t.run(["-o", "tsv", "-v", iid], env)
+        st = emu.stats()
+    t.exit(r, 0)
+    t.tsv(r, [iid])
+    t.stat_eq(st, "requests", 1)
+    bad = dict(prof, read_timeout="7")
+    r = t.run(["-o", "tsv", iid], t.env({"ALIBABA_CLOUD_CONFIG_FILE": t.config_json([bad], rel="cfg/bad.json")}))
+    t.exit(r, 2)
+    t.err_line(r, "read_timeout")
+
+
 @test("usage/no-ids-no-all")
 def _(t):
     with t.ecs() as emu:
