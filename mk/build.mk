@@ -22,7 +22,7 @@ B := build/$(ARCH)
 include mk/arch.mk
 OPT := -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	$(ARCH_CFLAGS) $(LTO) $(if $(LTO),-flto-partition=one)
-RELEASE_DEFS := -DECS_TINY_MALLOC
+RELEASE_DEFS := -DECS_TINY_MALLOC -DECS_TINY_PRINTF
 LDFLAGS_V := -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
 	$(ARCH_LDFLAGS) $(LTO)
 else ifeq ($(VARIANT),host)
@@ -91,8 +91,18 @@ $(B)/libecs.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/ecs-ca-status.unstripped: $(MAIN_OBJ) $(B)/libecs.a $(B)/libmbed.a
-	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $(MAIN_OBJ) $(LIBS)
+# The release build's snprintf/vsnprintf (port/posix/port_fmt.c, no floating point) must win
+# over libc's, also for libc's own callers: a plain object ahead of the libraries, without LTO
+# (an LTO object's definition of a builtin is not seen in time by the linker).
+ifeq ($(VARIANT),release)
+FMT_OBJ := $(B)/obj/port_fmt_nolto.o
+$(FMT_OBJ): port/posix/port_fmt.c port/port.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_OWN)) -fno-lto -c $< -o $@
+endif
+
+$(B)/ecs-ca-status.unstripped: $(MAIN_OBJ) $(FMT_OBJ) $(B)/libecs.a $(B)/libmbed.a
+	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $(MAIN_OBJ) $(FMT_OBJ) $(LIBS)
 
 $(B)/ecs-ca-status: $(B)/ecs-ca-status.unstripped
 ifeq ($(VARIANT),release)

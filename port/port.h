@@ -100,6 +100,14 @@ const char *port_strerror(void);
 int port_write(int stream, const void *buf, size_t len);
 int port_write_broken_pipe(void);
 
+/* ---- Formatting (port/posix/port_fmt.c) ---- */
+
+/* vsnprintf without floating point: the conversions d i u o x X c s p %, flags, width,
+ * precision and lengths of C99. Returns the length the whole output needs (as vsnprintf);
+ * dst (cap > 0) is always NUL-terminated. The release build uses it for snprintf too. */
+#include <stdarg.h>
+int port_vformat(char *dst, size_t cap, const char *fmt, va_list ap);
+
 /* ---- Process (port/posix/port_sys.c) ---- */
 
 /* First thing main() does, before any file or socket is opened: standard descriptors that are
