@@ -289,8 +289,9 @@ static void redact_query(const char *in, char *out, size_t cap, const char *cons
 	out[o < cap ? o : cap - 1] = '\0';
 }
 
-/* Builds the signed request for the current attempt into req_buf. */
-static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_len, ecs_err *err)
+/* Builds the signed request for the current attempt into out (cap bytes). */
+static ecs_status build_request(ecs_client *cl, const params *in, char *out, size_t cap,
+				size_t *req_len, ecs_err *err)
 {
 	/* Signing sorts the pairs in place: work on a copy so the caller's order survives for
 	 * the next attempt. */
@@ -341,8 +342,7 @@ static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_le
 		h[1].value = "application/json";
 		h[2].name = "User-Agent";
 		h[2].value = "ecs-ca-status/" ECS_VERSION;
-		return http_write_request(req_buf, sizeof(req_buf), req_len, "GET", target, h, 3,
-					  NULL, 0, err);
+		return http_write_request(out, cap, req_len, "GET", target, h, 3, NULL, 0, err);
 	} else {
 		static const char empty_sha[] =
 			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -389,8 +389,7 @@ static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_le
 		h[nh++].value = "ecs-ca-status/" ECS_VERSION;
 		h[nh].name = "Authorization";
 		h[nh++].value = auth;
-		st = http_write_request(req_buf, sizeof(req_buf), req_len, "POST", target, h, nh,
-					NULL, 0, err);
+		st = http_write_request(out, cap, req_len, "POST", target, h, nh, NULL, 0, err);
 		memset(auth, 0, sizeof(auth));
 		return st;
 	}
@@ -516,7 +515,7 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 		uint32_t wait_ms = 0;
 		ecs_status st;
 
-		st = build_request(cl, ps, &req_len, err);
+		st = build_request(cl, ps, req_buf, sizeof(req_buf), &req_len, err);
 		if (st != ECS_OK)
 			return st;
 		if (cl->o.dry_run) {
@@ -642,4 +641,128 @@ ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_res
 	if (token != NULL && token[0] != '\0')
 		add(&ps, "NextToken", token);
 	return call(cl, &ps, out, err);
+}
+
+/* ---- pieces for the batch engine: build, classify, answer ---- */
+
+ecs_status ecs_build_ids(ecs_client *cl, const char *const *ids, size_t n, char *out, size_t cap,
+			 size_t *len, ecs_err *err)
+{
+	static params ps; /* (signing scratch: one build at a time) */
+	size_t i;
+
+	if (n == 0 || n > ECS_PAGE_MAX)
+		return err_set(err, ECS_E_INTERNAL, "batch of %u ids", (unsigned)n);
+	base_params(cl, &ps);
+	for (i = 0; i < n; i++) {
+		snprintf(ps.names[i], sizeof(ps.names[i]), "InstanceId.%u", (unsigned)(i + 1));
+		add(&ps, ps.names[i], ids[i]);
+	}
+	cl->requests++;
+	return build_request(cl, &ps, out, cap, len, err);
+}
+
+void ecs_trace_request(ecs_client *cl, const char *req, size_t len)
+{
+	static char shown[ECS_HTTP_REQ_MAX + 1024];
+	char *nl;
+
+	if (cl->o.trace == NULL)
+		return;
+	redacted_request(req, len, shown, sizeof(shown));
+	nl = strchr(shown, '\n');
+	if (nl != NULL)
+		*nl = '\0';
+	trace(cl, "request: %s", shown);
+}
+
+/* 1 if a 400's Code or Message names an InstanceId.N with N above 50 (older servers). */
+static int names_id_above_50(const ecs_api_error *e)
+{
+	const char *fields[2] = {e->code, e->message};
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const char *p = fields[k];
+		while ((p = strstr(p, "InstanceId.")) != NULL) {
+			unsigned long v = 0;
+			int digits = 0;
+			p += 11;
+			while (*p >= '0' && *p <= '9' && digits < 6) {
+				v = v * 10 + (unsigned long)(*p++ - '0');
+				digits++;
+			}
+			if (digits > 0 && v > 50)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+ecs_verdict ecs_classify(int http_status, const ecs_api_error *e, size_t batch_n, int can_fix_clock)
+{
+	if (http_status == 200)
+		return ECS_V_DONE;
+	if (strcmp(e->code, "InvalidTimeStamp.Expired") == 0 && can_fix_clock)
+		return ECS_V_SKEW;
+	if (strcmp(e->code, "InstanceIds.ExceedLimit") == 0 ||
+	    (http_status == 400 && names_id_above_50(e)))
+		return batch_n > 50 ? ECS_V_SPLIT : ECS_V_FAIL;
+	if (http_status == 404 && strcmp(e->code, "InvalidInstance.NotFound") == 0 && batch_n > 0)
+		return ECS_V_NOTFOUND;
+	if (strncmp(e->code, "Throttling", 10) == 0 || http_status == 429 || http_status == 503 ||
+	    strcmp(e->code, "ServiceUnavailable") == 0)
+		return ECS_V_THROTTLE;
+	if (retryable_code(e->code) || http_status >= 500)
+		return ECS_V_RETRY;
+	return ECS_V_FAIL;
+}
+
+static ecs_status api_error(const ecs_client *cl, const ecs_api_error *e, ecs_err *err)
+{
+	if (e->code[0] == '\0')
+		return err_set(err, ECS_E_API, "API error: HTTP %d from %s with no error code",
+			       e->http_status, cl->o.conn.host);
+	return err_set(err, ECS_E_API, "API error %s (HTTP %d): %s RequestId: %s%s%s", e->code,
+		       e->http_status, e->message[0] ? e->message : "(no message)",
+		       e->request_id[0] ? e->request_id : "-",
+		       e->recommend[0] ? " Recommend: " : "", e->recommend);
+}
+
+ecs_verdict ecs_answer(ecs_client *cl, const http_resp *r, size_t batch_n, ecs_page *out,
+		       ecs_api_error *e, uint32_t *retry_after_ms, ecs_err *err)
+{
+	ecs_verdict v;
+	int64_t date = server_time(r);
+
+	*retry_after_ms = 0;
+	memset(e, 0, sizeof(*e));
+	if (r->status == 200) {
+		note_clock(cl, r);
+		if (ecs_parse_page(r->body, r->body_len, out, err) != ECS_OK) {
+			err_prefix(err, "answer from %s", cl->o.conn.host);
+			return ECS_V_FAIL;
+		}
+		return ECS_V_DONE;
+	}
+	ecs_parse_error(r->body, r->body_len, r->status, e);
+	v = ecs_classify(r->status, e, batch_n, !cl->skew_corrected && date != 0);
+	if (v == ECS_V_SKEW) {
+		int64_t before = cl->clock_offset;
+		cl->clock_offset = date - port_time_unix();
+		cl->skew_corrected = 1;
+		trace(cl,
+		      "clock skew: %s; the server's Date differs from the local clock by %lld s; "
+		      "retrying once with the server's time",
+		      e->code, (long long)(cl->clock_offset - before));
+	}
+	if (v == ECS_V_RETRY || v == ECS_V_THROTTLE)
+		*retry_after_ms = header_ms(r, "x-acs-retry-after");
+	api_error(cl, e, err);
+	return v;
+}
+
+uint32_t ecs_backoff_ms(unsigned attempt, uint32_t retry_after_ms)
+{
+	return backoff_ms(attempt, retry_after_ms);
 }

@@ -12,6 +12,7 @@
 #include "creds.h"
 #include "ecs_limits.h"
 #include "err.h"
+#include "http.h"
 
 #define ECS_PAGE_MAX 100 /* records in one answer (InstanceId.N allows 100) */
 
@@ -95,5 +96,43 @@ ecs_status ecs_default_endpoint(const char *region, int vpc, char *host, size_t 
 
 /* 1 if s is a plausible region id (lower-case letters, digits, '-', 1..63). */
 int ecs_valid_region(const char *s);
+
+/* ---- Pieces for the batch engine (src/engine.c) ---- */
+
+/* Builds the signed request for ids[0..n) (fresh nonce and time, corrected clock) into out
+ * (cap bytes, *len gets the length); counts one request. Secrets end up in out: the caller
+ * wipes it after sending. */
+ecs_status ecs_build_ids(ecs_client *cl, const char *const *ids, size_t n, char *out, size_t cap,
+			 size_t *len, ecs_err *err);
+
+/* -v line for a request built by ecs_build_ids (signature and token redacted). */
+void ecs_trace_request(ecs_client *cl, const char *req, size_t len);
+
+/* What to do with one answer to a batch. */
+typedef enum {
+	ECS_V_DONE = 0, /* 200: the page is valid */
+	ECS_V_RETRY,	/* transient server error: back off, sign anew, resend */
+	ECS_V_THROTTLE, /* Throttling*, 429, 503: as RETRY, and lower the concurrency */
+	ECS_V_SKEW,	/* InvalidTimeStamp.Expired: the clock was corrected, resend now */
+	ECS_V_SPLIT,	/* InstanceIds.ExceedLimit (or a 400 naming InstanceId.N > 50) */
+	ECS_V_NOTFOUND, /* 404 InvalidInstance.NotFound: a stale id in the batch, bisect */
+	ECS_V_FAIL	/* anything else: the run fails with the API's Code and Message */
+} ecs_verdict;
+
+/* Pure: the verdict for an answer with http_status and error e to a batch of batch_n ids
+ * (0 for a page of --all). can_fix_clock: the server sent a Date and the clock was not
+ * corrected yet. ExceedLimit on 50 ids or fewer is a failure (nothing smaller to fall to). */
+ecs_verdict ecs_classify(int http_status, const ecs_api_error *e, size_t batch_n,
+			 int can_fix_clock);
+
+/* Takes a complete response r to a batch of batch_n ids: 200 -> the page in out (the
+ * server's clock noted); otherwise e gets the API error, the clock is corrected on SKEW,
+ * *retry_after_ms gets x-acs-retry-after, and err describes the error (for FAIL, or for a
+ * last attempt). A 200 that is not a valid answer is FAIL. */
+ecs_verdict ecs_answer(ecs_client *cl, const http_resp *r, size_t batch_n, ecs_page *out,
+		       ecs_api_error *e, uint32_t *retry_after_ms, ecs_err *err);
+
+/* Wait before retry attempt+1: exponential with equal jitter, at least retry_after_ms. */
+uint32_t ecs_backoff_ms(unsigned attempt, uint32_t retry_after_ms);
 
 #endif

@@ -11,6 +11,7 @@
 #include "creds.h"
 #include "ecs.h"
 #include "ecs_limits.h"
+#include "engine.h"
 #include "err.h"
 #include "mbedtls/build_info.h"
 #include "output.h"
@@ -18,11 +19,12 @@
 #include "tls.h"
 #include "url.h"
 
-#define PROG		"ecs-ca-status"
-#define BATCH_DEFAULT	50u
-#define ALL_PAGE_SIZE	50u
-#define MAX_PAGES	100000u
-#define MAX_REQUEST_IDS 2048u
+#define PROG		 "ecs-ca-status"
+#define BATCH_DEFAULT	 100u
+#define PARALLEL_DEFAULT 8u
+#define ALL_PAGE_SIZE	 50u
+#define MAX_PAGES	 100000u
+#define MAX_REQUEST_IDS	 2048u
 
 static const char USAGE[] =
 	"usage: " PROG " [OPTIONS] [INSTANCE_ID ...]\n"
@@ -40,7 +42,10 @@ static const char USAGE[] =
 	"      --endpoint HOST[:PORT]  default ecs.<region>.aliyuncs.com\n"
 	"      --vpc                use ecs-vpc.<region>.aliyuncs.com\n"
 	"      --signature v3|v1    v3 = ACS3-HMAC-SHA256 (default), v1 = RPC HMAC-SHA1\n"
-	"      --batch-size N       ids per request, 1..100 (default 50)\n"
+	"      --batch-size N       ids per request, 1..100 (default 100; 50 for the rest of\n"
+	"                           the run if the server allows only 50)\n"
+	"      --parallel N         connections, 1..16 (default 8; halved when throttled)\n"
+	"      --max-time S         seconds for the whole run (default: no limit)\n"
 	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
 	"      --proxy URL          http://[user:pass@]host:port (else HTTPS_PROXY, ALL_PROXY)\n"
 	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
@@ -74,7 +79,8 @@ static struct {
 	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin;
 	out_format fmt;
 	const char *os_type, *endpoint, *ca_file, *proxy, *no_proxy, *profile;
-	unsigned batch, retries;
+	unsigned batch, retries, parallel, max_time_s;
+	int batch_given;
 	unsigned connect_s, read_s;
 } opt;
 
@@ -342,6 +348,8 @@ enum {
 	O_VPC,
 	O_SIG,
 	O_BATCH,
+	O_PARALLEL,
+	O_MAXTIME,
 	O_CAFILE,
 	O_PROXY,
 	O_NOPROXY,
@@ -366,7 +374,8 @@ static const optdef OPTS[] = {
 	{"connect-timeout", 0, 1, O_CTO}, {"read-timeout", 0, 1, O_RTO},
 	{"retries", 0, 1, O_RETRIES},	  {"dry-run", 0, 0, O_DRY},
 	{"verbose", 'v', 0, O_VERBOSE},	  {"help", 'h', 0, O_HELP},
-	{"version", 'V', 0, O_VERSION},
+	{"version", 'V', 0, O_VERSION},	  {"parallel", 0, 1, O_PARALLEL},
+	{"max-time", 0, 1, O_MAXTIME},
 };
 
 static int apply(const optdef *d, const char *v, const char *flag)
@@ -415,7 +424,12 @@ static int apply(const optdef *d, const char *v, const char *flag)
 			return usage_error("%s: '%.32s' is not v3 or v1", flag, v);
 		return 0;
 	case O_BATCH:
+		opt.batch_given = 1;
 		return parse_uint(flag, v, 1, 100, &opt.batch);
+	case O_PARALLEL:
+		return parse_uint(flag, v, 1, ENGINE_PARALLEL_MAX, &opt.parallel);
+	case O_MAXTIME:
+		return parse_uint(flag, v, 1, 86400, &opt.max_time_s);
 	case O_CAFILE:
 		opt.ca_file = v;
 		return 0;
@@ -454,6 +468,7 @@ static int parse_args(int argc, char **argv)
 
 	opt.fmt = OUT_TABLE;
 	opt.batch = BATCH_DEFAULT;
+	opt.parallel = PARALLEL_DEFAULT;
 	opt.retries = 3;
 	opt.connect_s = 5;
 	opt.read_s = 16;
@@ -564,40 +579,80 @@ static void emit(const ecs_record *r)
 		alive_check_failed = 1;
 }
 
+/* ---- the batch engine's sinks (called in input order) ---- */
+
+static size_t emit_cursor; /* index of the next id the engine reports */
+static engine eng;
+static engine_stats eng_stats;
+static int64_t run_deadline_ms;
+
+static const char *engine_id_at(void *ctx, size_t i)
+{
+	(void)ctx;
+	return id_at(i);
+}
+
+static void engine_record(void *ctx, const ecs_record *r)
+{
+	(void)ctx;
+	id_found[emit_cursor++] = 1;
+	emit(r);
+}
+
+static void engine_notfound(void *ctx, const char *id, int stale)
+{
+	(void)ctx;
+	(void)stale; /* a stale id is reported like any id the API does not know */
+	emit_cursor++;
+	alive_check_failed = 1;
+	out_notfound(&outp, id);
+}
+
+static void engine_request_id(void *ctx, const char *id)
+{
+	(void)ctx;
+	remember_request_id(id);
+}
+
+static int engine_stop(void *ctx)
+{
+	(void)ctx;
+	return outp.failed; /* stdout closed (e.g. | head): no point in asking more */
+}
+
 static ecs_status run_ids(ecs_err *err)
 {
-	const char *batch[ECS_PAGE_MAX];
-	size_t start = 0, i, k;
+	engine_opts o;
 
-	while (start < nids) {
-		size_t n = nids - start < opt.batch ? nids - start : opt.batch;
-		ecs_status st;
-		for (i = 0; i < n; i++)
-			batch[i] = id_at(start + i);
-		st = ecs_describe_ids(&client, batch, n, &page, err);
-		if (st != ECS_OK)
-			return st;
-		remember_request_id(page.request_id);
-		if (!opt.dry_run) {
-			for (i = 0; i < n; i++) {
-				const ecs_record *r = NULL;
-				for (k = 0; k < page.n && r == NULL; k++)
-					if (strcmp(page.rec[k].id, batch[i]) == 0)
-						r = &page.rec[k];
-				if (r != NULL) {
-					id_found[start + i] = 1;
-					emit(r);
-				} else {
-					alive_check_failed = 1;
-					out_notfound(&outp, batch[i]);
-				}
-			}
+	if (opt.dry_run) { /* prints each signed request: one at a time, in order */
+		const char *batch[ECS_PAGE_MAX];
+		size_t start = 0, i;
+		while (start < nids) {
+			size_t n = nids - start < opt.batch ? nids - start : opt.batch;
+			ecs_status st;
+			for (i = 0; i < n; i++)
+				batch[i] = id_at(start + i);
+			st = ecs_describe_ids(&client, batch, n, &page, err);
+			if (st != ECS_OK)
+				return st;
+			start += n;
 		}
-		start += n;
-		if (outp.failed)
-			break; /* stdout closed (e.g. | head): no point in asking more */
+		return ECS_OK;
 	}
-	return ECS_OK;
+	memset(&o, 0, sizeof(o));
+	o.id_at = engine_id_at;
+	o.nids = nids;
+	o.parallel = opt.parallel;
+	o.batch_size = opt.batch;
+	o.retries = opt.retries;
+	o.deadline_ms = run_deadline_ms;
+	o.cl = &client;
+	o.record = engine_record;
+	o.notfound = engine_notfound;
+	o.request_id = engine_request_id;
+	o.trace = opt.verbose ? trace_sink : NULL;
+	o.stop = engine_stop;
+	return engine_run(&eng, &o, &client.o.conn, &eng_stats, err);
 }
 
 static ecs_status run_all(ecs_err *err)
@@ -654,6 +709,8 @@ int main(int argc, char **argv)
 
 	memset(&err, 0, sizeof(err));
 	rc = parse_args(argc, argv);
+	if (opt.max_time_s > 0)
+		run_deadline_ms = port_time_ms() + (int64_t)opt.max_time_s * 1000;
 	if (rc == -1) {
 		port_write(1, USAGE, sizeof(USAGE) - 1);
 		return 0;
@@ -730,6 +787,7 @@ int main(int argc, char **argv)
 		return fail(&err);
 	}
 	if (eo.conn.tls && !opt.dry_run) {
+		tls_set_connections(opt.all ? 1 : opt.parallel);
 		st = tls_find_trust(opt.ca_file, &trust, &err);
 		if (st == ECS_OK)
 			st = tls_global_init(&trust, &err);
@@ -748,6 +806,7 @@ int main(int argc, char **argv)
 	eo.trace = opt.verbose ? trace_sink : NULL;
 	eo.dry_run_out = dry_run_sink;
 	ecs_client_init(&client, &eo);
+	client.c.max_deadline_ms = run_deadline_ms;
 
 	if (!opt.dry_run)
 		out_begin(&outp, opt.fmt);
@@ -791,10 +850,11 @@ int main(int argc, char **argv)
 		code = err_exit_code(ECS_E_CHECK);
 	if (opt.verbose) {
 		eprintf("* %u request(s), %u connection(s), %u instance(s), %u not found\n",
-			client.requests, client.c.connects, outp.rows, outp.notfound);
+			client.requests, client.c.connects + eng_stats.connections, outp.rows,
+			outp.notfound);
 		if (tls_pool_high_water() > 0) /* measured only with ECS_POOL_STATS set */
 			eprintf("* tls pool high-water: %u bytes of %u\n",
-				(unsigned)tls_pool_high_water(), (unsigned)ECS_TLS_POOL_SIZE);
+				(unsigned)tls_pool_high_water(), (unsigned)tls_pool_size());
 	}
 	return code;
 }

@@ -38,11 +38,26 @@ static unsigned char pool[ECS_TLS_POOL_SIZE];
 #define POOL_FILL 0xA5
 static int pool_measured;
 #endif
+static size_t pool_used = ECS_TLS_POOL_BASE + ECS_TLS_POOL_PER_CONN;
+
+size_t tls_pool_size(void)
+{
+	return pool_used;
+}
+
+void tls_set_connections(unsigned k)
+{
+	if (k < 1)
+		k = 1;
+	if (k > 16)
+		k = 16;
+	pool_used = ECS_TLS_POOL_BASE + (size_t)k * ECS_TLS_POOL_PER_CONN;
+}
 
 size_t tls_pool_high_water(void)
 {
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-	size_t i = sizeof(pool);
+	size_t i = pool_used;
 	if (!pool_measured)
 		return 0;
 	while (i > 0 && pool[i - 1] == POOL_FILL)
@@ -417,11 +432,11 @@ ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 	G.done = 1;
 	G.status = ECS_E_TLS;
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-	mbedtls_memory_buffer_alloc_init(pool, sizeof(pool)); /* zeroes the pool */
+	mbedtls_memory_buffer_alloc_init(pool, pool_used); /* zeroes that part of the pool */
 	if (port_getenv("ECS_POOL_STATS") != NULL) {
 		/* Stats runs only (it touches every page): paint all but the allocator's first
 		 * block header, so the highest unpainted byte is the high-water mark. */
-		memset(pool + 128, POOL_FILL, sizeof(pool) - 128);
+		memset(pool + 128, POOL_FILL, pool_used - 128);
 		pool_measured = 1;
 	}
 #endif

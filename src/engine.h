@@ -1,0 +1,139 @@
+/*
+ * The batch engine: the instance ids of a run, in batches of up to 100, over up to
+ * ENGINE_PARALLEL_MAX kept-alive connections driven by one poll() in one thread.
+ *
+ * Every request is signed just before it is sent (a retry is signed anew). Answers are
+ * handed to the sinks in input order through a bounded reorder window (memory does not grow
+ * with the number of ids). Throttling halves the concurrency for the rest of the run;
+ * InstanceIds.ExceedLimit splits the batch and lowers the batch size to 50; a batch failed by
+ * 404 InvalidInstance.NotFound is bisected until the stale ids are isolated; one deadline
+ * bounds everything.
+ *
+ * The scheduler (engine_sched_*) is pure bookkeeping, unit-tested without sockets.
+ */
+#ifndef ECS_ENGINE_H
+#define ECS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "ecs.h"
+#include "ecs_limits.h"
+#include "err.h"
+#include "http.h"
+
+/* ---- scheduler ---- */
+
+/* A run of ids [start, start + len) of one batch, with the attempts spent on it. */
+typedef struct {
+	size_t start;
+	unsigned len;
+} engine_range;
+
+typedef struct {
+	size_t start; /* first id of the batch */
+	unsigned n;   /* ids in the batch */
+	unsigned inflight;
+	unsigned npending;
+	engine_range pending[ECS_PAGE_MAX]; /* ranges still to send, a stack */
+	uint8_t stale[ECS_PAGE_MAX];	    /* ids isolated by bisection */
+	unsigned nrec;
+	ecs_record rec[ECS_PAGE_MAX]; /* answers gathered for the batch */
+} engine_batch;
+
+typedef struct {
+	size_t nids, next_id; /* ids not yet in a batch start at next_id */
+	unsigned batch_size;
+	unsigned window; /* batches held at once (<= ENGINE_WINDOW) */
+	unsigned head, count;
+	engine_batch b[ENGINE_WINDOW];
+} engine_sched;
+
+void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsigned window);
+
+/* The next range to send (the lowest batch with work first; a new batch when the window has
+ * room). 1 with *slot (window index) and *r set, 0 when nothing can be sent now. */
+int engine_sched_next(engine_sched *s, unsigned *slot, engine_range *r);
+
+/* An answer to range r of batch slot: recs[0..n) found (may be n = 0). */
+void engine_sched_answered(engine_sched *s, unsigned slot, engine_range r, const ecs_record *recs,
+			   size_t n);
+/* Range r goes back to be sent again (a retry on another connection). */
+void engine_sched_requeue(engine_sched *s, unsigned slot, engine_range r);
+/* Range r failed with InvalidInstance.NotFound: halves go back, a single id is stale. */
+void engine_sched_bisect(engine_sched *s, unsigned slot, engine_range r);
+/* Range r exceeded the server's limit: halves go back, every pending range and every new
+ * batch is cut to limit ids. */
+void engine_sched_split(engine_sched *s, unsigned slot, engine_range r, unsigned limit);
+
+/* The head batch when it is complete (nothing pending or in flight), else NULL. */
+const engine_batch *engine_sched_head(const engine_sched *s);
+void engine_sched_pop(engine_sched *s);
+/* 1 when every id has been handed out and answered. */
+int engine_sched_finished(const engine_sched *s);
+
+/* ---- the run ---- */
+
+typedef struct {
+	/* the ids, in input order: id_at(ctx, i) is NUL-terminated */
+	const char *(*id_at)(void *ctx, size_t i);
+	size_t nids;
+	unsigned parallel;   /* connections, 1..ENGINE_PARALLEL_MAX */
+	unsigned batch_size; /* ids per request, 1..100 */
+	unsigned retries;    /* extra attempts per request for transient failures */
+	int64_t deadline_ms; /* monotonic; 0 = none */
+	ecs_client *cl;	     /* signs requests, classifies answers (its conn is not used) */
+	/* sinks, all called in input order */
+	void (*record)(void *ctx, const ecs_record *r);
+	void (*notfound)(void *ctx, const char *id, int stale);
+	void (*request_id)(void *ctx, const char *id);
+	void (*trace)(void *ctx, const char *line); /* -v, may be NULL */
+	/* called before each batch is signed (credentials refresh); non-OK fails the run */
+	ecs_status (*before_sign)(void *ctx, ecs_err *err);
+	/* 1 to stop early (output closed); may be NULL */
+	int (*stop)(void *ctx);
+	void *ctx;
+} engine_opts;
+
+typedef struct {
+	unsigned requests, connections, answered, notfound, stale, throttled;
+	unsigned parallel_final, batch_final;
+} engine_stats;
+
+/* One connection and the buffers of the exchange it carries. */
+typedef struct {
+	conn c;
+	int busy;	    /* an exchange is in flight */
+	int64_t not_before; /* > 0: waiting to (re)send after a backoff */
+	unsigned slot;	    /* window index of the batch */
+	engine_range r;
+	unsigned attempt;
+	int free_reconnect; /* an idle kept-alive close costs no attempt, once */
+	http_resp resp;
+	size_t req_len;
+	char req[ECS_HTTP_REQ_MAX];
+	char hdr[ECS_HTTP_HDR_MAX];
+	char body[ECS_HTTP_BODY_MAX];
+} engine_conn;
+
+/* Everything a run needs, owned by the caller (large: keep it static). */
+typedef struct {
+	engine_opts o;
+	engine_stats st;
+	engine_sched s;
+	unsigned limit; /* current concurrency (halved by throttling) */
+	unsigned busy;
+	port_addr addrs[PORT_ADDRS_MAX];
+	size_t naddrs;
+	ecs_page page; /* scratch for one answer */
+	engine_conn k[ENGINE_PARALLEL_MAX];
+} engine;
+
+/* Runs every id of o. ECS_OK when every id was answered (records or not found), else the
+ * first failure that ended the run (err says what; stats say how far it got). Whatever was
+ * handed to the sinks is complete and in order. */
+ecs_status engine_run(engine *e, const engine_opts *o, const conn_opts *co, engine_stats *stats,
+		      ecs_err *err);
+
+#endif
