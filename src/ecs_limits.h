@@ -11,8 +11,8 @@
 #define ECS_NET_CHUNK	  4096	/* bytes read from a connection at a time */
 /* mbedTLS heap pool: a shared part plus one share per connection of the run (K connections
  * use BASE + K * PER_CONN; only that much is initialised and touched). */
-#define ECS_TLS_POOL_BASE     16384
-#define ECS_TLS_POOL_PER_CONN 49152 /* high-water of one connection: see README "Memory" */
+#define ECS_TLS_POOL_BASE     8192
+#define ECS_TLS_POOL_PER_CONN 40960 /* high-water of one connection: see README "Memory" */
 #define ECS_TLS_POOL_SIZE     (ECS_TLS_POOL_BASE + 16 * ECS_TLS_POOL_PER_CONN)
 #define ECS_PEM_B64_MAX	      16384  /* one PEM certificate, base64 text */
 #define ECS_CERT_DER_MAX      12288  /* one certificate, DER */

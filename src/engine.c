@@ -297,7 +297,7 @@ static ecs_status setup(engine *e, const engine_opts *o, const conn_opts *co, ec
 	memset(&e->st, 0, sizeof(e->st));
 	e->limit = e->o.parallel;
 	e->busy = 0;
-	engine_sched_init(&e->s, o->nids, o->batch_size, 2 * e->o.parallel);
+	engine_sched_init(&e->s, o->nids, o->batch_size, e->o.parallel + 4);
 	if (o->deadline_ms != 0 && o->deadline_ms < d)
 		d = o->deadline_ms;
 	st = conn_resolve(co, d, e->addrs, &e->naddrs, err); /* once for every connection */

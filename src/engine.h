@@ -31,21 +31,23 @@ typedef struct {
 	unsigned len;
 } engine_range;
 
+/* One batch in the reorder window. Small fields first: a batch touches the pages of the
+ * records it actually holds, not all of rec[]. */
 typedef struct {
 	size_t start; /* first id of the batch */
 	unsigned n;   /* ids in the batch */
 	unsigned inflight;
 	unsigned npending;
-	engine_range pending[ECS_PAGE_MAX]; /* ranges still to send, a stack */
-	uint8_t stale[ECS_PAGE_MAX];	    /* ids isolated by bisection */
 	unsigned nrec;
-	ecs_record rec[ECS_PAGE_MAX]; /* answers gathered for the batch */
+	uint8_t stale[ECS_PAGE_MAX];	    /* ids isolated by bisection */
+	engine_range pending[ECS_PAGE_MAX]; /* ranges still to send, a stack */
+	ecs_record rec[ECS_PAGE_MAX];	    /* answers gathered for the batch */
 } engine_batch;
 
 typedef struct {
 	size_t nids, next_id; /* ids not yet in a batch start at next_id */
 	unsigned batch_size;
-	unsigned window; /* batches held at once (<= ENGINE_WINDOW) */
+	unsigned window; /* batches held at once (<= ENGINE_WINDOW); the ring's size */
 	unsigned head, count;
 	engine_batch b[ENGINE_WINDOW];
 } engine_sched;

@@ -6,7 +6,7 @@
 
 static engine_batch *batch_at(engine_sched *s, unsigned i)
 {
-	return &s->b[(s->head + i) % ENGINE_WINDOW];
+	return &s->b[(s->head + i) % s->window];
 }
 
 void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsigned window)
@@ -70,7 +70,7 @@ int engine_sched_next(engine_sched *s, unsigned *slot, engine_range *r)
 		if (b->npending == 0)
 			continue;
 		*r = b->pending[--b->npending];
-		*slot = (s->head + i) % ENGINE_WINDOW;
+		*slot = (s->head + i) % s->window;
 		b->inflight++;
 		return 1;
 	}
@@ -78,7 +78,7 @@ int engine_sched_next(engine_sched *s, unsigned *slot, engine_range *r)
 
 static engine_batch *done_one(engine_sched *s, unsigned slot)
 {
-	engine_batch *b = &s->b[slot % ENGINE_WINDOW];
+	engine_batch *b = &s->b[slot % s->window];
 
 	if (b->inflight > 0)
 		b->inflight--;
@@ -156,7 +156,7 @@ void engine_sched_pop(engine_sched *s)
 {
 	if (s->count == 0)
 		return;
-	s->head = (s->head + 1) % ENGINE_WINDOW;
+	s->head = (s->head + 1) % s->window;
 	s->count--;
 }
 
