@@ -253,7 +253,7 @@ def parse_timestamp(text):
 
 CONFIG_DEFAULTS = {
     "throttle_every": 0, "error_every": 0, "drop_every": 0, "delay_ms": 0, "skew_seconds": 0,
-    "force_error": None, "max_ids": DEFAULT_MAX_IDS,
+    "force_error": None, "max_ids": DEFAULT_MAX_IDS, "not_found": None,
     "bool_status": False, "title_status": False, "misspelled": False, "odd_next_token": False,
 }
 _INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids")
@@ -280,6 +280,9 @@ class State:
             self.dropped = 0
             self.errors = collections.Counter()
             self.max_per_conn = 0
+            self.per_connection = []      # API requests carried by each connection, in order
+            self.in_flight = 0            # API requests being answered right now
+            self.max_in_flight = 0
             self.last_request = None
             self.nonces = collections.OrderedDict()   # (key id, nonce) -> time seen
             self.fault_counters = dict.fromkeys(_FAULTS, 0)
@@ -303,6 +306,12 @@ class State:
                     value = DEFAULT_MAX_IDS
             elif name in _BOOL_KEYS:
                 value = bool(value)
+            elif name == "not_found":
+                value = value or None
+                if value not in (None, "error", "absent"):
+                    raise ValueError("not_found must be 'error' or 'absent'")
+                if value == "absent":
+                    value = None
             elif name == "force_error":
                 value = value or None
                 if value is not None:
@@ -342,6 +351,8 @@ class State:
                 "dropped": self.dropped,
                 "errors": dict(self.errors),
                 "max_requests_per_connection": self.max_per_conn,
+                "per_connection": list(self.per_connection),
+                "max_in_flight": self.max_in_flight,
                 "last_request": self.last_request,
                 "config": dict(self.config),
             }
@@ -582,6 +593,11 @@ def describe(params, now, cfg):
     if os_type is not None and os_type.lower() not in ("windows", "linux", "freebsd"):
         raise ApiError("InvalidParameter.OSType")
 
+    if ids and cfg["not_found"] == "error":
+        # Like a server that fails the whole batch when one id no longer exists.
+        known = {it["InstanceId"] for it in fixtures.instances(region, now)}
+        if any(i not in known for i in ids):
+            raise ApiError("InvalidInstance.NotFound")
     items = fixtures.select(region, now, ids or None, os_type)
     total = len(items)
     next_token = ""
@@ -799,12 +815,24 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_api(path, raw_query, body)
 
     def handle_api(self, path, raw_query, body):
+        try:
+            self._handle_api(path, raw_query, body)
+        finally:
+            with self.state.lock:
+                self.state.in_flight -= 1
+
+    def _handle_api(self, path, raw_query, body):
         st = self.state
         self.api_count += 1
         with st.lock:
             st.requests += 1
             if self.api_count == 1:
                 st.connections += 1
+                self.conn_index = len(st.per_connection)
+                st.per_connection.append(0)
+            st.per_connection[self.conn_index] += 1
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
             st.max_per_conn = max(st.max_per_conn, self.api_count)
             cfg = dict(st.config)
         self.now = now = int(st.now())
@@ -997,6 +1025,8 @@ def main(argv=None):
     p.add_argument("--skew-seconds", type=float, default=0)
     p.add_argument("--force-error", help="answer every API request with CODE (or CODE:STATUS)")
     p.add_argument("--max-ids", type=int, default=DEFAULT_MAX_IDS)
+    p.add_argument("--not-found", choices=("error", "absent"), default=None,
+                   help="error: 404 InvalidInstance.NotFound for a batch holding an unknown id")
     p.add_argument("--bool-status", action="store_true", help="CloudAssistantStatus as JSON true/false")
     p.add_argument("--title-status", action="store_true", help='CloudAssistantStatus as "True"/"False"')
     p.add_argument("--misspelled", action="store_true",
