@@ -24,6 +24,6 @@
 #define ECS_TOKEN_MAX	      4096   /* an STS SecurityToken (real ones are ~1-2 KB) */
 #define ECS_KEYID_MAX	      128    /* an AccessKeyId */
 #define ENGINE_PARALLEL_MAX   16     /* --parallel: connections of one run (polite to the API) */
-#define ENGINE_WINDOW	      20     /* batches held for reordering: one per connection + 4 */
+#define ENGINE_WINDOW	      32     /* batches held for reordering: 2 per connection */
 
 #endif

@@ -188,7 +188,11 @@ static ecs_status on_answer(engine *e, engine_conn *k, ecs_err *err)
 
 static ecs_status on_failure(engine *e, engine_conn *k, ecs_status st, ecs_err *err)
 {
-	int transient = st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED;
+	/* a connection closed before any byte of the answer is a drop like a reset: the request
+	 * (read-only) is signed anew and resent */
+	int dropped = st == ECS_E_PROTO && k->resp.error == HTTP_E_EOF_HEADERS &&
+		      !http_resp_started(&k->resp);
+	int transient = st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED || dropped;
 
 	end_exchange(e, k);
 	if (e->o.deadline_ms != 0 && port_time_ms() >= e->o.deadline_ms)
@@ -297,7 +301,7 @@ static ecs_status setup(engine *e, const engine_opts *o, const conn_opts *co, ec
 	memset(&e->st, 0, sizeof(e->st));
 	e->limit = e->o.parallel;
 	e->busy = 0;
-	engine_sched_init(&e->s, o->nids, o->batch_size, e->o.parallel + 4);
+	engine_sched_init(&e->s, o->nids, o->batch_size, 2 * e->o.parallel);
 	if (o->deadline_ms != 0 && o->deadline_ms < d)
 		d = o->deadline_ms;
 	st = conn_resolve(co, d, e->addrs, &e->naddrs, err); /* once for every connection */

@@ -101,6 +101,11 @@ def main():
                                               "./ecs-ca-status"], timeout=900)
             run("integration (asan)", [py, "tests/integration/test_cli.py", "--bin",
                                        "build/asan/ecs-ca-status"], timeout=900)
+            run("integration fleet (static musl)", [py, "tests/integration/test_fleet.py",
+                                                    "--bin", "./ecs-ca-status"], timeout=300)
+            run("integration fleet (asan)", [py, "tests/integration/test_fleet.py", "--bin",
+                                             "build/asan/ecs-ca-status", "--slack", "2"],
+                timeout=300)
         if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
             run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
                 timeout=600)
