@@ -51,6 +51,7 @@ static ecs_status send_range(engine *e, engine_conn *k, ecs_err *err)
 	if (st != ECS_OK)
 		return st;
 	e->st.requests++;
+	k->signed_skew = e->o.cl->skew_corrected;
 	ecs_trace_request(e->o.cl, k->req, k->req_len);
 	http_resp_init(&k->resp, k->hdr, sizeof(k->hdr), k->body, sizeof(k->body), 0);
 	k->busy = 1;
@@ -182,6 +183,9 @@ static ecs_status on_answer(engine *e, engine_conn *k, ecs_err *err)
 			 api.http_status);
 		return retry_later(e, k, ra, why, err);
 	default:
+		if (strcmp(api.code, "InvalidTimeStamp.Expired") == 0 &&
+		    k->signed_skew != e->o.cl->skew_corrected)
+			return start(e, k, err); /* signed before another answer fixed the clock */
 		return err->status != ECS_OK ? err->status : ECS_E_API;
 	}
 }

@@ -112,6 +112,7 @@ typedef struct {
 	engine_range r;
 	unsigned attempt;
 	int free_reconnect; /* an idle kept-alive close costs no attempt, once */
+	int signed_skew;    /* the client's skew correction when this request was signed */
 	http_resp resp;
 	size_t req_len;
 	char req[ECS_HTTP_REQ_MAX];
