@@ -23,6 +23,9 @@
 #define ECS_SECRET_MAX	      256    /* an AccessKeySecret */
 #define ECS_TOKEN_MAX	      4096   /* an STS SecurityToken (real ones are ~1-2 KB) */
 #define ECS_KEYID_MAX	      128    /* an AccessKeyId */
+#define ECS_FIELD_MAX	      256    /* one string field of a record (version, OS, times) */
+#define ECS_OUT_BUF	      16384  /* output buffer: flushed between rows (a row < 8 KB) */
+#define ECS_OUT_ROW_ROOM      8192   /* flush before a row when less than this is free */
 #define ENGINE_PARALLEL_MAX   16     /* --parallel: connections of one run (polite to the API) */
 #define ENGINE_WINDOW	      32     /* batches held for reordering: 2 per connection */
 

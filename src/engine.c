@@ -11,13 +11,14 @@
 #define trace(e, ...) err_emit((e)->o.trace, (e)->o.ctx, __VA_ARGS__)
 
 /* Hands every complete batch at the head of the window to the sinks, in input order. */
-static void emit_ready(engine *e)
+static ecs_status emit_ready(engine *e, ecs_err *err)
 {
 	const engine_batch *b;
+	ecs_status st = ECS_OK;
 
-	while ((b = engine_sched_head(&e->s)) != NULL) {
+	while (st == ECS_OK && (b = engine_sched_head(&e->s)) != NULL) {
 		unsigned i, k;
-		for (i = 0; i < b->n; i++) {
+		for (i = 0; i < b->n && st == ECS_OK; i++) {
 			const char *id = e->o.id_at(e->o.ctx, b->start + i);
 			const ecs_record *r = NULL;
 			for (k = 0; k < b->nrec && r == NULL && !b->stale[i]; k++)
@@ -25,15 +26,16 @@ static void emit_ready(engine *e)
 					r = &b->rec[k];
 			if (r != NULL) {
 				e->st.answered++;
-				e->o.record(e->o.ctx, r);
+				st = e->o.record(e->o.ctx, b->start + i, r, err);
 			} else {
 				e->st.notfound++;
 				e->st.stale += b->stale[i];
-				e->o.notfound(e->o.ctx, id, b->stale[i]);
+				st = e->o.notfound(e->o.ctx, b->start + i, b->stale[i], err);
 			}
 		}
 		engine_sched_pop(&e->s);
 	}
+	return st;
 }
 
 /* Signs the connection's range anew and starts sending it. */
@@ -112,7 +114,7 @@ static void throttled(engine *e, const char *code)
 }
 
 /* Keeps the records of the answer that belong to the range asked for. */
-static void take_page(engine *e, engine_conn *k)
+static ecs_status take_page(engine *e, engine_conn *k, ecs_err *err)
 {
 	ecs_record *keep = e->page.rec;
 	size_t i, n = 0;
@@ -122,12 +124,19 @@ static void take_page(engine *e, engine_conn *k)
 		for (j = 0; j < k->r.len; j++)
 			if (strcmp(e->page.rec[i].id, e->o.id_at(e->o.ctx, k->r.start + j)) == 0)
 				break;
-		if (j < k->r.len)
-			keep[n++] = e->page.rec[i];
+		if (j == k->r.len)
+			continue; /* not asked for: ignored */
+		for (j = 0; j < n; j++)
+			if (strcmp(keep[j].id, e->page.rec[i].id) == 0)
+				return err_set(err, ECS_E_PROTO,
+					       "the API answered twice for instance %s",
+					       keep[j].id);
+		keep[n++] = e->page.rec[i];
 	}
-	if (e->page.request_id[0] != '\0' && e->o.request_id != NULL)
-		e->o.request_id(e->o.ctx, e->page.request_id);
 	engine_sched_answered(&e->s, k->slot, k->r, keep, n);
+	if (e->page.request_id[0] != '\0' && e->o.request_id != NULL)
+		return e->o.request_id(e->o.ctx, e->page.request_id, err);
+	return ECS_OK;
 }
 
 static ecs_status on_failure(engine *e, engine_conn *k, ecs_status st, ecs_err *err);
@@ -154,10 +163,11 @@ static ecs_status on_answer(engine *e, engine_conn *k, ecs_err *err)
 	      k->c.was_used ? " (kept-alive connection)" : "");
 	end_exchange(e, k);
 	switch (v) {
-	case ECS_V_DONE:
-		take_page(e, k);
+	case ECS_V_DONE: {
+		ecs_status st = take_page(e, k, err);
 		release(k);
-		return ECS_OK;
+		return st;
+	}
 	case ECS_V_SKEW:
 		return start(e, k, err);
 	case ECS_V_SPLIT:
@@ -330,8 +340,11 @@ static ecs_status run_loop(engine *e, ecs_err *err)
 	ecs_status st;
 
 	for (;;) {
-		emit_ready(e);
-		if (engine_sched_finished(&e->s) || (e->o.stop != NULL && e->o.stop(e->o.ctx)))
+		if ((st = emit_ready(e, err)) != ECS_OK)
+			return st;
+		if (e->o.stop != NULL && (st = e->o.stop(e->o.ctx, err)) != ECS_OK)
+			return st;
+		if (engine_sched_finished(&e->s))
 			return ECS_OK;
 		if (e->o.deadline_ms != 0 && port_time_ms() >= e->o.deadline_ms)
 			return err_set(err, ECS_E_TIMEOUT, "time limit");

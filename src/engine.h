@@ -86,15 +86,16 @@ typedef struct {
 	unsigned retries;    /* extra attempts per request for transient failures */
 	int64_t deadline_ms; /* monotonic; 0 = none */
 	ecs_client *cl;	     /* signs requests, classifies answers (its conn is not used) */
-	/* sinks, all called in input order */
-	void (*record)(void *ctx, const ecs_record *r);
-	void (*notfound)(void *ctx, const char *id, int stale);
-	void (*request_id)(void *ctx, const char *id);
+	/* sinks, called in input order with the index of the id; a non-OK status (output
+	 * failed) ends the run with it */
+	ecs_status (*record)(void *ctx, size_t i, const ecs_record *r, ecs_err *err);
+	ecs_status (*notfound)(void *ctx, size_t i, int stale, ecs_err *err);
+	ecs_status (*request_id)(void *ctx, const char *id, ecs_err *err);
 	void (*trace)(void *ctx, const char *line); /* -v, may be NULL */
 	/* called before each batch is signed (credentials refresh); non-OK fails the run */
 	ecs_status (*before_sign)(void *ctx, ecs_err *err);
-	/* 1 to stop early (output closed); may be NULL */
-	int (*stop)(void *ctx);
+	/* non-OK to stop early (output closed); may be NULL */
+	ecs_status (*stop)(void *ctx, ecs_err *err);
 	void *ctx;
 } engine_opts;
 

@@ -463,6 +463,13 @@ const char *port_strerror(void)
 	return strerror(errno);
 }
 
+static int write_errno;
+
+int port_write_broken_pipe(void)
+{
+	return write_errno == EPIPE;
+}
+
 int port_write(int stream, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -472,8 +479,11 @@ int port_write(int stream, const void *buf, size_t len)
 		ssize_t r = write(fd, p, len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			write_errno = r < 0 ? errno : EIO;
+			errno = write_errno;
 			return -1;
+		}
 		p += r;
 		len -= (size_t)r;
 	}
