@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "port.h"
 #include "show.h"
 
 /* A sink that accepts `room` bytes, then fails every write. */
@@ -76,7 +77,7 @@ static int write_run(out_ctx *o, out_format fmt, int complete)
 	out_begin(o);
 	for (i = 0; i < 1000; i++) {
 		ecs_record r = rec(i);
-		out_record(o, &r);
+		out_record(o, &r, NULL);
 	}
 	out_notfound(o, "i-gone");
 	memset(&s, 0, sizeof(s));
@@ -121,7 +122,7 @@ static void test_flushes_between_rows(void **state)
 	out_begin(&o);
 	for (i = 0; i < 400; i++) {
 		ecs_record r = rec(i);
-		out_record(&o, &r);
+		out_record(&o, &r, NULL);
 		if (sk.len > 0)
 			assert_int_equal(sk.buf[sk.len - 1], '\n');
 	}
@@ -163,7 +164,7 @@ static void test_emergency_trailer(void **state)
 	out_begin(&o);
 	for (i = 0; i < 100; i++) {
 		ecs_record r = rec(i);
-		out_record(&o, &r);
+		out_record(&o, &r, NULL);
 	}
 	out_emergency(&o, emer_write);
 	memcpy(all, sk.buf, sk.len);
@@ -188,7 +189,7 @@ static void test_fields_filtered(void **state)
 	sink_reset(sizeof(sk.buf));
 	out_init(&o, OUT_TSV, sink_write, &sk);
 	out_begin(&o);
-	out_record(&o, &r);
+	out_record(&o, &r, NULL);
 	memset(&s, 0, sizeof(s));
 	s.complete = 1;
 	assert_int_equal(out_finish(&o, &s), 0);
@@ -197,7 +198,7 @@ static void test_fields_filtered(void **state)
 	sink_reset(sizeof(sk.buf));
 	out_init(&o, OUT_JSON, sink_write, &sk);
 	out_begin(&o);
-	out_record(&o, &r);
+	out_record(&o, &r, NULL);
 	assert_int_equal(out_finish(&o, &s), 0);
 	sk.buf[sk.len] = '\0';
 	assert_non_null(strstr(sk.buf, "\"1\\u001b[2J\\u009b31m\\u202ex\\u009b\""));
@@ -252,6 +253,117 @@ static void test_show_text_cut(void **state)
 	}
 }
 
+/* Monitoring Plugins ranges: alert outside [start,end], or inside with '@'. */
+static void test_nagios_ranges(void **state)
+{
+	static const struct {
+		const char *r;
+		int64_t v;
+		int alert;
+	} cases[] = {
+		{"0", 0, 0},	  {"0", 1, 1},	     {"10", 10, 0},    {"10", 11, 1},
+		{"10", -1, 1},	  {"10:", 9, 1},     {"10:", 10, 0},   {"10:", 999, 0},
+		{"~:10", -5, 0},  {"~:10", 11, 1},   {"10:20", 9, 1},  {"10:20", 15, 0},
+		{"10:20", 21, 1}, {"@10:20", 15, 1}, {"@10:20", 9, 0}, {"@10:20", 10, 1},
+		{"@0", 0, 1},	  {"@0", 1, 0},
+	};
+	static const char *const bad[] = {"",
+					  "x",
+					  "1.5",
+					  "20:10",
+					  "10:x",
+					  ":",
+					  "@",
+					  "~",
+					  "-1",
+					  "1:2:3",
+					  "99999999999999999999"};
+	nagios_range r;
+	ecs_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(nagios_range_parse(cases[i].r, "critical", &r, &err), ECS_OK);
+		assert_int_equal(nagios_range_alert(&r, cases[i].v), cases[i].alert);
+		assert_string_equal(r.text, cases[i].r);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(nagios_range_parse(bad[i], "warning", &r, &err), ECS_E_USAGE);
+		assert_non_null(strstr(err.msg, "--warning"));
+	}
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(nagios_range_alert(&r, 5), 0); /* not set: never alerts */
+}
+
+static void test_ages(void **state)
+{
+	static const struct {
+		int64_t now;
+		const char *iso, *age;
+	} cases[] = {
+		{1767225642, "2026-01-01T00:00:00Z", "42s"},
+		{1767225600 + 3 * 60 + 59, "2026-01-01T00:00:00Z", "3m"},
+		{1767225600 + 5 * 3600, "2026-01-01T00:00:00.123Z", "5h"},
+		{1767225600 + 12 * 86400, "2026-01-01T00:00:00Z", "12d"},
+		{1767225600 - 100, "2026-01-01T00:00:00Z", "0s"}, /* a clock behind the server */
+		{1767225600, "", "-"},
+		{1767225600, "2026-02-30T00:00:00Z", "-"},
+		{1767225600, "yesterday", "-"},
+	};
+	char age[24];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		out_age(age, sizeof(age), cases[i].iso, cases[i].now);
+		assert_string_equal(age, cases[i].age);
+	}
+}
+
+/* Prometheus: label values escaped, families grouped, failure = scrape metrics only. */
+static void test_prom(void **state)
+{
+	store st;
+	ecs_record r = rec(3);
+	out_summary s;
+
+	(void)state;
+	store_init(&st, port_mem_resize);
+	snprintf(r.version, sizeof(r.version), "a\\b\"c\nd\xff");
+	sink_reset(sizeof(sk.buf));
+	out_init(&o, OUT_PROM, sink_write, &sk);
+	o.keep = &st;
+	o.region = "cn-hangzhou";
+	out_begin(&o);
+	assert_int_equal(out_record(&o, &r, NULL), ECS_OK);
+	memset(&s, 0, sizeof(s));
+	s.complete = 1;
+	s.duration_ms = 1234;
+	assert_int_equal(out_finish(&o, &s), 0);
+	sk.buf[sk.len] = '\0';
+	assert_non_null(strstr(sk.buf, "version=\"a\\\\b\\\"c\\nd\xef\xbf\xbd\""));
+	assert_non_null(strstr(sk.buf, "ecs_cloud_assistant_up{region=\"cn-hangzhou\","
+				       "instance_id=\"i-00000003\",os_type=\"Linux\"} 1\n"));
+	assert_non_null(strstr(sk.buf, "ecs_cloud_assistant_scrape_duration_seconds 1.234\n"));
+	assert_non_null(strstr(sk.buf, "state=\"live\"} 1\n"));
+	store_free(&st);
+	store_init(&st, port_mem_resize);
+	sink_reset(sizeof(sk.buf));
+	out_init(&o, OUT_PROM, sink_write, &sk);
+	o.keep = &st;
+	o.region = "cn-hangzhou";
+	out_begin(&o);
+	assert_int_equal(out_record(&o, &r, NULL), ECS_OK);
+	s.complete = 0;
+	assert_int_equal(out_finish(&o, &s), 0);
+	sk.buf[sk.len] = '\0';
+	assert_null(strstr(sk.buf, "ecs_cloud_assistant_up"));
+	assert_non_null(
+		strstr(sk.buf, "ecs_cloud_assistant_scrape_success{region=\"cn-hangzhou\"} 0\n"));
+	store_free(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +374,9 @@ int main(void)
 		cmocka_unit_test(test_fields_filtered),
 		cmocka_unit_test(test_show_text),
 		cmocka_unit_test(test_show_text_cut),
+		cmocka_unit_test(test_nagios_ranges),
+		cmocka_unit_test(test_ages),
+		cmocka_unit_test(test_prom),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
