@@ -595,7 +595,7 @@ def describe(params, now, cfg):
 
     if ids and cfg["not_found"] == "error":
         # Like a server that fails the whole batch when one id no longer exists.
-        known = {it["InstanceId"] for it in fixtures.instances(region, now)}
+        known = {it["InstanceId"] for it in fixtures.select(region, now, ids)}
         if any(i not in known for i in ids):
             raise ApiError("InvalidInstance.NotFound")
     items = fixtures.select(region, now, ids or None, os_type)
