@@ -547,6 +547,14 @@ static ecs_status recv_step(conn *c, int *done, ecs_err *err)
 				return closed_early(c, err);
 			st = http_resp_eof(c->r, err);
 			if (st != ECS_OK) {
+				/* a close before the end (a FIN, like an RST) is a dropped request
+				 * that the caller may send again, not bad HTTP */
+				if (c->r->error == HTTP_E_EOF_HEADERS ||
+				    c->r->error == HTTP_E_EOF_BODY) {
+					st = ECS_E_CLOSED;
+					if (err != NULL)
+						err->status = st;
+				}
 				err_prefix(err, "HTTP response from %s", c->o.host);
 				return st;
 			}

@@ -13,16 +13,18 @@
 #include "ecs_limits.h"
 #include "err.h"
 #include "http.h"
+#include "json.h"
+#include "sign.h"
 
 #define ECS_PAGE_MAX 100 /* records in one answer (InstanceId.N allows 100) */
 
 typedef struct {
 	char id[ECS_ID_MAX + 1];
 	int status; /* CloudAssistantStatus: 1 true, 0 false, -1 absent */
-	char version[48];
-	char os[16];
-	char last_heartbeat[32];
-	char last_invoked[32];
+	char version[ECS_VERSION_MAX];
+	char os[ECS_OSTYPE_MAX];
+	char last_heartbeat[ECS_TIME_MAX];
+	char last_invoked[ECS_TIME_MAX];
 	int64_t active;	     /* ActiveTaskCount, -1 absent */
 	int64_t invocations; /* InvocationCount, -1 absent */
 	int session_manager; /* SupportSessionManager: 1, 0, -1 absent */
@@ -30,31 +32,40 @@ typedef struct {
 
 /* One parsed answer. */
 typedef struct {
-	char request_id[64];
-	char next_token[512];
+	char request_id[ECS_REQUEST_ID_MAX];
+	char next_token[ECS_NEXT_TOKEN_MAX];
 	int64_t total_count; /* -1 absent */
 	size_t n;
+	size_t long_ids;	      /* entries skipped: InstanceId longer than ECS_ID_MAX */
+	char long_id[ECS_ID_MAX + 1]; /* the start of the first of them */
 	ecs_record rec[ECS_PAGE_MAX];
 } ecs_page;
 
 /* An API error as the server sent it. */
 typedef struct {
 	int http_status;
-	char code[96];
-	char message[256];
-	char request_id[64];
-	char recommend[256];
+	char code[ECS_API_CODE_MAX];
+	char message[ECS_API_MESSAGE_MAX];
+	char request_id[ECS_REQUEST_ID_MAX];
+	char recommend[ECS_API_RECOMMEND_MAX];
+	int cut; /* 1 if a field was cut at its limit (it ends with ECS_CUT_MARK) */
 } ecs_api_error;
 
 /* Maps a 200 answer's JSON to a page. Accepts CloudAssistantStatus as string or boolean
  * ("true", "True", true) and the misspelled keys of old doc examples; ignores unknown
- * fields. ECS_E_PROTO for JSON that is not such an answer, ECS_E_NOSPACE when more than
- * ECS_PAGE_MAX records arrive. */
-ecs_status ecs_parse_page(const char *body, size_t len, ecs_page *p, ecs_err *err);
+ * fields. ECS_E_PROTO (the server's fault) for JSON that is not such an answer: no
+ * InstanceCloudAssistantStatusSet, a NextToken that is not a string, more than
+ * ECS_PAGE_MAX records, a string field that is not a string or longer than its limit
+ * (the message names the field and the limit). An entry whose InstanceId is longer than
+ * ECS_ID_MAX cannot be one the client asked for: it is skipped and counted in long_ids. */
+ecs_status ecs_parse_page(const char *body, size_t len, ecs_page *p, jsmntok_t *tok, unsigned ntok,
+			  ecs_err *err);
 
 /* Extracts Code/Message/RequestId/Recommend from an error body (JSON; XML <Error> too).
- * Missing fields stay empty. Never fails. */
-void ecs_parse_error(const char *body, size_t len, int http_status, ecs_api_error *e);
+ * Missing fields stay empty; a field longer than its limit is cut and ends with
+ * ECS_CUT_MARK (e->cut set). Control characters become spaces. Never fails. */
+void ecs_parse_error(const char *body, size_t len, int http_status, ecs_api_error *e,
+		     jsmntok_t *tok, unsigned ntok);
 
 typedef struct {
 	/* where */
@@ -68,19 +79,59 @@ typedef struct {
 	const creds *cred;
 	/* sinks */
 	void (*trace)(void *ctx, const char *line); /* -v, may be NULL */
+	void (*warn)(void *ctx, const char *line);  /* warnings for stderr, may be NULL */
 	void (*dry_run_out)(void *ctx, const char *req, size_t len);
 	void *ctx;
 } ecs_opts;
 
+/* What the client gets from its caller (coreHTTP's transport interface and getTime): one
+ * HTTP exchange (as conn_exchange: send req, parse the response into r, initialised by the
+ * client; *reused = the connection had carried a request before), the wall clock, sleep and
+ * random bytes (0 on success). */
+typedef struct {
+	ecs_status (*exchange)(void *ctx, const char *req, size_t len, http_resp *r, int *reused,
+			       ecs_err *err);
+	int64_t (*now_unix)(void *ctx);
+	void (*sleep_ms)(void *ctx, uint32_t ms);
+	int (*random)(void *ctx, void *buf, size_t n);
+	void *ctx;
+} ecs_env;
+
+/* The parameters of one request, before signing. */
+typedef struct {
+	sign_pair p[ECS_PAGE_MAX + 16];
+	size_t n;
+	char names[ECS_PAGE_MAX][16]; /* "InstanceId.100" */
+	char max_results[8];
+	size_t ids; /* how many of the pairs are InstanceId.N */
+} ecs_params;
+
+/* A client and every buffer a call needs (about 300 KB: keep it static; pages are touched
+ * only as they are used). */
 typedef struct {
 	ecs_opts o;
-	conn c;
+	ecs_env env;
+	conn c;		      /* carries the default exchange */
 	int64_t clock_offset; /* seconds added to the local clock (from the server's Date) */
 	int skew_corrected;
 	unsigned requests; /* API requests sent (attempts included) */
+	/* buffers (from here on, not cleared by ecs_client_init) */
+	ecs_params ps, work; /* the request's pairs; the copy that signing sorts */
+	jsmntok_t tok[ECS_JSON_TOKENS];
+	char req[ECS_HTTP_REQ_MAX];
+	char query[ECS_HTTP_REQ_MAX];
+	char target[ECS_HTTP_REQ_MAX];
+	char sts[ECS_HTTP_REQ_MAX + 4096]; /* v1 string to sign (wiped after use) */
+	char hdr[ECS_HTTP_HDR_MAX];
+	char body[ECS_HTTP_BODY_MAX];
+	char shown[ECS_HTTP_REQ_MAX + 1024]; /* a request with its secrets redacted */
 } ecs_client;
 
+/* Sets up cl for o with the default environment: conn_exchange over cl->c, the port's clock,
+ * sleep and random source. */
 void ecs_client_init(ecs_client *cl, const ecs_opts *o);
+/* Replaces the environment (tests: a scripted exchange, a fake clock, no sleeping). */
+void ecs_client_set_env(ecs_client *cl, const ecs_env *env);
 void ecs_client_close(ecs_client *cl);
 
 /* One call for up to ECS_PAGE_MAX ids (ids[i] NUL-terminated). */
@@ -97,7 +148,7 @@ ecs_status ecs_default_endpoint(const char *region, int vpc, char *host, size_t 
 /* 1 if s is a plausible region id (lower-case letters, digits, '-', 1..63). */
 int ecs_valid_region(const char *s);
 
-/* ---- Pieces for the batch engine (src/engine.c) ---- */
+/* ---- Pieces for the batch engine (src/engine.c): build -> exchange -> classify ---- */
 
 /* Builds the signed request for ids[0..n) (fresh nonce and time, corrected clock) into out
  * (cap bytes, *len gets the length); counts one request. Secrets end up in out: the caller
@@ -125,14 +176,20 @@ typedef enum {
 ecs_verdict ecs_classify(int http_status, const ecs_api_error *e, size_t batch_n,
 			 int can_fix_clock);
 
-/* Takes a complete response r to a batch of batch_n ids: 200 -> the page in out (the
- * server's clock noted); otherwise e gets the API error, the clock is corrected on SKEW,
+/* Takes a complete response r (its body in r->body) to the batch ids[0..n): 200 -> the page
+ * in out (the server's clock noted, entries not asked for dropped with a warning, server text
+ * redacted); otherwise e gets the API error (redacted), the clock is corrected on SKEW,
  * *retry_after_ms gets x-acs-retry-after, and err describes the error (for FAIL, or for a
- * last attempt). A 200 that is not a valid answer is FAIL. */
-ecs_verdict ecs_answer(ecs_client *cl, const http_resp *r, size_t batch_n, ecs_page *out,
-		       ecs_api_error *e, uint32_t *retry_after_ms, ecs_err *err);
+ * last attempt). A 200 that is not a valid answer is FAIL with err saying why. */
+ecs_verdict ecs_answer(ecs_client *cl, const http_resp *r, const char *const *ids, size_t n,
+		       ecs_page *out, ecs_api_error *e, uint32_t *retry_after_ms, ecs_err *err);
 
-/* Wait before retry attempt+1: exponential with equal jitter, at least retry_after_ms. */
-uint32_t ecs_backoff_ms(unsigned attempt, uint32_t retry_after_ms);
+/* err = the API error e as the run's failure, after attempts tries (ECS_E_API). */
+ecs_status ecs_api_failure(const ecs_client *cl, const ecs_api_error *e, unsigned attempts,
+			   ecs_err *err);
+
+/* Wait before retry attempt+1: exponential with equal jitter (the client's random source), at
+ * least retry_after_ms (capped). */
+uint32_t ecs_backoff_ms(const ecs_client *cl, unsigned attempt, uint32_t retry_after_ms);
 
 #endif

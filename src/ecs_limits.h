@@ -26,7 +26,27 @@
 #define ECS_FIELD_MAX	      256    /* one string field of a record (version, OS, times) */
 #define ECS_OUT_BUF	      16384  /* output buffer: flushed between rows (a row < 8 KB) */
 #define ECS_OUT_ROW_ROOM      8192   /* flush before a row when less than this is free */
+#define ECS_JSON_TOKENS	      8192   /* JSON tokens of one answer: 100 records take ~2,300 */
 #define ENGINE_PARALLEL_MAX   16     /* --parallel: connections of one run (polite to the API) */
 #define ENGINE_WINDOW	      32     /* batches held for reordering: 2 per connection */
+
+/* Fields of an answer. A record field past its limit is a protocol error naming the field
+ * (never a blank or cut field); error texts are kept cut with ECS_CUT_MARK. */
+#define ECS_VERSION_MAX	   128 /* CloudAssistantVersion: "2.2.3.857" today; room for suffixes */
+#define ECS_OSTYPE_MAX	   32  /* OSType: Windows | Linux | FreeBSD; room for new names */
+#define ECS_TIME_MAX	   64  /* ISO 8601: 20 bytes with Z, 35 with nanoseconds and offset */
+#define ECS_REQUEST_ID_MAX 128 /* RequestId: a 36-byte UUID */
+#define ECS_NEXT_TOKEN_MAX 512 /* NextToken: opaque, tens of bytes seen */
+#define ECS_API_CODE_MAX                                                                           \
+	128 /* error Code: documented ones <= 50; a cut keeps the prefix                           \
+	       that decides retries (Throttling*) */
+#define ECS_API_MESSAGE_MAX                                                                        \
+	768				  /* error Message: SignatureDoesNotMatch quotes the whole \
+					     string-to-sign (KBs for 100 ids): cut past this */
+#define ECS_API_RECOMMEND_MAX 384	  /* Recommend: a troubleshooting URL, ~130 bytes */
+#define ECS_CUT_MARK	      " [...cut]" /* ends an error text cut at its limit */
+#define ECS_RETRY_NOTICE_MS                                                                        \
+	3000 /* an x-acs-retry-after wait longer than this is said on stderr                       \
+	      */
 
 #endif

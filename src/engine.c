@@ -84,17 +84,36 @@ static void release(engine_conn *k)
 	k->attempt = 0;
 }
 
-static ecs_status retry_later(engine *e, engine_conn *k, uint32_t retry_after, const char *why,
-			      ecs_err *err)
+/* Schedules a retry of k's range after a backoff, or ends the run when the attempts are
+ * spent. api: the API error of the answer (NULL for a transport failure, in err). */
+static ecs_status retry_later(engine *e, engine_conn *k, uint32_t retry_after,
+			      const ecs_api_error *api, ecs_err *err)
 {
 	uint32_t wait;
+	char why[ECS_ERR_MSG_MAX];
 
-	if (k->attempt >= e->o.retries)
+	if (k->attempt >= e->o.retries) {
+		if (api != NULL)
+			return ecs_api_failure(e->o.cl, api, k->attempt + 1, err);
+		if (k->attempt > 0)
+			err_prefix(err, "gave up after %u attempts", k->attempt + 1);
 		return err->status != ECS_OK ? err->status : ECS_E_INTERNAL;
-	wait = ecs_backoff_ms(k->attempt, retry_after);
+	}
+	wait = ecs_backoff_ms(e->o.cl, k->attempt, retry_after);
 	k->attempt++;
+	if (api != NULL)
+		snprintf(why, sizeof(why), "%s (HTTP %d)%s", api->code[0] ? api->code : "error",
+			 api->http_status, retry_after > 0 ? ", honouring x-acs-retry-after" : "");
+	else
+		snprintf(why, sizeof(why), "%s", err->msg);
 	trace(e, "retry %u/%u of ids %u..%u in %u ms after %s", k->attempt, e->o.retries,
 	      (unsigned)k->r.start + 1, (unsigned)(k->r.start + k->r.len), (unsigned)wait, why);
+	if (api != NULL && retry_after > ECS_RETRY_NOTICE_MS && wait > ECS_RETRY_NOTICE_MS)
+		err_emit(e->o.cl->o.warn, e->o.cl->o.ctx,
+			 "warning: %s answered %s and asks to wait %u.%u s (x-acs-retry-after); "
+			 "waiting before retry %u/%u",
+			 k->c.o.host, api->code[0] ? api->code : "an error", (unsigned)wait / 1000,
+			 (unsigned)(wait % 1000) / 100, k->attempt, e->o.retries);
 	k->not_before = port_time_ms() + wait;
 	if (k->not_before == 0)
 		k->not_before = 1;
@@ -156,8 +175,13 @@ static ecs_status on_answer(engine *e, engine_conn *k, ecs_err *err)
 {
 	ecs_api_error api;
 	uint32_t ra = 0;
-	ecs_verdict v = ecs_answer(e->o.cl, &k->resp, k->r.len, &e->page, &api, &ra, err);
-	char why[160];
+	const char *ids[ECS_PAGE_MAX];
+	ecs_verdict v;
+	unsigned i;
+
+	for (i = 0; i < k->r.len; i++)
+		ids[i] = e->o.id_at(e->o.ctx, k->r.start + i);
+	v = ecs_answer(e->o.cl, &k->resp, ids, k->r.len, &e->page, &api, &ra, err);
 
 	trace(e, "response: HTTP %d, %u bytes%s", k->resp.status, (unsigned)k->resp.body_len,
 	      k->c.was_used ? " (kept-alive connection)" : "");
@@ -189,9 +213,7 @@ static ecs_status on_answer(engine *e, engine_conn *k, ecs_err *err)
 		throttled(e, api.code[0] ? api.code : "HTTP error");
 		/* fall through */
 	case ECS_V_RETRY:
-		snprintf(why, sizeof(why), "%s (HTTP %d)", api.code[0] ? api.code : "error",
-			 api.http_status);
-		return retry_later(e, k, ra, why, err);
+		return retry_later(e, k, ra, &api, err);
 	default:
 		if (strcmp(api.code, "InvalidTimeStamp.Expired") == 0 &&
 		    k->signed_skew != e->o.cl->skew_corrected)
@@ -222,7 +244,7 @@ static ecs_status on_failure(engine *e, engine_conn *k, ecs_status st, ecs_err *
 	}
 	if (!transient)
 		return st;
-	return retry_later(e, k, 0, err->msg, err);
+	return retry_later(e, k, 0, NULL, err);
 }
 
 /* Gives work to free connections (up to the current concurrency) and re-sends those whose

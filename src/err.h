@@ -23,7 +23,9 @@ typedef enum {
 	ECS_E_INTERNAL /* a bug: exit 70 */
 } ecs_status;
 
-#define ECS_ERR_MSG_MAX 640
+/* An API error line: Code + Message + RequestId + Recommend at their limits (ecs_limits.h)
+ * plus context. */
+#define ECS_ERR_MSG_MAX 1536
 
 typedef struct {
 	ecs_status status;

@@ -659,6 +659,7 @@ static ecs_status setup_client(ecs_err *err)
 	eo.dry_run = opt.dry_run;
 	eo.cred = &cred;
 	eo.trace = opt.verbose ? trace_sink : NULL;
+	eo.warn = warn_sink;
 	eo.dry_run_out = dry_run_sink;
 	ecs_client_init(&client, &eo);
 	client.c.max_deadline_ms = run_deadline_ms;

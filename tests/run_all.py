@@ -106,6 +106,10 @@ def main():
             run("integration fleet (asan)", [py, "tests/integration/test_fleet.py", "--bin",
                                              "build/asan/ecs-ca-status", "--slack", "2"],
                 timeout=300)
+            run("server faults (static musl)", [py, "tests/integration/test_server_faults.py",
+                                                "--bin", "./ecs-ca-status"], timeout=300)
+            run("server faults (asan)", [py, "tests/integration/test_server_faults.py", "--bin",
+                                         "build/asan/ecs-ca-status"], timeout=300)
         if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
             run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
                 timeout=600)

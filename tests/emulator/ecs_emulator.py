@@ -25,6 +25,7 @@ import re
 import signal
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -255,10 +256,35 @@ CONFIG_DEFAULTS = {
     "throttle_every": 0, "error_every": 0, "drop_every": 0, "delay_ms": 0, "skew_seconds": 0,
     "force_error": None, "max_ids": DEFAULT_MAX_IDS, "not_found": None,
     "bool_status": False, "title_status": False, "misspelled": False, "odd_next_token": False,
+    "script": None, "retry_after_ms": None,
 }
 _INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids")
 _BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token")
 _FAULTS = ("drop_every", "throttle_every", "error_every")
+
+
+_SCRIPT_KINDS = ("answer", "drop", "cut", "reset")
+
+
+def _check_script(value):
+    """A list of canned answers, one per API request, used up in order (None = off)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError("script must be a list")
+    out = []
+    for e in value:
+        if not isinstance(e, dict) or e.get("kind", "answer") not in _SCRIPT_KINDS:
+            raise ValueError("script entries are objects with kind in %s" % (_SCRIPT_KINDS,))
+        e = dict(e)
+        e.setdefault("kind", "answer")
+        e.setdefault("status", 200)
+        e.setdefault("body", "")
+        e.setdefault("headers", [])
+        if not isinstance(e["body"], str) or not isinstance(e["status"], int):
+            raise ValueError("script entry: body must be a string, status an integer")
+        out.append(e)
+    return out
 
 
 class State:
@@ -278,6 +304,7 @@ class State:
             self.tcp_connections = 0      # every accepted connection, control calls included
             self.ok = 0
             self.dropped = 0
+            self.scripted = 0
             self.errors = collections.Counter()
             self.max_per_conn = 0
             self.per_connection = []      # API requests carried by each connection, in order
@@ -312,6 +339,12 @@ class State:
                     raise ValueError("not_found must be 'error' or 'absent'")
                 if value == "absent":
                     value = None
+            elif name == "script":
+                value = _check_script(value)
+            elif name == "retry_after_ms":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                          or value < 0):
+                    raise ValueError("retry_after_ms must be an integer >= 0 or null")
             elif name == "force_error":
                 value = value or None
                 if value is not None:
@@ -349,6 +382,7 @@ class State:
                 "tcp_connections": self.tcp_connections,
                 "ok": self.ok,
                 "dropped": self.dropped,
+                "scripted": self.scripted,
                 "errors": dict(self.errors),
                 "max_requests_per_connection": self.max_per_conn,
                 "per_connection": list(self.per_connection),
@@ -713,6 +747,47 @@ class Handler(BaseHTTPRequestHandler):
             self._headers_buffer.append(body)
         self.flush_headers()
 
+    def _scripted(self, e):
+        """One scripted answer: raw body as given; drop = close without a byte; cut = headers
+        and the first half of the body, then FIN; reset = the same, then RST."""
+        body = e["body"].encode("utf-8", "surrogateescape")
+        with self.state.lock:
+            self.state.scripted += 1
+        if e["kind"] == "drop":
+            self._finish_log("-", "(scripted drop)")
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self.send_response(e["status"])
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in e["headers"]:
+            self.send_header(k, v)
+        self.send_header("Connection", "keep-alive")
+        self._headers_buffer.append(b"\r\n")
+        if e["kind"] == "answer":
+            self._headers_buffer.append(body)
+            self.flush_headers()
+            self._finish_log(e["status"], "(scripted)")
+            return
+        self._headers_buffer.append(body[:len(body) // 2])
+        self.flush_headers()
+        self.wfile.flush()
+        self._finish_log(e["status"], "(scripted %s)" % e["kind"])
+        self.close_connection = True
+        try:
+            if e["kind"] == "reset":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def _send_error(self, err, count=True):
         request_id = str(uuid.uuid4()).upper()
         body = {
@@ -723,7 +798,10 @@ class Handler(BaseHTTPRequestHandler):
             "Recommend": "https://api.aliyun.com/troubleshoot?q=%s&product=Ecs&requestId=%s"
                          % (urllib.parse.quote(err.code), request_id),
         }
-        extra = [("x-acs-retry-after", RETRY_AFTER_MS)] if err.code.startswith("Throttling") else []
+        with self.state.lock:
+            ra = self.state.config["retry_after_ms"]
+        ra = RETRY_AFTER_MS if ra is None else str(ra)
+        extra = [("x-acs-retry-after", ra)] if err.code.startswith("Throttling") else []
         if count:
             with self.state.lock:
                 self.state.errors[err.code] += 1
@@ -902,6 +980,11 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if early is None and auth.error is None:
+            with st.lock:
+                entry = st.config["script"].pop(0) if st.config["script"] else None
+            if entry is not None:
+                return self._scripted(entry)
         if cfg["force_error"]:
             code, status = parse_forced_error(cfg["force_error"])
             msg = ERRORS.get(code, (status, "Forced error %s." % code))[1]
@@ -1036,7 +1119,7 @@ def main(argv=None):
 
     try:
         keys = load_keys(a.creds)
-        config = {name: getattr(a, name) for name in CONFIG_DEFAULTS}
+        config = {name: getattr(a, name) for name in CONFIG_DEFAULTS if hasattr(a, name)}
         state = State(keys, config)
     except (OSError, ValueError, KeyError) as e:
         p.error(str(e))
