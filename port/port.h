@@ -196,4 +196,9 @@ typedef struct {
  * passes; restarts after signals. Returns how many are ready (0 = deadline), -1 on error. */
 int port_poll(port_pollfd *p, size_t n, int64_t deadline_ms);
 
+/* Gives back to the OS the whole pages inside [p, p + n) of a static buffer whose content is
+ * all zero bytes there: they stay mapped and read as zeros again, but cost no memory until
+ * written (a pool that an allocator zeroed up front). */
+void port_mem_zero_release(void *p, size_t n);
+
 #endif

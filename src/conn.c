@@ -1,6 +1,7 @@
 #include "conn.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,7 +64,7 @@ ecs_status conn_pick_proxy(conn_opts *o, const char *proxy_url, const char *no_p
 
 void conn_init(conn *c, const conn_opts *o)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(conn, preq));
 	c->o = *o;
 	c->fd = PORT_FD_NONE;
 }
@@ -214,6 +215,7 @@ static ecs_status proxy_prepare(conn *c, ecs_err *err)
 	c->preq_len = (size_t)n;
 	c->preq_off = 0;
 	c->pstatus_len = 0;
+	c->pstatus[0] = '\0';
 	/* The reply to CONNECT has no body we need: parse it as if answering HEAD. */
 	http_resp_init(&c->pr, c->phdr, sizeof(c->phdr), c->pbody, sizeof(c->pbody), 1);
 	trace(c, "proxy: CONNECT %s:%u via %s:%u%s", h, (unsigned)c->o.port, c->o.proxy.host,

@@ -68,12 +68,13 @@ typedef struct {
 	http_resp *r;
 	int was_used; /* the exchange went out on an already used connection */
 	/* CONNECT through a proxy */
-	char preq[1024];
 	size_t preq_len, preq_off;
 	http_resp pr;
-	char phdr[2048], pbody[512], pstatus[160];
 	size_t pstatus_len;
 	mbedtls_ssl_context ssl;
+	/* buffers (from here on, not cleared by conn_init: pages touched only when used) */
+	char preq[1024];
+	char phdr[2048], pbody[512], pstatus[160];
 	char rbuf[ECS_NET_CHUNK];
 } conn;
 

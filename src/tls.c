@@ -438,6 +438,11 @@ ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 		 * block header, so the highest unpainted byte is the high-water mark. */
 		memset(pool + 128, POOL_FILL, pool_used - 128);
 		pool_measured = 1;
+	} else {
+		/* the allocator zeroed the pool (already zero: it is static) and wrote one block
+		 * header at its start: give the zeroed pages back, so that the pool costs what
+		 * the connections use of it, not its size */
+		port_mem_zero_release(pool + 256, pool_used - 256);
 	}
 #endif
 	G.trust = *t;

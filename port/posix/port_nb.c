@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -204,4 +205,14 @@ int port_poll(port_pollfd *p, size_t n, int64_t deadline_ms)
 										 : 0u);
 		return r;
 	}
+}
+
+void port_mem_zero_release(void *p, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p, e = a + n;
+
+	a = (a + page - 1) & ~(page - 1);
+	e &= ~(page - 1);
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_DONTNEED);
 }
