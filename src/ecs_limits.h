@@ -10,10 +10,9 @@
 #define ECS_HTTP_REQ_MAX  12288 /* one request: 100 ids of 64 bytes, v1 query encoded */
 #define ECS_NET_CHUNK	  4096	/* bytes read from a connection at a time */
 /* mbedTLS heap pool: a shared part plus one share per connection of the run (K connections
- * use BASE + K * PER_CONN; only that much is initialised and touched). */
+ * use BASE + K * PER_CONN; the rest is never touched) */
 #define ECS_TLS_POOL_BASE     8192
-#define ECS_TLS_POOL_PER_CONN 40960 /* high-water of one connection: see README "Memory" */
-#define ECS_TLS_POOL_SIZE     (ECS_TLS_POOL_BASE + 16 * ECS_TLS_POOL_PER_CONN)
+#define ECS_TLS_POOL_PER_CONN 40960  /* high-water of one connection: 31-47 KB measured */
 #define ECS_PEM_B64_MAX	      16384  /* one PEM certificate, base64 text */
 #define ECS_CERT_DER_MAX      12288  /* one certificate, DER */
 #define ECS_PATH_MAX	      1024   /* a file path */
@@ -23,6 +22,8 @@
 #define ECS_SECRET_MAX	      256    /* an AccessKeySecret */
 #define ECS_TOKEN_MAX	      4096   /* an STS SecurityToken (real ones are ~1-2 KB) */
 #define ECS_KEYID_MAX	      128    /* an AccessKeyId */
+#define ECS_REGIONS_MAX	      64     /* regions in one run (Alibaba Cloud has about 30) */
+#define ECS_REGION_MAX	      64     /* one region id, with its NUL */
 #define ECS_FIELD_MAX	      256    /* one string field of a record (version, OS, times) */
 #define ECS_OUT_BUF	      16384  /* output buffer: flushed between rows (a row < 8 KB) */
 #define ECS_OUT_ROW_ROOM      8192   /* flush before a row when less than this is free */
@@ -31,22 +32,21 @@
 #define ENGINE_WINDOW	      32     /* batches held for reordering: 2 per connection */
 
 /* Fields of an answer. A record field past its limit is a protocol error naming the field
- * (never a blank or cut field); error texts are kept cut with ECS_CUT_MARK. */
+ * (never a blank or cut field); error texts are kept, cut with ECS_CUT_MARK. */
 #define ECS_VERSION_MAX	   128 /* CloudAssistantVersion: "2.2.3.857" today; room for suffixes */
 #define ECS_OSTYPE_MAX	   32  /* OSType: Windows | Linux | FreeBSD; room for new names */
 #define ECS_TIME_MAX	   64  /* ISO 8601: 20 bytes with Z, 35 with nanoseconds and offset */
-#define ECS_REQUEST_ID_MAX 128 /* RequestId: a 36-byte UUID */
+#define ECS_REQUEST_ID_MAX 64  /* RequestId: a 36-byte UUID (main.c keeps them at this size) */
 #define ECS_NEXT_TOKEN_MAX 512 /* NextToken: opaque, tens of bytes seen */
-#define ECS_API_CODE_MAX                                                                           \
-	128 /* error Code: documented ones <= 50; a cut keeps the prefix                           \
-	       that decides retries (Throttling*) */
-#define ECS_API_MESSAGE_MAX                                                                        \
-	768				  /* error Message: SignatureDoesNotMatch quotes the whole \
-					     string-to-sign (KBs for 100 ids): cut past this */
-#define ECS_API_RECOMMEND_MAX 384	  /* Recommend: a troubleshooting URL, ~130 bytes */
-#define ECS_CUT_MARK	      " [...cut]" /* ends an error text cut at its limit */
-#define ECS_RETRY_NOTICE_MS                                                                        \
-	3000 /* an x-acs-retry-after wait longer than this is said on stderr                       \
-	      */
+/* error Code: documented ones are <= 50 bytes; a cut keeps the prefix that decides retries */
+#define ECS_API_CODE_MAX 128
+/* error Message: SignatureDoesNotMatch quotes the whole string-to-sign (KBs for 100 ids) */
+#define ECS_API_MESSAGE_MAX 768
+/* error Recommend: a troubleshooting URL, ~130 bytes */
+#define ECS_API_RECOMMEND_MAX 384
+/* ends an error text cut at its limit */
+#define ECS_CUT_MARK " [...cut]"
+/* an x-acs-retry-after wait longer than this (ms) is announced on stderr */
+#define ECS_RETRY_NOTICE_MS 3000
 
 #endif

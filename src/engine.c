@@ -323,6 +323,25 @@ static ecs_status wait_and_step(engine *e, ecs_err *err)
 	return ECS_OK;
 }
 
+/* The connections and the window, from the caller's allocator (fresh pages: zero). */
+static ecs_status alloc(engine *e, ecs_err *err)
+{
+	size_t conns = e->o.parallel * sizeof(engine_conn);
+	unsigned window = 2 * e->o.parallel;
+	char *mem;
+
+	e->mem_size = conns + window * sizeof(engine_batch);
+	mem = e->o.resize(NULL, 0, e->mem_size);
+	if (mem == NULL)
+		return err_set(err, ECS_E_NOSPACE,
+			       "out of memory for %u connections (%u KiB); try a lower --parallel",
+			       e->o.parallel, (unsigned)(e->mem_size / 1024));
+	e->k = (engine_conn *)(void *)mem;
+	engine_sched_init(&e->s, e->o.nids, e->o.batch_size, window,
+			  (engine_batch *)(void *)(mem + conns));
+	return ECS_OK;
+}
+
 static ecs_status setup(engine *e, const engine_opts *o, const conn_opts *co, ecs_err *err)
 {
 	unsigned i;
@@ -337,7 +356,9 @@ static ecs_status setup(engine *e, const engine_opts *o, const conn_opts *co, ec
 	memset(&e->st, 0, sizeof(e->st));
 	e->limit = e->o.parallel;
 	e->busy = 0;
-	engine_sched_init(&e->s, o->nids, o->batch_size, 2 * e->o.parallel);
+	e->k = NULL;
+	if ((st = alloc(e, err)) != ECS_OK)
+		return st;
 	if (o->deadline_ms != 0 && o->deadline_ms < d)
 		d = o->deadline_ms;
 	st = conn_resolve(co, d, e->addrs, &e->naddrs, err); /* once for every connection */
@@ -385,11 +406,18 @@ ecs_status engine_run(engine *e, const engine_opts *o, const conn_opts *co, engi
 
 	if (st == ECS_OK)
 		st = run_loop(e, err);
-	for (i = 0; i < e->o.parallel; i++) {
+	if (st != ECS_OK && e->k != NULL) {
+		ecs_err ignored;
+		(void)emit_ready(e, &ignored); /* what is complete is written before failing */
+	}
+	for (i = 0; e->k != NULL && i < e->o.parallel; i++) {
 		e->st.connections += e->k[i].c.connects;
 		wipe_request(&e->k[i]);
 		conn_close(&e->k[i].c);
 	}
+	if (e->k != NULL)
+		e->o.resize(e->k, e->mem_size, 0);
+	e->k = NULL;
 	if (st != ECS_OK && e->o.deadline_ms != 0 && port_time_ms() >= e->o.deadline_ms)
 		st = err_set(err, ECS_E_TIMEOUT,
 			     "time limit (--max-time) reached: %u of %u instance ids answered",

@@ -49,10 +49,12 @@ typedef struct {
 	unsigned batch_size;
 	unsigned window; /* batches held at once (<= ENGINE_WINDOW); the ring's size */
 	unsigned head, count;
-	engine_batch b[ENGINE_WINDOW];
+	engine_batch *b; /* window batches, the caller's memory */
 } engine_sched;
 
-void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsigned window);
+/* b: room for window batches (its pages are touched only as batches use them). */
+void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsigned window,
+		       engine_batch *b);
 
 /* The next range to send (the lowest batch with work first; a new batch when the window has
  * room). 1 with *slot (window index) and *r set, 0 when nothing can be sent now. */
@@ -86,6 +88,8 @@ typedef struct {
 	unsigned retries;    /* extra attempts per request for transient failures */
 	int64_t deadline_ms; /* monotonic; 0 = none */
 	ecs_client *cl;	     /* signs requests, classifies answers (its conn is not used) */
+	/* memory for the connections and the window, given back at the end (port_mem_resize) */
+	void *(*resize)(void *p, size_t old_size, size_t new_size);
 	/* sinks, called in input order with the index of the id; a non-OK status (output
 	 * failed) ends the run with it */
 	ecs_status (*record)(void *ctx, size_t i, const ecs_record *r, ecs_err *err);
@@ -121,7 +125,8 @@ typedef struct {
 	char body[ECS_HTTP_BODY_MAX];
 } engine_conn;
 
-/* Everything a run needs, owned by the caller (large: keep it static). */
+/* The state of a run; the connections and the window are allocated for the run (about
+ * 100 KB per connection and 40 KB per window batch of address space, touched as used). */
 typedef struct {
 	engine_opts o;
 	engine_stats st;
@@ -131,7 +136,8 @@ typedef struct {
 	port_addr addrs[PORT_ADDRS_MAX];
 	size_t naddrs;
 	ecs_page page; /* scratch for one answer */
-	engine_conn k[ENGINE_PARALLEL_MAX];
+	engine_conn *k;
+	size_t mem_size; /* bytes of k and s.b together */
 } engine;
 
 /* Runs every id of o. ECS_OK when every id was answered (records or not found), else the

@@ -9,7 +9,8 @@ static engine_batch *batch_at(engine_sched *s, unsigned i)
 	return &s->b[(s->head + i) % s->window];
 }
 
-void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsigned window)
+void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsigned window,
+		       engine_batch *b)
 {
 	/* only the header: the batches are set up as they are opened (pages touched on use) */
 	s->nids = nids;
@@ -19,6 +20,7 @@ void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsign
 	s->window = window == 0 ? 1 : (window > ENGINE_WINDOW ? ENGINE_WINDOW : window);
 	s->head = 0;
 	s->count = 0;
+	s->b = b;
 }
 
 static void push(engine_batch *b, size_t start, unsigned len)

@@ -61,8 +61,9 @@ size_t ids_count(const ids_set *s);
 const char *ids_at(const ids_set *s, size_t i);
 /* Index of id (n bytes) in the set, or -1. */
 long ids_find(const ids_set *s, const char *id, size_t n);
-/* What the run learnt about id i: IDS_UNCHECKED (never answered), IDS_FOUND, IDS_NOTFOUND. */
-enum { IDS_UNCHECKED = 0, IDS_FOUND = 1, IDS_NOTFOUND = 2 };
+/* What the run learnt about id i: IDS_UNCHECKED (never answered), IDS_FOUND (answered, agent
+ * not live), IDS_NOTFOUND, IDS_LIVE (answered, agent live). */
+enum { IDS_UNCHECKED = 0, IDS_FOUND = 1, IDS_NOTFOUND = 2, IDS_LIVE = 3 };
 void ids_mark(ids_set *s, size_t i, int state);
 int ids_state(const ids_set *s, size_t i);
 

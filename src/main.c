@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "creds.h"
 #include "ecs.h"
 #include "ecs_limits.h"
@@ -26,76 +27,14 @@
 #include "url.h"
 
 #define PROG		  "ecs-ca-status"
-#define BATCH_DEFAULT	  100u
-#define PARALLEL_DEFAULT  8u
+#define BATCH_DEFAULT	  50u
 #define ALL_PAGE_SIZE	  50u
 #define MAX_PAGES	  100000u
 #define PROGRESS_AFTER_MS 2000
 
-static const char USAGE[] =
-	"usage: " PROG " [OPTIONS] [INSTANCE_ID ...]\n"
-	"Tells whether the Cloud Assistant agent is installed and alive on ECS instances\n"
-	"(ECS API DescribeCloudAssistantStatus). Ids: arguments, -i ID (repeatable), or '-' to\n"
-	"read them from standard input; separated by blanks, newlines or ','; '#' starts a\n"
-	"comment; repeats are asked once.\n"
-	"\n"
-	"  -r, --region ID          region (else ALIBABA_CLOUD_REGION_ID or the profile's "
-	"region_id)\n"
-	"  -a, --all                every instance of the region (pages of 50)\n"
-	"  -i, --instance-id ID     an instance id (repeatable)\n"
-	"      --os-type TYPE       Linux | Windows | FreeBSD\n"
-	"  -o, --output FMT         table (default) | json | tsv\n"
-	"      --check              exit 1 unless every listed instance has a live agent\n"
-	"      --endpoint HOST[:PORT]  default ecs.<region>.aliyuncs.com\n"
-	"      --vpc                use ecs-vpc.<region>.aliyuncs.com\n"
-	"      --signature v3|v1    v3 = ACS3-HMAC-SHA256 (default), v1 = RPC HMAC-SHA1\n"
-	"      --batch-size N       ids per request, 1..100 (default 100; 50 for the rest of\n"
-	"                           the run if the server allows only 50)\n"
-	"      --parallel N         connections, 1..16 (default 8; halved when throttled)\n"
-	"      --max-time S         seconds for the whole run (default: no limit)\n"
-	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
-	"      --proxy URL          http://host:port (else HTTPS_PROXY, ALL_PROXY; a proxy\n"
-	"                           password only in those variables, never on the command line)\n"
-	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
-	"      --profile NAME       profile in ~/.aliyun/config.json or "
-	"~/.alibabacloud/credentials\n"
-	"      --connect-timeout S  seconds (default 5)\n"
-	"      --read-timeout S     seconds for a whole response (default 16)\n"
-	"      --retries N          retries of throttled, 5xx and dropped requests (default 3)\n"
-	"      --dry-run            print the signed requests (secrets redacted), send nothing\n"
-	"  -v, --verbose            trace connections and requests to stderr (secrets redacted)\n"
-	"  -h, --help               this text\n"
-	"  -V, --version            version, TLS library and build target\n"
-	"\n"
-	"Credentials (first found): ALIBABA_CLOUD_ACCESS_KEY_ID + ALIBABA_CLOUD_ACCESS_KEY_SECRET\n"
-	"[+ ALIBABA_CLOUD_SECURITY_TOKEN]; ~/.aliyun/config.json; ~/.alibabacloud/credentials;\n"
-	"the ECS instance RAM role. No flag takes a secret.\n"
-	"\n"
-	"Output: table; json (API field names, all batches merged, plus TotalCount, RequestIds,\n"
-	"NotFound; a run that did not finish still writes one complete document, with\n"
-	"\"Incomplete\": true and \"Error\"); tsv (no header; columns: InstanceId, status\n"
-	"true|false|notfound|- (- = the API sent no status), version, OSType,\n"
-	"LastHeartbeatTime, LastInvokedTime, ActiveTaskCount, InvocationCount,\n"
-	"SupportSessionManager; '-' when empty).\n"
-	"\n"
-	"Exit status: 0 success: every instance was answered and the output written; 1 --check\n"
-	"found an instance without a live agent or not found; 2 usage or bad input; 3 the API\n"
-	"answered with an error; 4 network, DNS, proxy or TLS failure, or a server that broke the\n"
-	"protocol; 5 no usable credentials; 6 the output could not be written (stdout closed or\n"
-	"full); 128+N killed by signal N (130 for Ctrl-C) after writing the complete rows.\n";
-
 /* ---- mutable program state (main.c is allowed globals) ---- */
 
-static struct {
-	const char *region, *region_from;
-	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin, help, version, down;
-	const char *output_file;
-	nagios_range warn, crit;
-	out_format fmt;
-	const char *os_type, *endpoint, *ca_file, *proxy, *no_proxy, *profile;
-	unsigned batch, retries, parallel, max_time_s;
-	unsigned connect_s, read_s;
-} opt;
+static cli_opts opt;
 
 static unsigned std_closed; /* standard descriptors that were closed at start (1 << fd) */
 static ids_set ids;	    /* the instance ids asked for */
@@ -109,12 +48,24 @@ static int outfile_open;
 static int64_t t_start; /* monotonic ms at start */
 static int progress_shown;
 static ecs_page page;
+/* --wait: the answers are collected over rounds and printed once at the end */
+static int waiting;
+static store answers;	 /* this round's answers and the live ones carried over */
+static uint32_t *latest; /* id i -> index + 1 of its newest answer in answers (0: none) */
+static uint8_t *home;	 /* id i -> number + 1 of the region that answered for it (0: none) */
+static size_t latest_cap;
+static unsigned cur_region_no;	       /* index of cur_region in opt.regions */
+static int region_ok[ECS_REGIONS_MAX]; /* the region was asked without an error */
+static int region_failed;	       /* some region failed: ids no region had are not checked */
 static creds cred;
 static ecs_client client;
 static int client_up;
-static engine eng; /* the batch engine: K connections and the reorder window */
-static engine_stats eng_stats;
+static const char *cur_region;		      /* the region being asked */
+static unsigned requests_done, connects_done; /* of the clients already closed */
+static engine eng;		/* the batch engine: K connections and the reorder window */
 static int64_t run_deadline_ms; /* --max-time, monotonic; 0 = none */
+static uint32_t *round_idx;	/* --wait: engine index -> id index of this round */
+static size_t round_cap;
 static out_ctx out;
 
 /* ---- printing ---- */
@@ -145,23 +96,6 @@ static void sayf(const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	say(line);
-}
-
-static ecs_status usage_error(ecs_err *err, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static ecs_status usage_error(ecs_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	err->status = ECS_E_USAGE;
-	return ECS_E_USAGE;
 }
 
 static void trace_sink(void *ctx, const char *line)
@@ -200,327 +134,6 @@ static void dry_run_sink(void *ctx, const char *req, size_t len)
 	out_flush(&out);
 }
 
-/* ---- options ---- */
-
-static ecs_status parse_uint(const char *flag, const char *v, unsigned lo, unsigned hi,
-			     unsigned *out_v, ecs_err *err)
-{
-	unsigned long x = 0;
-	size_t i;
-
-	for (i = 0; v[i] != '\0' && i < 10; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			break;
-		x = x * 10 + (unsigned long)(v[i] - '0');
-	}
-	if (i == 0 || v[i] != '\0')
-		return usage_error(err, "--%s: expected a number from %u to %u, got '%.32s'", flag,
-				   lo, hi, v);
-	if (x < lo || x > hi)
-		return usage_error(err, "--%s: %lu is out of range %u..%u", flag, x, lo, hi);
-	*out_v = (unsigned)x;
-	return ECS_OK;
-}
-
-/* Canonical spelling of an OS type, NULL if unknown. */
-static const char *os_type_name(const char *v)
-{
-	static const char *const names[] = {"Linux", "Windows", "FreeBSD"};
-	size_t i, k;
-
-	for (i = 0; i < 3; i++) {
-		const char *n = names[i];
-		for (k = 0; n[k] != '\0' && v[k] != '\0'; k++) {
-			char a = n[k], b = v[k];
-			if (a >= 'A' && a <= 'Z')
-				a = (char)(a - 'A' + 'a');
-			if (b >= 'A' && b <= 'Z')
-				b = (char)(b - 'A' + 'a');
-			if (a != b)
-				break;
-		}
-		if (n[k] == '\0' && v[k] == '\0')
-			return n;
-	}
-	return NULL;
-}
-
-typedef struct {
-	const char *lng;
-	char shrt;
-	int takes_value;
-	int id;
-} optdef;
-
-enum {
-	O_REGION = 1,
-	O_ALL,
-	O_ID,
-	O_OSTYPE,
-	O_OUTPUT,
-	O_CHECK,
-	O_ENDPOINT,
-	O_VPC,
-	O_SIG,
-	O_BATCH,
-	O_CAFILE,
-	O_PROXY,
-	O_NOPROXY,
-	O_PROFILE,
-	O_CTO,
-	O_RTO,
-	O_RETRIES,
-	O_DRY,
-	O_VERBOSE,
-	O_HELP,
-	O_VERSION,
-	O_WARNING,
-	O_CRITICAL,
-	O_OUTFILE,
-	O_DOWN,
-	O_PARALLEL,
-	O_MAXTIME
-};
-
-static const optdef OPTS[] = {
-	{"region", 'r', 1, O_REGION},	  {"all", 'a', 0, O_ALL},
-	{"instance-id", 'i', 1, O_ID},	  {"os-type", 0, 1, O_OSTYPE},
-	{"output", 'o', 1, O_OUTPUT},	  {"check", 0, 0, O_CHECK},
-	{"endpoint", 0, 1, O_ENDPOINT},	  {"vpc", 0, 0, O_VPC},
-	{"signature", 0, 1, O_SIG},	  {"batch-size", 0, 1, O_BATCH},
-	{"ca-file", 0, 1, O_CAFILE},	  {"proxy", 0, 1, O_PROXY},
-	{"no-proxy", 0, 1, O_NOPROXY},	  {"profile", 0, 1, O_PROFILE},
-	{"connect-timeout", 0, 1, O_CTO}, {"read-timeout", 0, 1, O_RTO},
-	{"retries", 0, 1, O_RETRIES},	  {"dry-run", 0, 0, O_DRY},
-	{"verbose", 'v', 0, O_VERBOSE},	  {"help", 'h', 0, O_HELP},
-	{"version", 'V', 0, O_VERSION},	  {"warning", 'w', 1, O_WARNING},
-	{"critical", 'c', 1, O_CRITICAL}, {"output-file", 0, 1, O_OUTFILE},
-	{"down", 0, 0, O_DOWN},		  {"parallel", 0, 1, O_PARALLEL},
-	{"max-time", 0, 1, O_MAXTIME},
-};
-
-/* One argument: a script's -i "$ID" with an empty $ID must not quietly ask for fewer ids. */
-static ecs_status add_ids(const char *text, const char *origin, ecs_err *err)
-{
-	ecs_status st;
-
-	if (text[strspn(text, " \t\r\n,")] == '\0')
-		return usage_error(err, "empty instance id in %s", origin);
-	st = ids_feed(&ids, text, strlen(text), origin, err);
-
-	if (st == ECS_OK)
-		st = ids_feed_end(&ids, err);
-	return st;
-}
-
-/* --proxy is on argv, which every local user can read (ps, /proc/PID/cmdline). */
-static ecs_status check_proxy_flag(const char *v, ecs_err *err)
-{
-	const char *host = strstr(v, "://");
-
-	host = host != NULL ? host + 3 : v;
-	if (memchr(host, '@', strcspn(host, "/")) != NULL)
-		return usage_error(err,
-				   "--proxy: a user name or password on the command line is "
-				   "visible to every local user (ps); put the proxy URL with its "
-				   "credentials in HTTPS_PROXY instead");
-	opt.proxy = v;
-	return ECS_OK;
-}
-
-static ecs_status pick(const char *v, const char *flag, const char *const *names, int *out_v,
-		       ecs_err *err)
-{
-	int i;
-
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(v, names[i]) == 0) {
-			*out_v = i;
-			return ECS_OK;
-		}
-	return usage_error(err, "--%s: '%.32s' is not one of the accepted values (see --help)",
-			   flag, v);
-}
-
-static ecs_status apply_value(const optdef *d, const char *v, ecs_err *err)
-{
-	static const char *const fmts[] = {"table", "json", "tsv", "nagios", "prom", NULL};
-	static const out_format fmt_of[] = {OUT_TABLE, OUT_JSON, OUT_TSV, OUT_NAGIOS, OUT_PROM};
-	static const char *const sigs[] = {"v3", "v1", NULL};
-	int k = 0;
-	ecs_status st;
-
-	switch (d->id) {
-	case O_REGION:
-		opt.region = v;
-		opt.region_from = "--region";
-		return ecs_valid_region(v)
-			       ? ECS_OK
-			       : usage_error(err, "--region: invalid region id '%.64s'", v);
-	case O_ID:
-		return add_ids(v, "--instance-id", err);
-	case O_OSTYPE:
-		opt.os_type = os_type_name(v);
-		return opt.os_type != NULL
-			       ? ECS_OK
-			       : usage_error(err,
-					     "--os-type: '%.32s' is not Linux, Windows or FreeBSD",
-					     v);
-	case O_OUTPUT:
-		st = pick(v, d->lng, fmts, &k, err);
-		opt.fmt = fmt_of[k];
-		return st;
-	case O_WARNING:
-		return nagios_range_parse(v, d->lng, &opt.warn, err);
-	case O_CRITICAL:
-		return nagios_range_parse(v, d->lng, &opt.crit, err);
-	case O_OUTFILE:
-		opt.output_file = v;
-		return v[0] != '\0' ? ECS_OK : usage_error(err, "--output-file: empty file name");
-	case O_ENDPOINT:
-		opt.endpoint = v;
-		return ECS_OK;
-	case O_SIG:
-		st = pick(v, d->lng, sigs, &opt.sig_v1, err);
-		return st;
-	case O_BATCH:
-		return parse_uint(d->lng, v, 1, 100, &opt.batch, err);
-	case O_PARALLEL:
-		return parse_uint(d->lng, v, 1, ENGINE_PARALLEL_MAX, &opt.parallel, err);
-	case O_MAXTIME:
-		return parse_uint(d->lng, v, 1, 86400, &opt.max_time_s, err);
-	case O_CAFILE:
-		opt.ca_file = v;
-		return ECS_OK;
-	case O_PROXY:
-		return check_proxy_flag(v, err);
-	case O_NOPROXY:
-		opt.no_proxy = v;
-		return ECS_OK;
-	case O_PROFILE:
-		opt.profile = v;
-		return ECS_OK;
-	case O_CTO:
-		return parse_uint(d->lng, v, 1, 3600, &opt.connect_s, err);
-	case O_RTO:
-		return parse_uint(d->lng, v, 1, 3600, &opt.read_s, err);
-	case O_RETRIES:
-		return parse_uint(d->lng, v, 0, 20, &opt.retries, err);
-	}
-	return usage_error(err, "internal: unknown option");
-}
-
-static ecs_status apply_flag(const optdef *d)
-{
-	int *flags[] = {
-		[O_ALL] = &opt.all,	    [O_CHECK] = &opt.check,	[O_VPC] = &opt.vpc,
-		[O_DRY] = &opt.dry_run,	    [O_VERBOSE] = &opt.verbose, [O_HELP] = &opt.help,
-		[O_VERSION] = &opt.version, [O_DOWN] = &opt.down};
-
-	*flags[d->id] = 1;
-	return ECS_OK;
-}
-
-static const optdef *find_long(const char *name, size_t nl)
-{
-	size_t k;
-
-	for (k = 0; k < sizeof(OPTS) / sizeof(OPTS[0]); k++)
-		if (strlen(OPTS[k].lng) == nl && strncmp(OPTS[k].lng, name, nl) == 0)
-			return &OPTS[k];
-	return NULL;
-}
-
-static const optdef *find_short(char c)
-{
-	size_t k;
-
-	for (k = 0; k < sizeof(OPTS) / sizeof(OPTS[0]); k++)
-		if (OPTS[k].shrt != 0 && OPTS[k].shrt == c)
-			return &OPTS[k];
-	return NULL;
-}
-
-/* --name, --name=value, --name value. *i advances past a separate value. */
-static ecs_status parse_long(int argc, char **argv, int *i, ecs_err *err)
-{
-	const char *a = argv[*i], *name = a + 2, *eq = strchr(name, '=');
-	size_t nl = eq != NULL ? (size_t)(eq - name) : strlen(name);
-	const optdef *d = find_long(name, nl);
-	const char *v;
-
-	if (d == NULL)
-		return usage_error(err, "unknown option '%.*s'", (int)(nl + 2 < 80 ? nl + 2 : 80),
-				   a);
-	if (!d->takes_value) {
-		if (eq != NULL)
-			return usage_error(err, "option '--%s' takes no value", d->lng);
-		return apply_flag(d);
-	}
-	v = eq != NULL ? eq + 1 : NULL;
-	if (v == NULL) {
-		if (*i + 1 >= argc)
-			return usage_error(err, "option '--%s' needs a value", d->lng);
-		v = argv[++*i];
-	}
-	return apply_value(d, v, err);
-}
-
-/* -av, -rcn-hangzhou, -o json. */
-static ecs_status parse_short(int argc, char **argv, int *i, ecs_err *err)
-{
-	const char *a = argv[*i];
-	size_t k;
-
-	for (k = 1; a[k] != '\0'; k++) {
-		const optdef *d = find_short(a[k]);
-		const char *v;
-		if (d == NULL)
-			return usage_error(err, "unknown option '-%.1s'", a + k);
-		if (!d->takes_value) {
-			apply_flag(d);
-			continue;
-		}
-		v = a[k + 1] != '\0' ? a + k + 1 : NULL;
-		if (v == NULL) {
-			if (*i + 1 >= argc)
-				return usage_error(err, "option '-%c' needs a value", d->shrt);
-			v = argv[++*i];
-		}
-		return apply_value(d, v, err);
-	}
-	return ECS_OK;
-}
-
-static ecs_status parse_args(int argc, char **argv, ecs_err *err)
-{
-	int i, only_ids = 0;
-	ecs_status st = ECS_OK;
-
-	opt.fmt = OUT_TABLE;
-	opt.batch = BATCH_DEFAULT;
-	opt.parallel = PARALLEL_DEFAULT;
-	opt.retries = 3;
-	opt.connect_s = 5;
-	opt.read_s = 16;
-	for (i = 1; i < argc && st == ECS_OK; i++) {
-		const char *a = argv[i];
-		if (!only_ids && strcmp(a, "--") == 0)
-			only_ids = 1;
-		else if (strcmp(a, "-") == 0)
-			opt.read_stdin = 1;
-		else if (only_ids || a[0] != '-')
-			st = add_ids(a, "the arguments", err);
-		else if (a[1] == '-')
-			st = parse_long(argc, argv, &i, err);
-		else
-			st = parse_short(argc, argv, &i, err);
-		if (opt.help || opt.version)
-			return ECS_OK; /* --help wins over anything after it */
-	}
-	return st;
-}
-
 static ecs_status read_ids_stdin(ecs_err *err)
 {
 	char chunk[4096];
@@ -545,19 +158,18 @@ static ecs_status read_ids_stdin(ecs_err *err)
 
 /* The documented Alibaba Cloud names only: a generic REGION or REGION_ID set for some other
  * tool must not pick an endpoint. */
-static void region_from_env(void)
+static ecs_status region_from_env(ecs_err *err)
 {
 	static const char *const names[] = {"ALIBABA_CLOUD_REGION_ID", "ALIBABACLOUD_REGION_ID",
 					    "ALICLOUD_REGION_ID", "ALICLOUD_REGION", NULL};
 	size_t i;
 
-	for (i = 0; names[i] != NULL && opt.region == NULL; i++) {
+	for (i = 0; names[i] != NULL; i++) {
 		const char *v = port_getenv(names[i]);
-		if (v != NULL && v[0] != '\0') {
-			opt.region = v;
-			opt.region_from = names[i];
-		}
+		if (v != NULL && v[0] != '\0')
+			return cli_add_regions(&opt, v, names[i], err);
 	}
+	return ECS_OK;
 }
 
 static ecs_status setup_input(ecs_err *err)
@@ -588,21 +200,18 @@ static ecs_status setup_creds(ecs_err *err)
 		return st;
 	if (opt.verbose)
 		sayf("* credentials: %s (AccessKeyId %.4s****)", cred.source, cred.key_id);
-	region_from_env();
-	if (opt.region == NULL && cred.region[0] != '\0') {
-		opt.region = cred.region;
-		opt.region_from = "the profile";
-	}
-	if (opt.region == NULL)
+	if (opt.nregions == 0 && !opt.regions_all && (st = region_from_env(err)) != ECS_OK)
+		return st;
+	if (opt.nregions == 0 && !opt.regions_all && cred.region[0] != '\0' &&
+	    (st = cli_add_regions(&opt, cred.region, "the profile's region_id", err)) != ECS_OK)
+		return st;
+	if (opt.nregions == 0 && !opt.regions_all)
 		return usage_error(err,
 				   "no region: pass --region ID or set ALIBABA_CLOUD_REGION_ID");
-	if (!ecs_valid_region(opt.region))
-		return usage_error(err, "invalid region id '%.64s' (from %s)", opt.region,
-				   opt.region_from);
 	return ECS_OK;
 }
 
-static ecs_status setup_endpoint(ecs_opts *eo, ecs_err *err)
+static ecs_status setup_endpoint(ecs_opts *eo, const char *region, ecs_err *err)
 {
 	url_parts ep;
 	ecs_status st;
@@ -610,8 +219,8 @@ static ecs_status setup_endpoint(ecs_opts *eo, ecs_err *err)
 	if (opt.endpoint == NULL) {
 		eo->conn.port = 443;
 		eo->conn.tls = 1;
-		return ecs_default_endpoint(opt.region, opt.vpc, eo->conn.host,
-					    sizeof(eo->conn.host), err);
+		return ecs_default_endpoint(region, opt.vpc, eo->conn.host, sizeof(eo->conn.host),
+					    err);
 	}
 	st = url_parse_endpoint(opt.endpoint, &ep, err);
 	if (st != ECS_OK) {
@@ -628,31 +237,52 @@ static ecs_status setup_endpoint(ecs_opts *eo, ecs_err *err)
 	return ECS_OK;
 }
 
-static ecs_status setup_client(ecs_err *err)
+static void close_client(void)
 {
-	ecs_opts eo;
+	if (!client_up)
+		return;
+	requests_done += client.requests;
+	connects_done += client.c.connects;
+	ecs_client_close(&client);
+	client_up = 0;
+}
+
+/* The trust anchors, once for every connection of the run. */
+static ecs_status setup_trust(ecs_err *err)
+{
 	tls_trust trust;
 	ecs_status st;
 
+	if (opt.dry_run)
+		return ECS_OK;
+	tls_set_connections(opt.all ? 1 : opt.parallel);
+	st = tls_find_trust(opt.ca_file, &trust, err);
+	if (st == ECS_OK)
+		st = tls_global_init(&trust, err);
+	if (st == ECS_OK && opt.verbose)
+		sayf("* trust anchors: %s (%s)", trust.path, trust.origin);
+	return st;
+}
+
+/* A client for one region (closing the previous one). */
+static ecs_status setup_client(const char *region, ecs_err *err)
+{
+	ecs_opts eo;
+	ecs_status st;
+
+	if (client_up && cur_region != NULL && strcmp(cur_region, region) == 0)
+		return ECS_OK; /* the next round in the same region: keep the connection */
+	close_client();
+	cur_region = region;
 	memset(&eo, 0, sizeof(eo));
-	snprintf(eo.region, sizeof(eo.region), "%s", opt.region);
-	if ((st = setup_endpoint(&eo, err)) != ECS_OK)
+	snprintf(eo.region, sizeof(eo.region), "%s", region);
+	if ((st = setup_endpoint(&eo, region, err)) != ECS_OK)
 		return st;
 	eo.conn.connect_timeout_ms = opt.connect_s * 1000u;
 	eo.conn.read_timeout_ms = opt.read_s * 1000u;
 	eo.conn.trace = opt.verbose ? trace_sink : NULL;
 	if ((st = conn_pick_proxy(&eo.conn, opt.proxy, opt.no_proxy, err)) != ECS_OK)
 		return st;
-	if (!opt.dry_run) {
-		tls_set_connections(opt.all ? 1 : opt.parallel);
-		st = tls_find_trust(opt.ca_file, &trust, err);
-		if (st == ECS_OK)
-			st = tls_global_init(&trust, err);
-		if (st != ECS_OK)
-			return st;
-		if (opt.verbose)
-			sayf("* trust anchors: %s (%s)", trust.path, trust.origin);
-	}
 	eo.sig_v1 = opt.sig_v1;
 	eo.retries = opt.retries;
 	eo.os_type = opt.os_type;
@@ -722,20 +352,64 @@ static ecs_status emit(const ecs_record *r, ecs_err *err)
 	return out_record(&out, r, err);
 }
 
+/* --wait: keeps r as the newest answer (of id idx, or of --all when idx is SIZE_MAX). */
+static ecs_status keep_answer(size_t idx, const ecs_record *r, ecs_err *err)
+{
+	ecs_status st = store_add(&answers, r, cur_region, err);
+
+	if (st == ECS_OK && idx != (size_t)-1)
+		latest[idx] = (uint32_t)store_count(&answers);
+	return st;
+}
+
+/* Collecting (--wait, several regions): an id belongs to the region that answered for it;
+ * one that no region has answered for stays to be asked in the others. */
+static int pending(size_t i)
+{
+	if (!waiting)
+		return 1;
+	if (home[i] == 0)
+		return 1;
+	return home[i] == cur_region_no + 1 && ids_state(&ids, i) != IDS_LIVE;
+}
+
+static ecs_status answer_id(size_t idx, const ecs_record *r, ecs_err *err)
+{
+	ids_mark(&ids, idx, r == NULL ? IDS_NOTFOUND : r->status == 1 ? IDS_LIVE : IDS_FOUND);
+	if (waiting) {
+		if (r == NULL) {
+			home[idx] = 0; /* gone from its region, or not in this one */
+			latest[idx] = 0;
+			return ECS_OK;
+		}
+		home[idx] = (uint8_t)(cur_region_no + 1);
+		return keep_answer(idx, r, err);
+	}
+	if (r != NULL)
+		return emit(r, err);
+	alive_check_failed = 1;
+	out_notfound(&out, ids_at(&ids, idx));
+	return ECS_OK;
+}
+
 /* ---- the batch engine's sinks (called in input order) ---- */
+
+static size_t engine_idx(size_t i)
+{
+	return round_idx != NULL ? round_idx[i] : i;
+}
 
 static const char *engine_id_at(void *ctx, size_t i)
 {
 	(void)ctx;
-	return ids_at(&ids, i);
+	return ids_at(&ids, engine_idx(i));
 }
 
 static ecs_status engine_record(void *ctx, size_t i, const ecs_record *r, ecs_err *err)
 {
 	(void)ctx;
-	ids_mark(&ids, i, IDS_FOUND);
 	progress(i + 1, ids_count(&ids));
-	return emit(r, err);
+	return answer_id(engine_idx(i), r, err);
 }
 
 /* A stale id (bisected out of a batch the API failed with InvalidInstance.NotFound) is
@@ -744,11 +418,7 @@ static ecs_status engine_notfound(void *ctx, size_t i, int stale, ecs_err *err)
 {
 	(void)ctx;
 	(void)stale;
-	(void)err;
-	ids_mark(&ids, i, IDS_NOTFOUND);
-	alive_check_failed = 1;
-	out_notfound(&out, ids_at(&ids, i));
-	return ECS_OK;
+	return answer_id(engine_idx(i), NULL, err);
 }
 
 static ecs_status engine_request_id(void *ctx, const char *id, ecs_err *err)
@@ -769,40 +439,70 @@ static ecs_status engine_stop(void *ctx, ecs_err *err)
 static ecs_status dry_run_ids(ecs_err *err)
 {
 	const char *batch[ECS_PAGE_MAX];
-	size_t start = 0, i, total = ids_count(&ids);
+	size_t next = 0, total = ids_count(&ids), n;
 	ecs_status st;
 
-	while (start < total) {
-		size_t n = total - start < opt.batch ? total - start : opt.batch;
-		for (i = 0; i < n; i++)
-			batch[i] = ids_at(&ids, start + i);
+	while (next < total) {
+		for (n = 0; n < opt.batch && next < total; next++)
+			batch[n++] = ids_at(&ids, next);
 		if ((st = ecs_describe_ids(&client, batch, n, &page, err)) != ECS_OK)
 			return st;
-		start += n;
 	}
 	return ECS_OK;
 }
 
+/* --wait: the ids of this round (those still pending) as a list for the engine. */
+static ecs_status round_list(size_t *n, ecs_err *err)
+{
+	size_t i, total = ids_count(&ids);
+
+	*n = total;
+	if (!waiting)
+		return ECS_OK;
+	if (round_idx == NULL) {
+		round_cap = total * sizeof(round_idx[0]);
+		round_idx = port_mem_resize(NULL, 0, round_cap > 0 ? round_cap : 1);
+		if (round_idx == NULL)
+			return err_set(err, ECS_E_NOSPACE, "out of memory for %u ids",
+				       (unsigned)total);
+	}
+	*n = 0;
+	for (i = 0; i < total; i++)
+		if (pending(i))
+			round_idx[(*n)++] = (uint32_t)i;
+	return ECS_OK;
+}
+
+/* Asks for every id, or with --wait for those whose agent is not live yet: the batch engine
+ * over opt.parallel connections, answers in input order. */
 static ecs_status run_ids(ecs_err *err)
 {
 	engine_opts o;
+	engine_stats es;
+	ecs_status st;
+	size_t n;
 
 	if (opt.dry_run)
 		return dry_run_ids(err);
+	if ((st = round_list(&n, err)) != ECS_OK || n == 0)
+		return st;
 	memset(&o, 0, sizeof(o));
 	o.id_at = engine_id_at;
-	o.nids = ids_count(&ids);
+	o.nids = n;
 	o.parallel = opt.parallel;
 	o.batch_size = opt.batch;
 	o.retries = opt.retries;
 	o.deadline_ms = run_deadline_ms;
 	o.cl = &client;
+	o.resize = port_mem_resize;
 	o.record = engine_record;
 	o.notfound = engine_notfound;
 	o.request_id = engine_request_id;
 	o.trace = opt.verbose ? trace_sink : NULL;
 	o.stop = engine_stop;
-	return engine_run(&eng, &o, &client.o.conn, &eng_stats, err);
+	st = engine_run(&eng, &o, &client.o.conn, &es, err);
+	connects_done += es.connections;
+	return st;
 }
 
 /* --all: every instance once; a NextToken seen before, or an instance on two pages, means the
@@ -854,7 +554,8 @@ static ecs_status run_all(ecs_err *err)
 		if (st != ECS_OK)
 			return st;
 		for (k = 0; k < page.n && st == ECS_OK; k++)
-			st = emit(&page.rec[k], err);
+			st = waiting ? keep_answer((size_t)-1, &page.rec[k], err)
+				     : emit(&page.rec[k], err);
 		if (st != ECS_OK)
 			return st;
 		if (out.failed)
@@ -896,7 +597,8 @@ static ecs_status setup_output(ecs_err *err)
 
 	out.fmt = opt.fmt;
 	out.only_down = opt.down;
-	out.region = opt.region;
+	out.region = opt.nregions == 1 ? opt.regions[0] : NULL;
+	out.show_region = opt.nregions > 1 || opt.regions_all;
 	out.keep = &keep;
 	out.now_unix = port_time_unix();
 	if (opt.fmt == OUT_TABLE && port_isatty(1))
@@ -911,12 +613,216 @@ static ecs_status setup_output(ecs_err *err)
 	return ECS_OK;
 }
 
+/* ---- --wait ---- */
+
+static void record_from_store(const store_rec *sr, ecs_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", sr->id);
+	snprintf(r->version, sizeof(r->version), "%s", sr->version);
+	snprintf(r->os, sizeof(r->os), "%s", sr->os);
+	snprintf(r->last_heartbeat, sizeof(r->last_heartbeat), "%s", sr->last_heartbeat);
+	snprintf(r->last_invoked, sizeof(r->last_invoked), "%s", sr->last_invoked);
+	r->status = sr->status;
+	r->session_manager = sr->session_manager;
+	r->active = sr->active;
+	r->invocations = sr->invocations;
+}
+
+/* A new round keeps only the answers of the ids that are live (they are not asked again);
+ * --all starts every round afresh. */
+static ecs_status round_start(ecs_err *err)
+{
+	store next;
+	size_t i;
+	ecs_status st = ECS_OK;
+
+	store_init(&next, port_mem_resize);
+	for (i = 0; i < ids_count(&ids) && st == ECS_OK; i++) {
+		store_rec sr;
+		ecs_record r;
+		if (ids_state(&ids, i) != IDS_LIVE)
+			continue;
+		store_get(&answers, latest[i] - 1, &sr);
+		record_from_store(&sr, &r);
+		st = store_add(&next, &r, sr.region, err);
+		latest[i] = (uint32_t)store_count(&next);
+	}
+	store_free(&answers);
+	answers = next;
+	if (opt.all)
+		ids_free(&seen);
+	return st;
+}
+
+static unsigned live_now(unsigned *of)
+{
+	unsigned live = 0;
+	size_t i;
+
+	if (opt.all) {
+		*of = (unsigned)store_count(&answers);
+		for (i = 0; i < store_count(&answers); i++) {
+			store_rec sr;
+			store_get(&answers, i, &sr);
+			live += sr.status == 1;
+		}
+		return live;
+	}
+	*of = (unsigned)ids_count(&ids);
+	for (i = 0; i < ids_count(&ids); i++)
+		live += ids_state(&ids, i) == IDS_LIVE;
+	return live;
+}
+
+static void wait_progress(unsigned live, unsigned of, int64_t left_ms)
+{
+	char line[128];
+	int n;
+
+	if (!port_isatty(2) || opt.fmt == OUT_NAGIOS || opt.fmt == OUT_PROM)
+		return;
+	n = snprintf(line, sizeof(line), "\r\033[K%s: %u of %u agents live, waiting %lld s more...",
+		     PROG, live, of, (long long)((left_ms + 999) / 1000));
+	port_write(2, line, (size_t)n);
+	progress_shown = 1;
+}
+
+/* The final state of every instance, in input order (--all: in the order of the last
+ * round's pages). */
+static ecs_status wait_output(ecs_err *err)
+{
+	ecs_status st = ECS_OK;
+	size_t i, n = opt.all ? store_count(&answers) : ids_count(&ids);
+
+	waiting = 0;
+	for (i = 0; i < n && st == ECS_OK; i++) {
+		store_rec sr;
+		ecs_record r;
+		size_t at = opt.all ? i : latest[i];
+		if (!opt.all && at == 0) {
+			if (ids_state(&ids, i) == IDS_NOTFOUND && region_failed)
+				ids_mark(&ids, i,
+					 IDS_UNCHECKED); /* maybe in the region that failed */
+			if (ids_state(&ids, i) == IDS_NOTFOUND) {
+				alive_check_failed = 1;
+				out.region = NULL;
+				out_notfound(&out, ids_at(&ids, i));
+			}
+			continue;
+		}
+		store_get(&answers, opt.all ? i : at - 1, &sr);
+		record_from_store(&sr, &r);
+		out.region = sr.region;
+		st = emit(&r, err);
+	}
+	return st;
+}
+
+/* One pass over every region. A failure in a region is reported at once, with the region's
+ * name, and the others are still asked; the first failure is the run's status. */
+static ecs_status round_regions(ecs_status *first, ecs_err *err)
+{
+	ecs_err e;
+	unsigned r;
+
+	for (r = 0; r < opt.nregions; r++) {
+		ecs_status st;
+		cur_region_no = r;
+		memset(&e, 0, sizeof(e));
+		st = setup_client(opt.regions[r], &e);
+		if (st == ECS_OK) {
+			if (opt.all)
+				ids_free(&seen);
+			st = opt.all ? run_all(&e) : run_ids(&e);
+		}
+		region_ok[r] = st == ECS_OK;
+		if (st == ECS_OK)
+			continue;
+		if (st == ECS_E_OUTPUT || st == ECS_E_NOSPACE || st == ECS_E_INTERNAL) {
+			*err = e;
+			return st; /* not the region's fault: stop */
+		}
+		region_failed = 1;
+		err_prefix(&e, "region %s", opt.regions[r]);
+		if (opt.nregions > 1)
+			sayf(PROG ": %s", e.msg);
+		if (*first == ECS_OK) {
+			*first = st;
+			*err = e;
+		}
+	}
+	return ECS_OK;
+}
+
+static ecs_status collect_begin(ecs_err *err)
+{
+	size_t n = ids_count(&ids) + 1;
+
+	latest = port_mem_resize(NULL, 0, n * (sizeof(uint32_t) + 1));
+	if (latest == NULL)
+		return err_set(err, ECS_E_NOSPACE, "not enough memory to keep %u answers",
+			       (unsigned)n);
+	latest_cap = n;
+	memset(latest, 0, n * (sizeof(uint32_t) + 1));
+	home = (uint8_t *)(latest + n);
+	waiting = 1;
+	return ECS_OK;
+}
+
+/* Rounds until every agent is live or --wait seconds pass (one last round at the deadline);
+ * without --wait, one round. */
+static ecs_status run_collected(ecs_err *err)
+{
+	int64_t deadline = t_start + (int64_t)opt.wait_s * 1000;
+	ecs_status st, first = ECS_OK;
+	unsigned live, of;
+
+	if ((st = collect_begin(err)) != ECS_OK)
+		return st;
+	for (;;) {
+		int64_t now;
+		st = round_start(err);
+		if (st == ECS_OK)
+			st = round_regions(&first, err);
+		if (st != ECS_OK)
+			return st;
+		live = live_now(&of);
+		now = port_time_ms();
+		if (opt.wait_s == 0 || first != ECS_OK || live == of || now >= deadline)
+			break;
+		wait_progress(live, of, deadline - now);
+		trace_sink(NULL, "wait: not every agent is live yet; asking again");
+		port_sleep_ms((uint32_t)(deadline - now < (int64_t)opt.interval_s * 1000
+						 ? deadline - now
+						 : (int64_t)opt.interval_s * 1000));
+	}
+	progress_erase();
+	st = wait_output(err);
+	return st != ECS_OK ? st : first;
+}
+
 static ecs_status run(ecs_err *err)
 {
+	ecs_status st;
+
+	/* the first client before any output: a bad --endpoint or proxy leaves stdout empty */
+	if ((st = setup_client(opt.regions[0], err)) != ECS_OK)
+		return st;
 	if (!opt.dry_run)
 		out_begin(&out);
 	port_on_signal(on_signal);
-	return opt.all ? run_all(err) : run_ids(err);
+	if ((opt.wait_s > 0 || opt.nregions > 1) && !opt.dry_run)
+		return run_collected(err);
+	for (cur_region_no = 0; cur_region_no < opt.nregions; cur_region_no++) {
+		out.region = opt.regions[cur_region_no];
+		st = setup_client(opt.regions[cur_region_no], err);
+		if (st == ECS_OK)
+			st = opt.all ? run_all(err) : run_ids(err);
+		if (st != ECS_OK)
+			return st;
+	}
+	return ECS_OK;
 }
 
 /* ---- finishing ---- */
@@ -1011,19 +917,22 @@ static int finish(ecs_status st, ecs_err *err)
 	int code;
 
 	progress_erase();
-	if (client_up)
-		ecs_client_close(&client);
+	close_client();
 	creds_wipe(&cred);
 	summarize(st, err, &s);
 	s.duration_ms = port_time_ms() - t_start;
 	s.warn = &opt.warn;
 	s.crit = &opt.crit;
+	s.nregions = opt.nregions;
+	s.regions = opt.regions;
+	s.region_ok = region_ok;
 	if (out_finish(&out, &s) != 0 && st == ECS_OK)
 		st = output_failed(err);
 	st = output_file_done(st, err);
 	if (st != ECS_OK) {
 		report(err);
-		if (s.not_checked > 0 && out.rows + out.notfound > 0)
+		if (s.not_checked > 0 && out.rows + out.notfound > 0 &&
+		    !(err->status == ECS_E_OUTPUT && port_write_broken_pipe()))
 			sayf(PROG ": %u of %u instances were not checked", s.not_checked,
 			     (unsigned)ids_count(&ids));
 		return opt.fmt == OUT_NAGIOS ? NAGIOS_UNKNOWN : err_exit_code(st);
@@ -1031,13 +940,12 @@ static int finish(ecs_status st, ecs_err *err)
 	if (opt.fmt == OUT_NAGIOS)
 		return out.nagios_state;
 	code = 0;
-	if (opt.check && alive_check_failed)
-		code = err_exit_code(ECS_E_CHECK);
+	if ((opt.check || opt.wait_s > 0) && alive_check_failed)
+		code = err_exit_code(ECS_E_CHECK); /* --wait: not all live by the deadline */
 	table_summary();
 	if (opt.verbose)
 		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
-		     client.requests, client.c.connects + eng_stats.connections, out.rows,
-		     out.notfound);
+		     requests_done, connects_done, out.rows, out.notfound);
 	if (!opt.dry_run && tls_clock_untrusted())
 		say(PROG ": warning: the local clock is before this build's date; certificate "
 			 "dates were not checked");
@@ -1071,11 +979,11 @@ int main(int argc, char **argv)
 	ids_init(&reqids, port_mem_resize);
 	ids_init(&seen, port_mem_resize);
 	out_init(&out, OUT_TABLE, stdout_write, NULL);
-	st = parse_args(argc, argv, &err);
+	st = cli_parse(argc, argv, &opt, &ids, &err);
 	if (opt.max_time_s > 0)
 		run_deadline_ms = t_start + (int64_t)opt.max_time_s * 1000;
 	if (st == ECS_OK && (opt.help || opt.version)) {
-		out_str(&out, opt.help ? USAGE : "");
+		out_str(&out, opt.help ? cli_usage : "");
 		if (opt.version)
 			print_version();
 		return finish(ECS_OK, &err);
@@ -1090,7 +998,7 @@ int main(int argc, char **argv)
 	if (st == ECS_OK)
 		st = setup_output(&err);
 	if (st == ECS_OK)
-		st = setup_client(&err);
+		st = setup_trust(&err);
 	if (st == ECS_OK)
 		st = run(&err);
 	return finish(st, &err);

@@ -116,28 +116,61 @@ static void instance_families(out_ctx *o)
 	}
 }
 
+/* Live and down instances of one region (all regions when region is NULL). */
+static void count_region(out_ctx *o, const char *region, unsigned *live, unsigned *down)
+{
+	size_t i;
+
+	*live = *down = 0;
+	for (i = 0; i < store_count(o->keep); i++) {
+		store_rec r;
+		store_get(o->keep, i, &r);
+		if (region != NULL && strcmp(r.region, region) != 0)
+			continue;
+		*live += r.status == 1;
+		*down += r.status != 1;
+	}
+}
+
+static void region_sample(out_ctx *o, const char *name, const char *region, const char *state,
+			  unsigned v)
+{
+	out_str(o, P);
+	out_str(o, name);
+	out_str(o, "{region=");
+	label_value(o, region);
+	if (state != NULL)
+		out_printf(o, ",state=\"%s\"", state);
+	out_printf(o, "} %u\n", v);
+}
+
 void out_prom_finish(out_ctx *o, const out_summary *s)
 {
 	int64_t ms = s->duration_ms > 0 ? s->duration_ms : 0;
-	unsigned down = o->rows - o->live;
+	const char *one = o->region != NULL ? o->region : "";
+	unsigned live, down;
+	size_t r, n = s->nregions > 0 ? s->nregions : 1;
 
 	if (s->complete)
 		instance_families(o);
-	family(o, "scrape_success", "gauge", "1 if every instance was answered, else 0.");
-	out_str(o, P "scrape_success{region=");
-	label_value(o, o->region != NULL ? o->region : "");
-	out_printf(o, "} %d\n", s->complete ? 1 : 0);
+	family(o, "scrape_success", "gauge", "1 if every instance of the region was answered.");
+	for (r = 0; r < n; r++)
+		region_sample(o, "scrape_success", s->nregions > 0 ? s->regions[r] : one, NULL,
+			      s->complete || (s->nregions > 0 && s->region_ok[r]) ? 1u : 0u);
 	family(o, "scrape_duration_seconds", "gauge", "How long the run took.");
 	out_printf(o, P "scrape_duration_seconds %lld.%03lld\n", (long long)(ms / 1000),
 		   (long long)(ms % 1000));
 	if (!s->complete)
 		return;
 	family(o, "instances", "gauge", "Instances by agent state (notfound: not returned).");
-	out_printf(o, P "instances{region=");
-	label_value(o, o->region != NULL ? o->region : "");
-	out_printf(o, ",state=\"live\"} %u\n" P "instances{region=", o->live);
-	label_value(o, o->region != NULL ? o->region : "");
-	out_printf(o, ",state=\"down\"} %u\n" P "instances{region=", down);
-	label_value(o, o->region != NULL ? o->region : "");
-	out_printf(o, ",state=\"notfound\"} %u\n", (unsigned)s->n_notfound);
+	for (r = 0; r < n; r++) {
+		const char *reg = s->nregions > 0 ? s->regions[r] : one;
+		count_region(o, s->nregions > 1 ? reg : NULL, &live, &down);
+		region_sample(o, "instances", reg, "live", live);
+		region_sample(o, "instances", reg, "down", down);
+		if (s->nregions <= 1)
+			region_sample(o, "instances", reg, "notfound", (unsigned)s->n_notfound);
+	}
+	if (s->nregions > 1) /* an id no region answered for belongs to none */
+		out_printf(o, P "instances{state=\"notfound\"} %u\n", (unsigned)s->n_notfound);
 }

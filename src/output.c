@@ -106,11 +106,11 @@ typedef struct {
 	unsigned width;
 } column;
 
-enum { C_ID, C_AGENT, C_VERSION, C_OS, C_SEEN, C_TASKS, C_RUNS, C_SSM, C_COUNT };
+enum { C_ID, C_REGION, C_AGENT, C_VERSION, C_OS, C_SEEN, C_TASKS, C_RUNS, C_SSM, C_COUNT };
 
 static const column COLS[C_COUNT] = {
-	{"INSTANCE_ID", 22}, {"AGENT", 9}, {"VERSION", 11}, {"OS", 7},
-	{"HEARTBEAT", 9},    {"TASKS", 5}, {"RUNS", 5},	    {"SSM", 3},
+	{"INSTANCE_ID", 22}, {"REGION", 14}, {"AGENT", 9}, {"VERSION", 11}, {"OS", 7},
+	{"HEARTBEAT", 9},    {"TASKS", 5},   {"RUNS", 5},  {"SSM", 3},
 };
 static const int DROP_ORDER[] = {C_SSM, C_RUNS, C_TASKS, C_OS, C_VERSION};
 
@@ -128,7 +128,7 @@ static void table_pick_columns(out_ctx *o)
 {
 	size_t k;
 
-	o->cols = (1u << C_COUNT) - 1;
+	o->cols = ((1u << C_COUNT) - 1) & ~(o->show_region ? 0u : 1u << C_REGION);
 	for (k = 0; k < sizeof(DROP_ORDER) / sizeof(DROP_ORDER[0]); k++)
 		if (o->width > 0 && table_width(o->cols) > o->width)
 			o->cols &= ~(1u << DROP_ORDER[k]);
@@ -195,14 +195,23 @@ void out_age(char *dst, size_t cap, const char *iso, int64_t now)
 	snprintf(dst, cap, "%lld%c", (long long)(age / units[k].secs), units[k].unit);
 }
 
+/* A JSON string of any length, quoted one character at a time (no buffer to outgrow). */
 static void json_str(out_ctx *o, const char *s)
 {
-	char q[6 * ECS_FIELD_MAX + 8];
-	size_t ql = 0;
+	size_t n = strlen(s), i = 0;
 
-	if (json_quote(s, strnlen(s, ECS_FIELD_MAX), q, sizeof(q), &ql) != ECS_OK)
-		o->failed = 1; /* cannot happen: q holds the worst case */
-	put(o, q, ql);
+	out_str(o, "\"");
+	while (i < n) {
+		char q[16];
+		size_t k = show_utf8_len(s + i, n - i), ql = 0;
+		if (k == 0)
+			k = 1; /* a byte that is not UTF-8: json_quote writes it as \u00XX */
+		if (json_quote(s + i, k, q, sizeof(q), &ql) != ECS_OK || ql < 2)
+			o->failed = 1; /* cannot happen: one character fits */
+		put(o, q + 1, ql - 2);
+		i += k;
+	}
+	out_str(o, "\"");
 }
 
 static void json_kv_str(out_ctx *o, const char *key, const char *v, int *first)
@@ -220,6 +229,8 @@ static void json_record(out_ctx *o, const ecs_record *r)
 
 	out_str(o, o->rows ? ",{" : "{");
 	json_kv_str(o, "InstanceId", r->id, &first);
+	if (o->region != NULL)
+		json_kv_str(o, "RegionId", o->region, &first);
 	if (r->status >= 0)
 		json_kv_str(o, "CloudAssistantStatus", r->status ? "true" : "false", &first);
 	json_kv_str(o, "CloudAssistantVersion", r->version, &first);
@@ -251,6 +262,7 @@ static void table_record(out_ctx *o, const ecs_record *r)
 	num(b, sizeof(b), r->invocations);
 	out_age(age, sizeof(age), r->last_heartbeat, o->now_unix);
 	cells[C_ID] = field(r->id, t1);
+	cells[C_REGION] = o->region != NULL ? o->region : "-";
 	cells[C_AGENT] = yes_no(r->status, "yes", "no");
 	cells[C_VERSION] = field(r->version, t2);
 	cells[C_OS] = field(r->os, t3);
@@ -261,6 +273,15 @@ static void table_record(out_ctx *o, const ecs_record *r)
 	table_row(o, cells);
 }
 
+/* Column 10, the region, only when the run asks more than one region: a script that reads
+ * nine columns of a one-region run sees what it always saw. */
+static void tsv_region_end(out_ctx *o)
+{
+	if (o->show_region)
+		out_printf(o, "\t%s", o->region != NULL ? o->region : "-");
+	out_str(o, "\n");
+}
+
 static void tsv_record(out_ctx *o, const ecs_record *r)
 {
 	static shown_field t1, t2, t3, t4, t5; /* main thread only; too big for a frame */
@@ -268,10 +289,11 @@ static void tsv_record(out_ctx *o, const ecs_record *r)
 
 	num(a, sizeof(a), r->active);
 	num(b, sizeof(b), r->invocations);
-	out_printf(o, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", field(r->id, t1),
+	out_printf(o, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", field(r->id, t1),
 		   yes_no(r->status, "true", "false"), field(r->version, t2), field(r->os, t3),
 		   field(r->last_heartbeat, t4), field(r->last_invoked, t5), a, b,
 		   yes_no(r->session_manager, "true", "false"));
+	tsv_region_end(o);
 }
 
 ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
@@ -298,17 +320,26 @@ ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
 void out_notfound(out_ctx *o, const char *id)
 {
 	static shown_field t;
-	const char *cells[C_COUNT] = {field(id, t), "NOT FOUND", "-", "-", "-", "-", "-", "-"};
+	const char *cells[C_COUNT] = {field(id, t), "-", "NOT FOUND", "-", "-", "-", "-", "-", "-"};
 
 	o->notfound++;
 	if (o->fmt != OUT_TSV && o->fmt != OUT_TABLE)
 		return;
 	row_begin(o);
-	if (o->fmt == OUT_TSV)
-		out_printf(o, "%s\tnotfound\t-\t-\t-\t-\t-\t-\t-\n", cells[C_ID]);
-	else
+	if (o->fmt == OUT_TSV) {
+		out_printf(o, "%s\tnotfound\t-\t-\t-\t-\t-\t-\t-", cells[C_ID]);
+		tsv_region_end(o);
+	} else
 		table_row(o, cells);
 	row_end(o);
+}
+
+/* The trailer is written in units, like rows: flushes fall between them, and o->stage tells
+ * out_emergency() how to close the document from there. */
+static void stage(out_ctx *o, int st)
+{
+	row_end(o);
+	o->stage = st;
 }
 
 static void json_list(out_ctx *o, const char *key, size_t n, const char *(*at)(void *ctx, size_t i),
@@ -316,24 +347,33 @@ static void json_list(out_ctx *o, const char *key, size_t n, const char *(*at)(v
 {
 	size_t i;
 
+	row_begin(o);
 	out_printf(o, ",\"%s\":[", key);
+	stage(o, OUT_STAGE_LIST);
 	for (i = 0; i < n && at != NULL; i++) {
+		row_begin(o);
 		if (i > 0)
 			out_str(o, ",");
 		json_str(o, at(ctx, i));
+		row_end(o);
 	}
+	row_begin(o);
 	out_str(o, "]");
+	stage(o, OUT_STAGE_TAIL);
 }
 
 int out_finish(out_ctx *o, const out_summary *s)
 {
-	o->closing = 1; /* from here on the buffer is not whole rows */
+	if (o->fmt != OUT_JSON)
+		o->closing = 1; /* a signal from here on writes nothing more */
 	if (o->fmt == OUT_NAGIOS)
 		out_nagios_finish(o, s);
 	else if (o->fmt == OUT_PROM)
 		out_prom_finish(o, s);
 	if (o->fmt == OUT_JSON && o->began) {
+		row_begin(o);
 		out_printf(o, "]},\"TotalCount\":%u", o->rows);
+		stage(o, OUT_STAGE_TAIL);
 		json_list(o, "RequestIds", s->n_request_ids, s->request_id_at, s->ctx);
 		json_list(o, "NotFound", s->n_notfound, s->notfound_at, s->ctx);
 		if (!s->complete) {
@@ -344,6 +384,7 @@ int out_finish(out_ctx *o, const out_summary *s)
 			out_printf(o, "},\"NotChecked\":%u", s->not_checked);
 		}
 		out_str(o, "}\n");
+		o->closing = 1; /* the document is whole in the buffer */
 	}
 	flush(o);
 	return o->failed ? -1 : 0;
@@ -370,6 +411,7 @@ void out_emergency(out_ctx *o, void (*raw_write)(const void *buf, size_t len))
 				   "\"Message\":\"interrupted by a signal\"}}\n";
 	char num_buf[16];
 	size_t c = o->committed;
+	int st = o->stage;
 
 	if (!o->began || o->failed || o->closing)
 		return;
@@ -377,7 +419,11 @@ void out_emergency(out_ctx *o, void (*raw_write)(const void *buf, size_t len))
 		raw_write(o->buf, c);
 	if (o->fmt != OUT_JSON)
 		return;
-	raw_write(head, sizeof(head) - 1);
-	raw_write(num_buf, utoa(num_buf, o->rows));
+	if (st == OUT_STAGE_RECORDS) {
+		raw_write(head, sizeof(head) - 1);
+		raw_write(num_buf, utoa(num_buf, o->rows));
+	} else if (st == OUT_STAGE_LIST) {
+		raw_write("]", 1);
+	}
 	raw_write(tail, sizeof(tail) - 1);
 }

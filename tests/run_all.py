@@ -2,10 +2,10 @@
 """Runs every test suite of ecs-ca-status and prints one closing line 'check: N passed, N failed'.
 
 Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
-transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite (static
-musl binary and the ASan one), fuzz corpus replay, a valgrind memcheck run, and checks on the
-release binary itself (static, no /dev/random). With --cross ARCH only the suites that run a
-cross-built binary under qemu-user are run.
+transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite and the
+issue 9 "never lies" suite (static musl binary and the ASan one each), fuzz corpus replay, a
+valgrind memcheck run, and checks on the release binary itself (static, no /dev/random). With
+--cross ARCH only the suites that run a cross-built binary under qemu-user are run.
 """
 import argparse
 import os
@@ -110,6 +110,11 @@ def main():
                                                 "--bin", "./ecs-ca-status"], timeout=300)
             run("server faults (asan)", [py, "tests/integration/test_server_faults.py", "--bin",
                                          "build/asan/ecs-ca-status"], timeout=300)
+        if want("integration never-lies"):  # --only integration or --only never-lies
+            run("never-lies (static musl)", [py, "tests/integration/test_never_lies.py", "--bin",
+                                             "./ecs-ca-status"], timeout=300)
+            run("never-lies (asan)", [py, "tests/integration/test_never_lies.py", "--bin",
+                                      "build/asan/ecs-ca-status"], timeout=300)
         if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
             run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
                 timeout=600)

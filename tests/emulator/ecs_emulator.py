@@ -257,9 +257,12 @@ CONFIG_DEFAULTS = {
     "force_error": None, "max_ids": DEFAULT_MAX_IDS, "not_found": None,
     "bool_status": False, "title_status": False, "misspelled": False, "odd_next_token": False,
     "script": None, "retry_after_ms": None,
+    "page_loop": 0, "page_overlap": False, "hostile_text": False,
 }
-_INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids")
-_BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token")
+_INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids",
+             "page_loop")
+_BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token", "page_overlap",
+              "hostile_text")
 _FAULTS = ("drop_every", "throttle_every", "error_every")
 
 
@@ -587,6 +590,33 @@ def parse_next_token(token, region, os_type):
     return int(offset)
 
 
+# A server whose paging misbehaves (page_loop, page_overlap): tokens "LOOP-k-REGION", where k
+# counts the pages reached through a token; not tamper-evident, they only have to differ.
+_LOOP_PREFIX = "LOOP-"
+
+# Display attacks in server text (hostile_text): CSI as U+009B (a JSON escape), a raw 0x9B byte
+# (invalid UTF-8 on the wire; carried here as the lone surrogate U+DC9B and put on the wire by
+# _send), RIGHT-TO-LEFT OVERRIDE U+202E, RIGHT-TO-LEFT ISOLATE U+2067 and ESC.
+HOSTILE_TEXT = "\u009b31m\udc9b2J\u202egpj\u2067\x1b[0m"
+_RAW_BYTE_MARK = b"\\udc9b"   # how json.dumps writes U+DC9B
+
+
+def _loop_page(params, region, cfg, total):
+    """(offset, next_token) of a page in page_loop mode: the page reached through token k is
+    followed by token k+1, and token N by token 1 again (A->B->...->A); the page of token k
+    starts at k*MaxResults, wrapping around the region."""
+    max_results = _int_param(params, "MaxResults", "InvalidParameter.MaxResults", 1, 50, 10)
+    token = params.get("NextToken") or ""
+    k = 0
+    if token:
+        m = re.fullmatch(re.escape(_LOOP_PREFIX) + r"([0-9]{1,6})-" + re.escape(region), token)
+        if not m:
+            raise ApiError("InvalidParameter.NextToken")
+        k = int(m.group(1))
+    nxt = k + 1 if k < cfg["page_loop"] else 1
+    return (k * max_results) % max(total, 1), max_results, "%s%d-%s" % (_LOOP_PREFIX, nxt, region)
+
+
 def _int_param(params, name, code, lo, hi, default):
     text = params.get(name)
     if text is None or text == "":
@@ -638,6 +668,10 @@ def describe(params, now, cfg):
     if ids:
         # Paging parameters are ignored with InstanceId; the set follows fixture order.
         page_number, page_size, page = 1, len(ids), items
+    elif cfg["page_loop"] and (params.get("MaxResults") or params.get("NextToken")):
+        offset, max_results, next_token = _loop_page(params, region, cfg, total)
+        page = items[offset:offset + max_results]
+        page_number, page_size = offset // max_results + 1, max_results
     elif params.get("MaxResults") not in (None, "") or params.get("NextToken") not in (None, ""):
         max_results = _int_param(params, "MaxResults", "InvalidParameter.MaxResults", 1, 50, 10)
         token = params.get("NextToken") or ""
@@ -645,8 +679,9 @@ def describe(params, now, cfg):
         if offset > total:
             raise ApiError("InvalidParameter.NextToken")
         page = items[offset:offset + max_results]
+        step = max_results - 1 if cfg["page_overlap"] and max_results > 1 else max_results
         if offset + max_results < total:
-            next_token = make_next_token(region, os_type, offset + max_results, cfg["odd_next_token"])
+            next_token = make_next_token(region, os_type, offset + step, cfg["odd_next_token"])
         page_number, page_size = offset // max_results + 1, max_results
     else:
         page_size = _int_param(params, "PageSize", "InvalidParam.PageSize", 1, 50, 10)
@@ -667,6 +702,8 @@ def describe(params, now, cfg):
                 elif cfg["title_status"]:
                     v = v.title()
                 k = status_key
+            elif k == "CloudAssistantVersion" and cfg["hostile_text"]:
+                v = (v or "1.0") + HOSTILE_TEXT
             o[k] = v
         out_items.append(o)
     return {
@@ -730,6 +767,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- responses --------------------------------------------------------------------------
     def _send(self, status, body_obj, extra_headers=(), request_id=None):
         body = json.dumps(body_obj, separators=(",", ":")).encode()
+        if self.state.config["hostile_text"]:
+            body = body.replace(_RAW_BYTE_MARK, b"\x9b")
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = "HTTP/1.1"   # garbage/0.9 request lines still get a status line
             self.close_connection = True
@@ -794,7 +833,7 @@ class Handler(BaseHTTPRequestHandler):
             "RequestId": request_id,
             "HostId": "ecs.aliyuncs.com",
             "Code": err.code,
-            "Message": err.message,
+            "Message": err.message + (HOSTILE_TEXT if self.state.config["hostile_text"] else ""),
             "Recommend": "https://api.aliyun.com/troubleshoot?q=%s&product=Ecs&requestId=%s"
                          % (urllib.parse.quote(err.code), request_id),
         }
@@ -1115,6 +1154,12 @@ def main(argv=None):
     p.add_argument("--misspelled", action="store_true",
                    help="item key InstanceCloudAssitantStatus, field CloudAssitantStatus")
     p.add_argument("--odd-next-token", action="store_true", help="NextToken values containing + / =")
+    p.add_argument("--page-loop", type=int, default=0,
+                   help="NextTokens cycle through N tokens (A->B->...->A) and never end")
+    p.add_argument("--page-overlap", action="store_true",
+                   help="each NextToken page repeats the last instance of the page before")
+    p.add_argument("--hostile-text", action="store_true",
+                   help="C1, bidi and ESC characters (and a raw 0x9B byte) in versions and error messages")
     a = p.parse_args(argv)
 
     try:

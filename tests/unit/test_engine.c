@@ -15,7 +15,8 @@
 
 #include "engine.h"
 
-static engine_sched S; /* large: static */
+static engine_sched S;
+static engine_batch B[ENGINE_WINDOW]; /* large: static */
 
 static void next_is(unsigned want_slot, size_t start, unsigned len)
 {
@@ -41,7 +42,7 @@ static void test_batches_in_order_and_last_short(void **state)
 	engine_range r;
 
 	(void)state;
-	engine_sched_init(&S, 250, 100, 8);
+	engine_sched_init(&S, 250, 100, 8, B);
 	next_is(0, 0, 100);
 	next_is(1, 100, 100);
 	next_is(2, 200, 50);
@@ -54,7 +55,7 @@ static void test_head_waits_for_the_first_batch(void **state)
 	const engine_batch *b;
 
 	(void)state;
-	engine_sched_init(&S, 300, 100, 8);
+	engine_sched_init(&S, 300, 100, 8, B);
 	next_is(0, 0, 100);
 	next_is(1, 100, 100);
 	next_is(2, 200, 100);
@@ -80,7 +81,7 @@ static void test_window_is_bounded(void **state)
 	engine_range r;
 
 	(void)state;
-	engine_sched_init(&S, 100000, 10, 4);
+	engine_sched_init(&S, 100000, 10, 4, B);
 	for (k = 0; k < 4; k++)
 		next_is(k, (size_t)k * 10, 10);
 	/* batches 1..3 answered, the head is not: nothing more may go out */
@@ -105,7 +106,7 @@ static void test_random_completion_order_comes_out_in_order(void **state)
 	size_t emitted = 0;
 
 	(void)state;
-	engine_sched_init(&S, 10007, 100, 16);
+	engine_sched_init(&S, 10007, 100, 16, B);
 	while (!engine_sched_finished(&S) && rounds++ < 100000) {
 		const engine_batch *b;
 		while (n_in < 8 &&
@@ -136,7 +137,7 @@ static void test_requeue_sends_the_range_again(void **state)
 	engine_range r = {0, 100};
 
 	(void)state;
-	engine_sched_init(&S, 100, 100, 4);
+	engine_sched_init(&S, 100, 100, 4, B);
 	next_is(0, 0, 100);
 	engine_sched_requeue(&S, 0, r);
 	assert_null(engine_sched_head(&S));
@@ -152,7 +153,7 @@ static unsigned run_bisect(size_t nids, unsigned batch, const size_t *stale, siz
 	unsigned requests = 0, slot;
 	engine_range r;
 
-	engine_sched_init(&S, nids, batch, 8);
+	engine_sched_init(&S, nids, batch, 8, B);
 	*found_stale = 0;
 	while (!engine_sched_finished(&S)) {
 		const engine_batch *b;
@@ -210,7 +211,7 @@ static void test_split_falls_back_to_50(void **state)
 	engine_range r = {0, 100};
 
 	(void)state;
-	engine_sched_init(&S, 1000, 100, 8);
+	engine_sched_init(&S, 1000, 100, 8, B);
 	next_is(0, 0, 100);
 	next_is(1, 100, 100);
 	engine_sched_split(&S, 0, r, 50);
@@ -231,7 +232,7 @@ static void test_split_never_raises_the_size(void **state)
 	engine_range r = {0, 30};
 
 	(void)state;
-	engine_sched_init(&S, 100, 30, 8);
+	engine_sched_init(&S, 100, 30, 8, B);
 	next_is(0, 0, 30);
 	engine_sched_split(&S, 0, r, 50);
 	assert_int_equal(S.batch_size, 30);
