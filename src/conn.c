@@ -65,8 +65,14 @@ ecs_status conn_pick_proxy(conn_opts *o, const char *proxy_url, const char *no_p
 void conn_init(conn *c, const conn_opts *o)
 {
 	memset(c, 0, offsetof(conn, preq));
+	c->rbuf = c->rbuf_own;
 	c->o = *o;
 	c->fd = PORT_FD_NONE;
+}
+
+void conn_share_rbuf(conn *c, char *buf)
+{
+	c->rbuf = buf;
 }
 
 void conn_set_addrs(conn *c, const port_addr *a, size_t n)
@@ -263,7 +269,7 @@ static ecs_status proxy_recv(conn *c, ecs_err *err)
 
 	while (!http_resp_done(&c->pr)) {
 		size_t got, used;
-		port_status ps = port_recv_nb(c->fd, c->rbuf, sizeof(c->rbuf), &got);
+		port_status ps = port_recv_nb(c->fd, c->rbuf, ECS_NET_CHUNK, &got);
 		if (ps == PORT_E_AGAIN) {
 			c->want = PORT_POLL_IN;
 			return ECS_OK;
@@ -506,7 +512,7 @@ static ecs_status recv_some(conn *c, size_t *got, ecs_err *err)
 {
 	*got = 0;
 	if (!c->o.tls) {
-		port_status ps = port_recv_nb(c->fd, c->rbuf, sizeof(c->rbuf), got);
+		port_status ps = port_recv_nb(c->fd, c->rbuf, ECS_NET_CHUNK, got);
 		if (ps == PORT_E_AGAIN) {
 			c->want = PORT_POLL_IN;
 			return ECS_OK;
@@ -516,7 +522,7 @@ static ecs_status recv_some(conn *c, size_t *got, ecs_err *err)
 	for (;;) {
 		int rc;
 		c->io_status = PORT_OK;
-		rc = mbedtls_ssl_read(&c->ssl, (unsigned char *)c->rbuf, sizeof(c->rbuf));
+		rc = mbedtls_ssl_read(&c->ssl, (unsigned char *)c->rbuf, ECS_NET_CHUNK);
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
 			return ECS_OK;
 		if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)

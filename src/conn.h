@@ -72,10 +72,12 @@ typedef struct {
 	http_resp pr;
 	size_t pstatus_len;
 	mbedtls_ssl_context ssl;
+	char *rbuf; /* where received bytes land before the parser takes them: rbuf_own, or a
+		     * buffer shared by the connections of one thread (conn_share_rbuf) */
 	/* buffers (from here on, not cleared by conn_init: pages touched only when used) */
 	char preq[1024];
 	char phdr[2048], pbody[512], pstatus[160];
-	char rbuf[ECS_NET_CHUNK];
+	char rbuf_own[ECS_NET_CHUNK];
 } conn;
 
 /* Chooses the proxy for target host/port/tls: explicit proxy_url (--proxy) else HTTPS_PROXY /
@@ -112,6 +114,10 @@ int64_t conn_deadline(const conn *c);
 /* Hands the connection already resolved addresses of its first hop (so that K connections
  * resolve once); without it the first open resolves. */
 void conn_set_addrs(conn *c, const port_addr *a, size_t n);
+
+/* Makes c receive into buf (ECS_NET_CHUNK bytes) instead of its own buffer: received bytes
+ * are handed to the parser at once, so the connections driven by one thread can share one. */
+void conn_share_rbuf(conn *c, char *buf);
 
 /* Resolves the first hop of o (the proxy if o->use_proxy) into a (PORT_ADDRS_MAX). */
 ecs_status conn_resolve(const conn_opts *o, int64_t deadline_ms, port_addr *a, size_t *n,

@@ -326,7 +326,8 @@ static ecs_status wait_and_step(engine *e, ecs_err *err)
 /* The connections and the window, from the caller's allocator (fresh pages: zero). */
 static ecs_status alloc(engine *e, ecs_err *err)
 {
-	size_t conns = e->o.parallel * sizeof(engine_conn);
+	/* the batches start on a page boundary (engine_batch is page-aligned) */
+	size_t conns = (e->o.parallel * sizeof(engine_conn) + 4095) & ~(size_t)4095;
 	unsigned window = 2 * e->o.parallel;
 	char *mem;
 
@@ -370,6 +371,7 @@ static ecs_status setup(engine *e, const engine_opts *o, const conn_opts *co, ec
 		k->c.o.no_resend = 1; /* every attempt is signed anew (fresh nonce and time) */
 		k->c.max_deadline_ms = o->deadline_ms;
 		conn_set_addrs(&k->c, e->addrs, e->naddrs);
+		conn_share_rbuf(&k->c, e->rbuf);
 		k->busy = 0;
 		k->not_before = 0;
 		k->r.len = 0;

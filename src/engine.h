@@ -34,8 +34,8 @@ typedef struct {
 /* One batch in the reorder window. Small fields first: a batch touches the pages of the
  * records it actually holds, not all of rec[]. */
 typedef struct {
-	size_t start; /* first id of the batch */
-	unsigned n;   /* ids in the batch */
+	_Alignas(4096) size_t start; /* first id of the batch; a batch starts on a page */
+	unsigned n;		     /* ids in the batch */
 	unsigned inflight;
 	unsigned npending;
 	unsigned nrec;
@@ -135,7 +135,8 @@ typedef struct {
 	unsigned busy;
 	port_addr addrs[PORT_ADDRS_MAX];
 	size_t naddrs;
-	ecs_page page; /* scratch for one answer */
+	ecs_page page;		  /* scratch for one answer */
+	char rbuf[ECS_NET_CHUNK]; /* received bytes, shared by the connections */
 	engine_conn *k;
 	size_t mem_size; /* bytes of k and s.b together */
 } engine;
