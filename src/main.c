@@ -946,6 +946,9 @@ static int finish(ecs_status st, ecs_err *err)
 	if (opt.verbose)
 		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
 		     requests_done, connects_done, out.rows, out.notfound);
+	if (opt.verbose && tls_pool_high_water() > 0) /* measured only with ECS_POOL_STATS set */
+		sayf("* tls pool high-water: %u bytes of %u", (unsigned)tls_pool_high_water(),
+		     (unsigned)tls_pool_size());
 	if (!opt.dry_run && tls_clock_untrusted())
 		say(PROG ": warning: the local clock is before this build's date; certificate "
 			 "dates were not checked");
