@@ -79,6 +79,11 @@ $(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TP) -I$(MBED)/library -c $< -o $@
 
+# aesni.c sets its instruction set with "#pragma GCC target", which LTO drops: no LTO for it.
+$(B)/mbedtls/aesni.o: $(MBED)/library/aesni.c third_party/ecs_mbedtls_config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_TP)) -fno-lto -I$(MBED)/library -c $< -o $@
+
 $(B)/obj/%.o: %.c $(wildcard src/*.h port/*.h) third_party/ecs_mbedtls_config.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_OWN) -c $< -o $@

@@ -26,6 +26,8 @@ typedef struct {
 	out_format fmt;
 	const char *os_type, *endpoint, *ca_file, *proxy, *no_proxy, *profile;
 	unsigned batch, retries;
+	unsigned parallel;   /* --parallel: connections of the batch engine */
+	unsigned max_time_s; /* --max-time (0 = no limit) */
 	unsigned connect_s, read_s;
 	unsigned wait_s, interval_s; /* --wait (0 = no waiting), --interval */
 	uint64_t given;		     /* options given on the command line (1 << option) */

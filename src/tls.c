@@ -34,16 +34,33 @@ static struct {
 } G;
 
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-static unsigned char pool[ECS_TLS_POOL_SIZE];
+/* Mapped for the run (port_mem_resize): a process that never sets up TLS (--version,
+ * --dry-run) has none, and its size follows the number of connections. */
+static unsigned char *pool;
 #define POOL_FILL 0xA5
 static int pool_measured;
 #endif
+static size_t pool_used = ECS_TLS_POOL_BASE + ECS_TLS_POOL_PER_CONN;
+
+size_t tls_pool_size(void)
+{
+	return pool_used;
+}
+
+void tls_set_connections(unsigned k)
+{
+	if (k < 1)
+		k = 1;
+	if (k > 16)
+		k = 16;
+	pool_used = ECS_TLS_POOL_BASE + (size_t)k * ECS_TLS_POOL_PER_CONN;
+}
 
 size_t tls_pool_high_water(void)
 {
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-	size_t i = sizeof(pool);
-	if (!pool_measured)
+	size_t i = pool_used;
+	if (!pool_measured || pool == NULL)
 		return 0;
 	while (i > 0 && pool[i - 1] == POOL_FILL)
 		i--;
@@ -417,12 +434,22 @@ ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 	G.done = 1;
 	G.status = ECS_E_TLS;
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-	mbedtls_memory_buffer_alloc_init(pool, sizeof(pool)); /* zeroes the pool */
+	pool = port_mem_resize(NULL, 0, pool_used);
+	if (pool == NULL)
+		return err_set(err, ECS_E_TLS,
+			       "TLS: no memory for the %u KiB pool; try a lower --parallel",
+			       (unsigned)(pool_used / 1024));
+	mbedtls_memory_buffer_alloc_init(pool, pool_used); /* zeroes the pool */
 	if (port_getenv("ECS_POOL_STATS") != NULL) {
 		/* Stats runs only (it touches every page): paint all but the allocator's first
 		 * block header, so the highest unpainted byte is the high-water mark. */
-		memset(pool + 128, POOL_FILL, sizeof(pool) - 128);
+		memset(pool + 128, POOL_FILL, pool_used - 128);
 		pool_measured = 1;
+	} else {
+		/* the allocator zeroed the pool (already zero: fresh pages) and wrote one block
+		 * header at its start: give the zeroed pages back, so that the pool costs what
+		 * the connections use of it, not its size */
+		port_mem_zero_release(pool + 256, pool_used - 256);
 	}
 #endif
 	G.trust = *t;

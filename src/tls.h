@@ -30,6 +30,13 @@ ecs_status tls_find_trust(const char *explicit_path, tls_trust *t, ecs_err *err)
  * Later calls return the first result. */
 ecs_status tls_global_init(const tls_trust *t, ecs_err *err);
 
+/* How many connections will be open at once (1..16, default 1): sizes the part of the static
+ * pool that is used. Call before tls_global_init. */
+void tls_set_connections(unsigned k);
+
+/* Highest pool size in use (for messages). */
+size_t tls_pool_size(void);
+
 /* The shared client configuration (valid after tls_global_init). */
 const mbedtls_ssl_config *tls_config(void);
 

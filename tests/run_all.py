@@ -102,6 +102,11 @@ def main():
                                               "./ecs-ca-status"], timeout=900)
             run("integration (asan)", [py, "tests/integration/test_cli.py", "--bin",
                                        "build/asan/ecs-ca-status"], timeout=900)
+            run("integration fleet (static musl)", [py, "tests/integration/test_fleet.py",
+                                                    "--bin", "./ecs-ca-status"], timeout=300)
+            run("integration fleet (asan)", [py, "tests/integration/test_fleet.py", "--bin",
+                                             "build/asan/ecs-ca-status", "--slack", "2"],
+                timeout=300)
             run("server faults (static musl)", [py, "tests/integration/test_server_faults.py",
                                                 "--bin", "./ecs-ca-status"], timeout=300)
             run("server faults (asan)", [py, "tests/integration/test_server_faults.py", "--bin",
