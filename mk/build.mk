@@ -58,7 +58,7 @@ CFLAGS_TP := $(OPT) $(INC) -w
 
 MBED_SRC := $(wildcard $(MBED)/library/*.c)
 MBED_OBJ := $(patsubst $(MBED)/library/%.c,$(B)/mbedtls/%.o,$(MBED_SRC))
-PORT_SRC := $(wildcard port/posix/*.c)
+PORT_SRC := $(wildcard port/*.c port/posix/*.c)
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(PORT_SRC))
 MAIN_OBJ := $(B)/obj/src/main.o
@@ -75,7 +75,7 @@ $(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TP) -I$(MBED)/library -c $< -o $@
 
-$(B)/obj/%.o: %.c $(wildcard src/*.h port/*.h) third_party/ecs_mbedtls_config.h
+$(B)/obj/%.o: %.c $(wildcard src/*.h port/*.h port/posix/*.h) third_party/ecs_mbedtls_config.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_OWN) -c $< -o $@
 
