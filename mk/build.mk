@@ -47,7 +47,7 @@ $(error unknown VARIANT $(VARIANT))
 endif
 
 CONFIG := -Ithird_party -DMBEDTLS_CONFIG_FILE='"ecs_mbedtls_config.h"'
-INC := -Isrc -Iport -isystem $(MBED)/include -isystem $(JSMN) $(CONFIG)
+INC := -Isrc -Iport -I$(B)/gen -isystem $(MBED)/include -isystem $(JSMN) $(CONFIG)
 WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
 	$(if $(findstring clang,$(CC)),,-Wno-format-truncation)
@@ -70,6 +70,13 @@ all: bin tools
 
 bin: $(B)/ecs-ca-status
 lib: $(B)/libecs.a $(B)/libmbed.a
+
+# Built-in trust anchors: a header generated from the DER files fetch.sh verified.
+ANCHORS_H := $(B)/gen/ecs_anchors.h
+$(ANCHORS_H): $(TP)/anchors/list third_party/gen_anchors.sh
+	@mkdir -p $(dir $@)
+	sh third_party/gen_anchors.sh $(TP)/anchors $@
+$(B)/obj/src/tls.o: $(ANCHORS_H)
 
 $(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h
 	@mkdir -p $(dir $@)

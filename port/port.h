@@ -63,6 +63,12 @@ port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t d
 port_status port_file_read(port_fd fd, void *buf, size_t cap, size_t *got);
 void port_file_close(port_fd fd);
 
+/* Checks path by opening it for reading: PORT_OK a regular file, PORT_E_ISDIR a directory,
+ * PORT_E_NOENT, PORT_E_ACCESS, or PORT_E_IO for anything else (a FIFO, socket or device,
+ * which cannot be read again for every lookup; out of file descriptors). detail gets the
+ * words ("permission denied", "not a regular file (a FIFO)", ...). */
+port_status port_probe_path(const char *path, char *detail, size_t detail_cap);
+
 /* 1 if path exists and is a directory, 0 otherwise. */
 int port_is_dir(const char *path);
 /* 1 if path exists and is a regular file (after links), 0 otherwise. */

@@ -42,6 +42,8 @@ static const char USAGE[] =
 	"      --signature v3|v1    v3 = ACS3-HMAC-SHA256 (default), v1 = RPC HMAC-SHA1\n"
 	"      --batch-size N       ids per request, 1..100 (default 50)\n"
 	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
+	"      --show-ca            print the trust anchors a run would use, send nothing\n"
+	"      --resolve HOST:PORT:ADDR  use ADDR for HOST:PORT, no DNS (repeatable; [IPv6])\n"
 	"      --proxy URL          http://[user:pass@]host:port (else HTTPS_PROXY, ALL_PROXY)\n"
 	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
 	"      --profile NAME       profile in ~/.aliyun/config.json or "
@@ -71,7 +73,7 @@ static const char USAGE[] =
 
 static struct {
 	const char *region;
-	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin;
+	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin, show_ca;
 	out_format fmt;
 	const char *os_type, *endpoint, *ca_file, *proxy, *no_proxy, *profile;
 	unsigned batch, retries;
@@ -352,7 +354,9 @@ enum {
 	O_DRY,
 	O_VERBOSE,
 	O_HELP,
-	O_VERSION
+	O_VERSION,
+	O_RESOLVE,
+	O_SHOWCA
 };
 
 static const optdef OPTS[] = {
@@ -366,7 +370,8 @@ static const optdef OPTS[] = {
 	{"connect-timeout", 0, 1, O_CTO}, {"read-timeout", 0, 1, O_RTO},
 	{"retries", 0, 1, O_RETRIES},	  {"dry-run", 0, 0, O_DRY},
 	{"verbose", 'v', 0, O_VERBOSE},	  {"help", 'h', 0, O_HELP},
-	{"version", 'V', 0, O_VERSION},
+	{"version", 'V', 0, O_VERSION},	  {"resolve", 0, 1, O_RESOLVE},
+	{"show-ca", 0, 0, O_SHOWCA},
 };
 
 static int apply(const optdef *d, const char *v, const char *flag)
@@ -444,6 +449,15 @@ static int apply(const optdef *d, const char *v, const char *flag)
 		return -1;
 	case O_VERSION:
 		return -2;
+	case O_RESOLVE: {
+		char why[128];
+		return port_resolve_add(v, why, sizeof(why)) == PORT_OK
+			       ? 0
+			       : usage_error("%s: '%.300s': %s", flag, v, why);
+	}
+	case O_SHOWCA:
+		opt.show_ca = 1;
+		return 0;
 	}
 	return usage_error("internal: unknown option");
 }
@@ -634,6 +648,33 @@ static void print_version(void)
 	port_write(1, line, (size_t)n);
 }
 
+/* --show-ca: the trust source a run would use and, for the built-in roots, each subject and
+ * SHA-256 fingerprint. Reads no credentials, sends nothing. */
+static int show_ca(void)
+{
+	char line[512], subj[320], hex[65];
+	unsigned char fp[32];
+	tls_trust t;
+	ecs_err err;
+	size_t i, k, len;
+	int n;
+
+	if (tls_find_trust(opt.ca_file, &t, &err) != ECS_OK)
+		return fail(&err);
+	n = snprintf(line, sizeof(line), "trust anchors: %s (%s)\n", t.path, t.origin);
+	port_write(1, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	for (i = 0; t.builtin && i < tls_anchor_count(); i++) {
+		const unsigned char *der = tls_anchor_der(i, &len);
+		if (tls_cert_describe(der, len, subj, sizeof(subj), fp) != 0)
+			snprintf(subj, sizeof(subj), "(does not parse)");
+		for (k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", fp[k]);
+		n = snprintf(line, sizeof(line), "SHA256:%s %s\n", hex, subj);
+		port_write(1, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const region_env[] = {"ALIBABA_CLOUD_REGION_ID",
@@ -664,6 +705,8 @@ int main(int argc, char **argv)
 	}
 	if (rc != 0)
 		return rc;
+	if (opt.show_ca)
+		return show_ca();
 	if (opt.read_stdin && (rc = read_ids_stdin()) != 0)
 		return rc;
 	if (opt.all && nids > 0)

@@ -201,7 +201,11 @@ port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t d
 	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (*fd < 0) {
 		int e = errno;
-		set_detail(detail, detail_cap, strerror(e));
+		set_detail(
+			detail, detail_cap,
+			e == EMFILE || e == ENFILE
+				? "out of file descriptors (Too many open files; raise ulimit -n)"
+				: strerror(e));
 		return errno_status(e);
 	}
 	if (fstat(*fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -238,6 +242,49 @@ void port_file_close(port_fd fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+static const char *kind_text(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "not a regular file (a FIFO)";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "not a regular file (a device)";
+	if (S_ISSOCK(m))
+		return "not a regular file (a socket)";
+	return "not a regular file";
+}
+
+port_status port_probe_path(const char *path, char *detail, size_t detail_cap)
+{
+	struct stat st;
+	port_status ps = PORT_OK;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0) {
+		int e = errno;
+		if (e == EMFILE || e == ENFILE)
+			set_detail(
+				detail, detail_cap,
+				"out of file descriptors (Too many open files; raise ulimit -n)");
+		else if (e == EACCES || e == EPERM)
+			set_detail(detail, detail_cap, "permission denied");
+		else
+			set_detail(detail, detail_cap, strerror(e));
+		return e == EMFILE || e == ENFILE ? PORT_E_IO : errno_status(e);
+	}
+	if (fstat(fd, &st) != 0) {
+		set_detail(detail, detail_cap, strerror(errno));
+		ps = PORT_E_IO;
+	} else if (S_ISDIR(st.st_mode)) {
+		ps = PORT_E_ISDIR;
+		set_detail(detail, detail_cap, "is a directory");
+	} else if (!S_ISREG(st.st_mode)) {
+		ps = PORT_E_IO;
+		set_detail(detail, detail_cap, kind_text(st.st_mode));
+	}
+	close(fd);
+	return ps;
 }
 
 int port_is_dir(const char *path)
