@@ -478,23 +478,30 @@ static port_status fail(char *detail, size_t cap, const char *host, uint16_t por
 	return ps;
 }
 
-static port_status read_conf(dns_conf *conf, const char *host, uint16_t port, char *detail,
-			     size_t cap)
+/* Reads resolv.conf. Missing, or without a nameserver line, it means 127.0.0.1 as in every
+ * libc; *note then says so, for the message should that fail too. */
+static port_status read_conf(dns_conf *conf, const char **note, const char *host, uint16_t port,
+			     char *detail, size_t cap)
 {
 	char why[160];
 
 	dns_conf_init(conf);
+	*note = "";
 	if (each_line(CONF_PATH, conf_cb, conf) != 0) {
 		int e = errno;
-		if (e == ENOENT || e == ENOTDIR)
-			return fail(detail, cap, host, port, PORT_E_DNS,
-				    CONF_PATH " does not exist, so there is no nameserver to ask");
-		snprintf(why, sizeof(why), "cannot read " CONF_PATH ": %s", strerror(e));
-		return fail(detail, cap, host, port,
-			    e == EMFILE || e == ENFILE ? PORT_E_IO : PORT_E_DNS, why);
+		if (e != ENOENT && e != ENOTDIR) {
+			snprintf(why, sizeof(why), "cannot read " CONF_PATH ": %s", strerror(e));
+			return fail(detail, cap, host, port,
+				    e == EMFILE || e == ENFILE ? PORT_E_IO : PORT_E_DNS, why);
+		}
+		*note = CONF_PATH " does not exist, so the default nameserver was asked: ";
+	} else if (conf->nns == 0) {
+		*note = CONF_PATH " lists no nameserver, so the default nameserver was asked: ";
 	}
-	if (conf->nns == 0)
-		return fail(detail, cap, host, port, PORT_E_DNS, CONF_PATH " lists no nameserver");
+	if (conf->nns == 0) {
+		conf->nns = 1;
+		(void)dns_parse_ip("127.0.0.1", 9, &conf->ns[0]);
+	}
 	return PORT_OK;
 }
 
@@ -503,7 +510,8 @@ port_status resolv_lookup(const char *host, uint16_t port, int64_t deadline_ms, 
 {
 	static dns_conf conf;
 	hosts_ctx hc;
-	char name[ECS_HOST_MAX], why[224], best[224];
+	char name[ECS_HOST_MAX], why[224], best[224 + 80];
+	const char *note;
 	ask_result worst = R_FOUND, r;
 	port_status ps;
 	unsigned idx;
@@ -523,7 +531,7 @@ port_status resolv_lookup(const char *host, uint16_t port, int64_t deadline_ms, 
 	}
 	if (*n > 0)
 		return PORT_OK;
-	ps = read_conf(&conf, host, port, detail, detail_cap);
+	ps = read_conf(&conf, &note, host, port, detail, detail_cap);
 	if (ps != PORT_OK)
 		return ps;
 	best[0] = '\0';
@@ -533,7 +541,7 @@ port_status resolv_lookup(const char *host, uint16_t port, int64_t deadline_ms, 
 			return PORT_OK;
 		if (r >= worst || best[0] == '\0') {
 			worst = r;
-			snprintf(best, sizeof(best), "%s", why);
+			snprintf(best, sizeof(best), "%s%s", note, why);
 		}
 		if (r >= R_DEAD)
 			break; /* no time left, or no nameserver to be had */
