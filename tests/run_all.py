@@ -3,7 +3,8 @@
 
 Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
 transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite (static
-musl binary and the ASan one), fuzz corpus replay, a valgrind memcheck run, and checks on the
+musl binary and the ASan one), name resolution against dnsmasq in a private network namespace
+and the trust-anchor suite (both binaries), fuzz corpus replay, a valgrind memcheck run, and checks on the
 release binary itself (static, no /dev/random). With --cross ARCH only the suites that run a
 cross-built binary under qemu-user are run.
 """
@@ -101,6 +102,14 @@ def main():
                                               "./ecs-ca-status"], timeout=900)
             run("integration (asan)", [py, "tests/integration/test_cli.py", "--bin",
                                        "build/asan/ecs-ca-status"], timeout=900)
+        for variant, binary in (("static musl", "./ecs-ca-status"),
+                                ("asan", "build/asan/ecs-ca-status")):
+            if want("dns"):
+                run(f"dns ({variant})", [py, "tests/dns/test_dns.py", "--bin", binary],
+                    timeout=300)
+            if want("trust"):
+                run(f"trust ({variant})", [py, "tests/trust/test_trust.py", "--bin", binary],
+                    timeout=300)
         if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
             run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
                 timeout=600)

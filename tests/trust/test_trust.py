@@ -197,6 +197,8 @@ def fd_exhaustion_reading_the_ca_file(t):
 @test
 def fd_exhaustion_connecting(t):
     """RLIMIT_NOFILE 3: no socket at all (the system bundle is found with stat() alone)."""
+    if not t.static:
+        raise Skip("a dynamic binary's loader needs a fourth descriptor")
     r = t.call(["--retries", "0"], preexec=nofile(3))
     expect(r.returncode == 4, "exit %d, want 4" % r.returncode)
     expect("System error" not in r.stderr and "cannot resolve 127.0.0.1" not in r.stderr,
@@ -207,6 +209,8 @@ def fd_exhaustion_connecting(t):
 
 @test
 def fd_exhaustion_at_start(t):
+    if not t.static:
+        raise Skip("a dynamic binary's loader needs a fourth descriptor")
     r = t.call(["--ca-file", t.ca], preexec=nofile(3))
     expect(r.returncode == 2, "exit %d, want 2" % r.returncode)
     expect("--ca-file %s: out of file descriptors" % t.ca in r.stderr, "no descriptor message")
