@@ -112,6 +112,14 @@ static ecs_status set_trust(tls_trust *t, const char *path, int is_dir, const ch
 	return ECS_OK;
 }
 
+static int cert_name(const char *n);
+
+static int has_cert_entry(const char *name, void *ctx)
+{
+	(void)ctx;
+	return cert_name(name);
+}
+
 /* name (a flag or variable) = path: usable as a file or (dir_ok) a directory, or an error
  * that says what is wrong with it. */
 static ecs_status probe(tls_trust *t, const char *name, const char *sep, const char *path,
@@ -147,8 +155,8 @@ ecs_status tls_find_trust(const char *explicit_path, tls_trust *t, ecs_err *err)
 	for (i = 0; i < sizeof(BUNDLES) / sizeof(BUNDLES[0]); i++)
 		if (port_is_file(BUNDLES[i]))
 			return set_trust(t, BUNDLES[i], 0, "system bundle", err);
-	for (i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]); i++)
-		if (port_is_dir(DIRS[i]))
+	for (i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]); i++) /* an empty one does not count */
+		if (port_is_dir(DIRS[i]) && port_dir_each(DIRS[i], has_cert_entry, NULL) > 0)
 			return set_trust(t, DIRS[i], 1, "system directory", err);
 	/* No bundle anywhere (rescue images, routers): the roots Alibaba Cloud chains to. */
 	t->builtin = 1;

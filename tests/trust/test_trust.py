@@ -172,6 +172,20 @@ def real_call_in_empty_root_is_unknown_ca(t):
 
 
 @test
+def empty_cert_dir_means_builtin(t):
+    """A rescue image with an empty /etc/ssl/certs still gets the built-in roots."""
+    r = t.empty_root()
+    os.makedirs(os.path.join(r, "etc", "ssl", "certs"))
+    p = t.run(["--show-ca"], chroot=r)
+    expect(p.returncode == 0 and p.stdout.startswith("trust anchors: built-in"),
+           "empty directory chosen: %r" % p.stdout[:80])
+    open(os.path.join(r, "etc", "ssl", "certs", "x.pem"), "w").write(open(t.ca).read())
+    p = t.run(["--show-ca"], chroot=r)
+    expect(p.stdout.startswith("trust anchors: /etc/ssl/certs (system directory)"),
+           "directory with a certificate not chosen: %r" % p.stdout[:80])
+
+
+@test
 def system_bundle_wins(t):
     if not os.path.isfile("/etc/ssl/certs/ca-certificates.crt"):
         raise Skip("no system bundle on this machine")
