@@ -505,6 +505,19 @@ static port_status read_conf(dns_conf *conf, const char **note, const char *host
 	return PORT_OK;
 }
 
+/* Stable: IPv6 addresses first, as from DNS (a refused ::1 then falls back to 127.0.0.1). */
+static void v6_first(dns_addr *a, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && a[j].family == 6 && a[j - 1].family == 4; j--) {
+			dns_addr t = a[j];
+			a[j] = a[j - 1];
+			a[j - 1] = t;
+		}
+}
+
 port_status resolv_lookup(const char *host, uint16_t port, int64_t deadline_ms, dns_addr *out,
 			  size_t cap, size_t *n, char *detail, size_t detail_cap)
 {
@@ -529,8 +542,10 @@ port_status resolv_lookup(const char *host, uint16_t port, int64_t deadline_ms, 
 		return fail(detail, detail_cap, host, port,
 			    e == EMFILE || e == ENFILE ? PORT_E_IO : PORT_E_DNS, why);
 	}
-	if (*n > 0)
+	if (*n > 0) {
+		v6_first(out, *n);
 		return PORT_OK;
+	}
 	ps = read_conf(&conf, &note, host, port, detail, detail_cap);
 	if (ps != PORT_OK)
 		return ps;

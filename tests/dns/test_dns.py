@@ -208,6 +208,12 @@ case("resolve-flag-no-dns", None, None, "nx.test",
      ["--resolve", "nx.test:{port}:127.0.0.1", "--connect-timeout", "1"], deadline=2.0)
 case("resolve-flag-ipv6-first-refused", None, None, "nx.test",
      ["--resolve", "nx.test:{port}:[::1],127.0.0.1"])
+case("hosts-v6-first-falls-back", NS1, "127.0.0.1 hosted.test\n::1 hosted.test\n", "hosted.test",
+     ["--retries", "0"], rc=4, endpoint_port="closed",
+     needles=["could not connect to hosted.test (::1 port {closed}: Connection refused; "
+              "127.0.0.1 port {closed}: Connection refused)"])
+case("hosts-v6-refused-v4-works", NS1, "127.0.0.1 hosted.test\n::1 hosted.test\n",
+     "hosted.test")
 case("both-refused-in-order", NS1, "", "both.test", ["--retries", "0"], rc=4,
      needles=["could not connect to both.test", "::1 port {closed}: Connection refused; "
               "127.0.0.1 port {closed}: Connection refused"], endpoint_port="closed")
