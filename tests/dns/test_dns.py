@@ -217,6 +217,11 @@ case("hosts-v6-refused-v4-works", NS1, "127.0.0.1 hosted.test\n::1 hosted.test\n
 case("both-refused-in-order", NS1, "", "both.test", ["--retries", "0"], rc=4,
      needles=["could not connect to both.test", "::1 port {closed}: Connection refused; "
               "127.0.0.1 port {closed}: Connection refused"], endpoint_port="closed")
+case("resolve-bad-port", NS1, "", "v4.test", ["--resolve", "v4.test:http:127.0.0.1"], rc=2,
+     needles=["resolve: 'v4.test:http:127.0.0.1': the port must be 1..65535"])
+case("resolve-bad-address", NS1, "", "v4.test", ["--resolve", "v4.test:443:[127.0.0.1]"], rc=2,
+     needles=["'[127.0.0.1]' is not an IPv4 or [IPv6] address"])
+case("resolve-other-port-asks-dns", NS1, "", "v4.test", ["--resolve", "v4.test:1:192.0.2.1"])
 case("metadata-host-honours-resolve", None, None, "nx.test",
      ["--resolve", "nx.test:{port}:127.0.0.1", "--resolve", "meta.test:{meta}:127.0.0.1"],
      env={"ECS_CA_STATUS_METADATA_ENDPOINT": "meta.test:{meta}"})
