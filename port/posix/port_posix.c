@@ -627,11 +627,11 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t 
 #if defined(ECS_TINY_MALLOC)
 /*
  * The static release build replaces libc's malloc (musl's mallocng is ~5 KB of code) with a
- * small arena: mbedTLS allocates from its own static pool and our code never allocates, so
- * the only callers are libc's resolver (one getaddrinfo result per connection, freed before
- * the next) and setenv. Blocks are carved from the top and a free of the topmost block gives
- * its space back, which is exactly the resolver's pattern. Exhaustion returns NULL (ENOMEM),
- * which getaddrinfo reports as an error, never a crash.
+ * small arena: mbedTLS allocates from its own static pool, our code (the stub resolver too)
+ * never allocates, so the only caller left is libc's opendir (one DIR per certificate
+ * directory scan, closed before the next). Blocks are carved from the top and a free of the
+ * topmost block gives its space back, which is exactly that pattern. Exhaustion returns NULL
+ * (ENOMEM), which opendir reports as an error, never a crash.
  */
 #define ARENA_SIZE  32768
 #define ARENA_ALIGN 16
