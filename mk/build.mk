@@ -8,6 +8,9 @@ VARIANT ?= release
 ARCH ?= x86_64
 include third_party/versions.sh
 ECS_VERSION ?= 0.1.0
+# The floor for "the local clock is wrong": the date of the source (the reproducible-build
+# epoch, else the last commit), never the moment of compiling.
+ECS_BUILD_TIME ?= $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),1767225600)
 ECS_TARGET ?= $(ARCH)-linux-$(if $(filter release,$(VARIANT)),musl-static,$(VARIANT))
 
 TP := third_party/build
@@ -52,7 +55,8 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
 	$(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DECS_VERSION='"$(ECS_VERSION)"' \
-	-DECS_TARGET='"$(ECS_TARGET)"'
+	-DECS_TARGET='"$(ECS_TARGET)"' \
+	-DECS_BUILD_TIME=$(ECS_BUILD_TIME)
 CFLAGS_OWN := $(OPT) $(WARN) $(DEFS) $(RELEASE_DEFS) $(INC) $(EXTRA_CFLAGS)
 CFLAGS_TP := $(OPT) $(INC) -w
 

@@ -112,7 +112,55 @@ const char *port_strerror(void);
 
 /* ---- Output ---- */
 
-/* Writes all bytes to stdout (fd 1) or stderr (fd 2); returns 0 or -1. */
+/* Writes all bytes to stdout (fd 1) or stderr (fd 2); returns 0, or -1 with the reason in
+ * port_strerror(); port_write_broken_pipe() then says whether the reader went away (EPIPE). */
 int port_write(int stream, const void *buf, size_t len);
+int port_write_broken_pipe(void);
+
+/* ---- Process (port/posix/port_sys.c) ---- */
+
+/* First thing main() does, before any file or socket is opened: standard descriptors that are
+ * closed are reopened on /dev/null (so that no socket can become fd 1 and receive output);
+ * core dumps are disabled (the process will hold secrets: PR_SET_DUMPABLE 0, RLIMIT_CORE 0);
+ * SIGPIPE is ignored (a closed pipe is a write error like any other). Returns a bit mask of
+ * the standard descriptors that were closed (1 << fd). */
+unsigned port_harden(void);
+
+/* Calls fn(signo) from the signal handler of SIGINT, SIGTERM and SIGHUP. fn must be
+ * async-signal-safe: it may only use port_write_raw() and port_exit(). */
+void port_on_signal(void (*fn)(int signo));
+/* Holds (1) or releases (0) the signals of port_on_signal(), around a write that must not be
+ * cut by the handler. */
+void port_signals_hold(int hold);
+/* Async-signal-safe: write(2) of all bytes to fd 1 or 2, errors ignored. */
+void port_write_raw(int stream, const void *buf, size_t len);
+/* Async-signal-safe _exit(). */
+void port_exit(int code);
+
+/* 1 if fd is a terminal. */
+int port_isatty(int fd);
+/* Columns of the terminal on fd, 0 when unknown (not a terminal). */
+unsigned port_term_width(int fd);
+
+/* An output file replaced atomically: the bytes go to a new temporary file in the same
+ * directory (mode 0644), which port_outfile_commit() flushes to disk and renames over path;
+ * port_outfile_abort() removes it. detail gets the reason on failure. */
+typedef struct {
+	int fd;
+	char tmp[1100];
+	const char *path;
+} port_outfile;
+port_status port_outfile_open(port_outfile *f, const char *path, char *detail, size_t cap);
+int port_outfile_write(port_outfile *f, const void *buf, size_t len);
+port_status port_outfile_commit(port_outfile *f, char *detail, size_t cap);
+void port_outfile_abort(port_outfile *f);
+/* Async-signal-safe removal of the temporary file (signal handler). */
+void port_outfile_abort_raw(port_outfile *f);
+
+/* Grows, shrinks or (new_size 0) frees a block of anonymous memory pages. p NULL with
+ * old_size 0 makes a new block. Returns the block, or NULL when the memory cannot be had
+ * (an address-space or data limit): the old block then stays valid. Only for data that grows
+ * with the input (the instance-id set); fixed buffers are static. */
+void *port_mem_resize(void *p, size_t old_size, size_t new_size);
 
 #endif

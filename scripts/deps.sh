@@ -32,7 +32,8 @@ test)
 	want gcc gcc; want clang clang; want python3 python3; want openssl openssl
 	want_file /usr/include/cmocka.h libcmocka-dev
 	want valgrind valgrind; want strace strace; want file file; want curl curl
-	want dnsmasq dnsmasq-base; want unshare util-linux; want ip iproute2 # tests/dns
+	want unshare util-linux; want bash bash # test_never_lies.py: private tmpfs, ulimit, PIPESTATUS
+	want dnsmasq dnsmasq-base; want ip iproute2 # tests/dns: a DNS server in a private network
 	clangrt=$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null | head -n 1 || true)
 	[ -n "$clangrt" ] || need="$need libclang-rt-dev"
 	;;

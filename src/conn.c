@@ -399,6 +399,14 @@ ecs_status conn_exchange(conn *c, const char *req, size_t req_len, http_resp *r,
 					break; /* idle close raced with our request: retry */
 				st = http_resp_eof(r, err);
 				if (st != ECS_OK) {
+					/* a close before the end (a FIN, like an RST) is a dropped
+					 * request that the caller may send again, not bad HTTP */
+					if (r->error == HTTP_E_EOF_HEADERS ||
+					    r->error == HTTP_E_EOF_BODY) {
+						st = ECS_E_CLOSED;
+						if (err != NULL)
+							err->status = st;
+					}
 					err_prefix(err, "HTTP response from %s", c->o.host);
 					conn_close(c);
 					return st;

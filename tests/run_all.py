@@ -2,11 +2,12 @@
 """Runs every test suite of ecs-ca-status and prints one closing line 'check: N passed, N failed'.
 
 Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
-transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite (static
-musl binary and the ASan one), name resolution against dnsmasq in a private network namespace
-and the trust-anchor suite (both binaries), fuzz corpus replay, a valgrind memcheck run, and checks on the
-release binary itself (static, no /dev/random). With --cross ARCH only the suites that run a
-cross-built binary under qemu-user are run.
+transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite and the
+issue 9 "never lies" suite (static musl binary and the ASan one each), name resolution against
+dnsmasq in a private network namespace and the trust-anchor suite (both binaries), fuzz corpus
+replay, a valgrind memcheck run, and checks on the release binary itself (static, no
+/dev/random). With --cross ARCH only the suites that run a cross-built binary under qemu-user
+are run.
 """
 import argparse
 import os
@@ -102,6 +103,15 @@ def main():
                                               "./ecs-ca-status"], timeout=900)
             run("integration (asan)", [py, "tests/integration/test_cli.py", "--bin",
                                        "build/asan/ecs-ca-status"], timeout=900)
+            run("server faults (static musl)", [py, "tests/integration/test_server_faults.py",
+                                                "--bin", "./ecs-ca-status"], timeout=300)
+            run("server faults (asan)", [py, "tests/integration/test_server_faults.py", "--bin",
+                                         "build/asan/ecs-ca-status"], timeout=300)
+        if want("integration never-lies"):  # --only integration or --only never-lies
+            run("never-lies (static musl)", [py, "tests/integration/test_never_lies.py", "--bin",
+                                             "./ecs-ca-status"], timeout=300)
+            run("never-lies (asan)", [py, "tests/integration/test_never_lies.py", "--bin",
+                                      "build/asan/ecs-ca-status"], timeout=300)
         for variant, binary in (("static musl", "./ecs-ca-status"),
                                 ("asan", "build/asan/ecs-ca-status")):
             if want("dns"):

@@ -25,6 +25,7 @@ import re
 import signal
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -255,10 +256,38 @@ CONFIG_DEFAULTS = {
     "throttle_every": 0, "error_every": 0, "drop_every": 0, "delay_ms": 0, "skew_seconds": 0,
     "force_error": None, "max_ids": DEFAULT_MAX_IDS,
     "bool_status": False, "title_status": False, "misspelled": False, "odd_next_token": False,
+    "script": None, "retry_after_ms": None,
+    "page_loop": 0, "page_overlap": False, "hostile_text": False,
 }
-_INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids")
-_BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token")
+_INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids",
+             "page_loop")
+_BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token", "page_overlap",
+              "hostile_text")
 _FAULTS = ("drop_every", "throttle_every", "error_every")
+
+
+_SCRIPT_KINDS = ("answer", "drop", "cut", "reset")
+
+
+def _check_script(value):
+    """A list of canned answers, one per API request, used up in order (None = off)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError("script must be a list")
+    out = []
+    for e in value:
+        if not isinstance(e, dict) or e.get("kind", "answer") not in _SCRIPT_KINDS:
+            raise ValueError("script entries are objects with kind in %s" % (_SCRIPT_KINDS,))
+        e = dict(e)
+        e.setdefault("kind", "answer")
+        e.setdefault("status", 200)
+        e.setdefault("body", "")
+        e.setdefault("headers", [])
+        if not isinstance(e["body"], str) or not isinstance(e["status"], int):
+            raise ValueError("script entry: body must be a string, status an integer")
+        out.append(e)
+    return out
 
 
 class State:
@@ -278,6 +307,7 @@ class State:
             self.tcp_connections = 0      # every accepted connection, control calls included
             self.ok = 0
             self.dropped = 0
+            self.scripted = 0
             self.errors = collections.Counter()
             self.max_per_conn = 0
             self.last_request = None
@@ -303,6 +333,12 @@ class State:
                     value = DEFAULT_MAX_IDS
             elif name in _BOOL_KEYS:
                 value = bool(value)
+            elif name == "script":
+                value = _check_script(value)
+            elif name == "retry_after_ms":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                          or value < 0):
+                    raise ValueError("retry_after_ms must be an integer >= 0 or null")
             elif name == "force_error":
                 value = value or None
                 if value is not None:
@@ -340,6 +376,7 @@ class State:
                 "tcp_connections": self.tcp_connections,
                 "ok": self.ok,
                 "dropped": self.dropped,
+                "scripted": self.scripted,
                 "errors": dict(self.errors),
                 "max_requests_per_connection": self.max_per_conn,
                 "last_request": self.last_request,
@@ -542,6 +579,33 @@ def parse_next_token(token, region, os_type):
     return int(offset)
 
 
+# A server whose paging misbehaves (page_loop, page_overlap): tokens "LOOP-k-REGION", where k
+# counts the pages reached through a token; not tamper-evident, they only have to differ.
+_LOOP_PREFIX = "LOOP-"
+
+# Display attacks in server text (hostile_text): CSI as U+009B (a JSON escape), a raw 0x9B byte
+# (invalid UTF-8 on the wire; carried here as the lone surrogate U+DC9B and put on the wire by
+# _send), RIGHT-TO-LEFT OVERRIDE U+202E, RIGHT-TO-LEFT ISOLATE U+2067 and ESC.
+HOSTILE_TEXT = "\u009b31m\udc9b2J\u202egpj\u2067\x1b[0m"
+_RAW_BYTE_MARK = b"\\udc9b"   # how json.dumps writes U+DC9B
+
+
+def _loop_page(params, region, cfg, total):
+    """(offset, next_token) of a page in page_loop mode: the page reached through token k is
+    followed by token k+1, and token N by token 1 again (A->B->...->A); the page of token k
+    starts at k*MaxResults, wrapping around the region."""
+    max_results = _int_param(params, "MaxResults", "InvalidParameter.MaxResults", 1, 50, 10)
+    token = params.get("NextToken") or ""
+    k = 0
+    if token:
+        m = re.fullmatch(re.escape(_LOOP_PREFIX) + r"([0-9]{1,6})-" + re.escape(region), token)
+        if not m:
+            raise ApiError("InvalidParameter.NextToken")
+        k = int(m.group(1))
+    nxt = k + 1 if k < cfg["page_loop"] else 1
+    return (k * max_results) % max(total, 1), max_results, "%s%d-%s" % (_LOOP_PREFIX, nxt, region)
+
+
 def _int_param(params, name, code, lo, hi, default):
     text = params.get(name)
     if text is None or text == "":
@@ -588,6 +652,10 @@ def describe(params, now, cfg):
     if ids:
         # Paging parameters are ignored with InstanceId; the set follows fixture order.
         page_number, page_size, page = 1, len(ids), items
+    elif cfg["page_loop"] and (params.get("MaxResults") or params.get("NextToken")):
+        offset, max_results, next_token = _loop_page(params, region, cfg, total)
+        page = items[offset:offset + max_results]
+        page_number, page_size = offset // max_results + 1, max_results
     elif params.get("MaxResults") not in (None, "") or params.get("NextToken") not in (None, ""):
         max_results = _int_param(params, "MaxResults", "InvalidParameter.MaxResults", 1, 50, 10)
         token = params.get("NextToken") or ""
@@ -595,8 +663,9 @@ def describe(params, now, cfg):
         if offset > total:
             raise ApiError("InvalidParameter.NextToken")
         page = items[offset:offset + max_results]
+        step = max_results - 1 if cfg["page_overlap"] and max_results > 1 else max_results
         if offset + max_results < total:
-            next_token = make_next_token(region, os_type, offset + max_results, cfg["odd_next_token"])
+            next_token = make_next_token(region, os_type, offset + step, cfg["odd_next_token"])
         page_number, page_size = offset // max_results + 1, max_results
     else:
         page_size = _int_param(params, "PageSize", "InvalidParam.PageSize", 1, 50, 10)
@@ -617,6 +686,8 @@ def describe(params, now, cfg):
                 elif cfg["title_status"]:
                     v = v.title()
                 k = status_key
+            elif k == "CloudAssistantVersion" and cfg["hostile_text"]:
+                v = (v or "1.0") + HOSTILE_TEXT
             o[k] = v
         out_items.append(o)
     return {
@@ -680,6 +751,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- responses --------------------------------------------------------------------------
     def _send(self, status, body_obj, extra_headers=(), request_id=None):
         body = json.dumps(body_obj, separators=(",", ":")).encode()
+        if self.state.config["hostile_text"]:
+            body = body.replace(_RAW_BYTE_MARK, b"\x9b")
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = "HTTP/1.1"   # garbage/0.9 request lines still get a status line
             self.close_connection = True
@@ -697,17 +770,61 @@ class Handler(BaseHTTPRequestHandler):
             self._headers_buffer.append(body)
         self.flush_headers()
 
+    def _scripted(self, e):
+        """One scripted answer: raw body as given; drop = close without a byte; cut = headers
+        and the first half of the body, then FIN; reset = the same, then RST."""
+        body = e["body"].encode("utf-8", "surrogateescape")
+        with self.state.lock:
+            self.state.scripted += 1
+        if e["kind"] == "drop":
+            self._finish_log("-", "(scripted drop)")
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self.send_response(e["status"])
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in e["headers"]:
+            self.send_header(k, v)
+        self.send_header("Connection", "keep-alive")
+        self._headers_buffer.append(b"\r\n")
+        if e["kind"] == "answer":
+            self._headers_buffer.append(body)
+            self.flush_headers()
+            self._finish_log(e["status"], "(scripted)")
+            return
+        self._headers_buffer.append(body[:len(body) // 2])
+        self.flush_headers()
+        self.wfile.flush()
+        self._finish_log(e["status"], "(scripted %s)" % e["kind"])
+        self.close_connection = True
+        try:
+            if e["kind"] == "reset":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def _send_error(self, err, count=True):
         request_id = str(uuid.uuid4()).upper()
         body = {
             "RequestId": request_id,
             "HostId": "ecs.aliyuncs.com",
             "Code": err.code,
-            "Message": err.message,
+            "Message": err.message + (HOSTILE_TEXT if self.state.config["hostile_text"] else ""),
             "Recommend": "https://api.aliyun.com/troubleshoot?q=%s&product=Ecs&requestId=%s"
                          % (urllib.parse.quote(err.code), request_id),
         }
-        extra = [("x-acs-retry-after", RETRY_AFTER_MS)] if err.code.startswith("Throttling") else []
+        with self.state.lock:
+            ra = self.state.config["retry_after_ms"]
+        ra = RETRY_AFTER_MS if ra is None else str(ra)
+        extra = [("x-acs-retry-after", ra)] if err.code.startswith("Throttling") else []
         if count:
             with self.state.lock:
                 self.state.errors[err.code] += 1
@@ -874,6 +991,11 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if early is None and auth.error is None:
+            with st.lock:
+                entry = st.config["script"].pop(0) if st.config["script"] else None
+            if entry is not None:
+                return self._scripted(entry)
         if cfg["force_error"]:
             code, status = parse_forced_error(cfg["force_error"])
             msg = ERRORS.get(code, (status, "Forced error %s." % code))[1]
@@ -1002,11 +1124,17 @@ def main(argv=None):
     p.add_argument("--misspelled", action="store_true",
                    help="item key InstanceCloudAssitantStatus, field CloudAssitantStatus")
     p.add_argument("--odd-next-token", action="store_true", help="NextToken values containing + / =")
+    p.add_argument("--page-loop", type=int, default=0,
+                   help="NextTokens cycle through N tokens (A->B->...->A) and never end")
+    p.add_argument("--page-overlap", action="store_true",
+                   help="each NextToken page repeats the last instance of the page before")
+    p.add_argument("--hostile-text", action="store_true",
+                   help="C1, bidi and ESC characters (and a raw 0x9B byte) in versions and error messages")
     a = p.parse_args(argv)
 
     try:
         keys = load_keys(a.creds)
-        config = {name: getattr(a, name) for name in CONFIG_DEFAULTS}
+        config = {name: getattr(a, name) for name in CONFIG_DEFAULTS if hasattr(a, name)}
         state = State(keys, config)
     except (OSError, ValueError, KeyError) as e:
         p.error(str(e))

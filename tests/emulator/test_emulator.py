@@ -470,6 +470,52 @@ def test_paging(c):
     c.control("POST", "/__emu/config", {"odd_next_token": False})
 
 
+def test_misbehaving_paging(c):
+    for n in (1, 3, 7):
+        c.control("POST", "/__emu/config", {"page_loop": n})
+        tokens, pages, token = [], [], None
+        for _ in range(n + 2):
+            api = {"RegionId": "cn-hangzhou", "MaxResults": "50"}
+            if token:
+                api["NextToken"] = token
+            r = c.v1(api)
+            pages.append([i["InstanceId"] for i in items_of(r)])
+            token = r.json["NextToken"]
+            tokens.append(token)
+        eq("page_loop %d: tokens cycle" % n, tokens[:n + 1],
+           ["LOOP-%d-cn-hangzhou" % k for k in list(range(1, n + 1)) + [1]])
+        all_ids = [i["InstanceId"] for i in fixtures.instances("cn-hangzhou", 0)]
+        eq("page_loop %d: page of token k starts at 50k mod 300" % n, [p[0] for p in pages[:n + 1]],
+           [all_ids[(k * 50) % 300] for k in range(n + 1)])
+    r = c.v1({"RegionId": "cn-hangzhou", "NextToken": "LOOP-2-cn-shanghai"})
+    eq("page_loop: token of another region rejected", r.code, "InvalidParameter.NextToken")
+    c.control("POST", "/__emu/config", {"page_loop": 0, "page_overlap": True})
+    seen, tokens, token = [], [], None
+    for _ in range(20):
+        api = {"RegionId": "cn-hangzhou", "MaxResults": "50"}
+        if token:
+            api["NextToken"] = token
+        r = c.v3(api)
+        seen.append([i["InstanceId"] for i in items_of(r)])
+        token = r.json["NextToken"]
+        if not token:
+            break
+        tokens.append(token)
+    check("page_overlap: each page starts with the last of the page before",
+          all(a[-1] == b[0] for a, b in zip(seen, seen[1:])) and len(seen) > 2, [p[:1] for p in seen])
+    eq("page_overlap: tokens all different", len(set(tokens)), len(tokens))
+    c.control("POST", "/__emu/config", {"page_overlap": False, "hostile_text": True})
+    r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "3"})
+    check("hostile_text: raw 0x9B byte and escapes in the body",
+          b"\x9b2J" in r.raw and b"\\u009b31m" in r.raw and b"\\u202e" in r.raw, r.raw[:300])
+    c.control("POST", "/__emu/config", {"force_error": "Forbidden.RAM"})
+    r = c.v1({"RegionId": "cn-hangzhou"})
+    check("hostile_text: in error messages", r.status == 403 and b"\x9b2J" in r.raw, r.raw[:300])
+    c.control("POST", "/__emu/config", {"hostile_text": False, "force_error": None})
+    r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "3"})
+    check("hostile_text off: plain body", b"\x9b" not in r.raw and b"\\u202e" not in r.raw)
+
+
 def test_modes(c):
     cfg = c.control("POST", "/__emu/config", {"bool_status": True})
     eq("config echo", cfg["bool_status"], True)
@@ -698,6 +744,7 @@ def main():
         for name, fn in [("vectors", test_vectors), ("accept", lambda: test_accept(c)),
                          ("reject", lambda: test_reject(c)), ("paging", lambda: test_paging(c)),
                          ("modes", lambda: test_modes(c)), ("faults", lambda: test_faults(c)),
+                         ("misbehaving paging", lambda: test_misbehaving_paging(c)),
                          ("stats", lambda: test_stats(c)), ("garbage", lambda: test_garbage(c, port, ctx)),
                          ("plain http", lambda: test_plain_http(tmp)),
                          ("metadata", lambda: test_metadata(tmp, c))]:

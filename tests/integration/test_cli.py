@@ -132,7 +132,7 @@ def sample(ids, k, seed):
 
 TSV_FIELDS = ["InstanceId", "CloudAssistantStatus", "CloudAssistantVersion", "OSType", "LastHeartbeatTime",
               "LastInvokedTime", "ActiveTaskCount", "InvocationCount", "SupportSessionManager"]
-TABLE_COLS = ["INSTANCE_ID", "AGENT", "VERSION", "OS", "LAST_HEARTBEAT", "ACTIVE", "TOTAL", "SESSION_MGR"]
+TABLE_COLS = ["INSTANCE_ID", "AGENT", "VERSION", "OS", "HEARTBEAT", "TASKS", "RUNS", "SSM"]
 
 
 def _txt(v):
@@ -155,23 +155,30 @@ def _digits(v):
     return "-" if v in (None, "", "-") else re.sub(r"[^0-9]", "", v)
 
 
+def _age_class(v):
+    """The table shows the heartbeat as an age ("42s", "3m", "5h", "12d"): compare its form."""
+    if v in (None, "", "-"):
+        return "-"
+    return "age" if re.fullmatch(r"[0-9]+[smhd]", v) else v
+
+
 def table_expected(item):
     return {
         "INSTANCE_ID": item["InstanceId"],
         "AGENT": "yes" if item["CloudAssistantStatus"] == "true" else "no",
         "VERSION": _txt(item.get("CloudAssistantVersion")),
         "OS": _txt(item.get("OSType")),
-        "LAST_HEARTBEAT": _digits(item.get("LastHeartbeatTime")),
-        "ACTIVE": _txt(item.get("ActiveTaskCount")),
-        "TOTAL": _txt(item.get("InvocationCount")),
-        "SESSION_MGR": "yes" if item.get("SupportSessionManager") else "no",
+        "HEARTBEAT": "age" if item.get("LastHeartbeatTime") else "-",
+        "TASKS": _txt(item.get("ActiveTaskCount")),
+        "RUNS": _txt(item.get("InvocationCount")),
+        "SSM": "yes" if item.get("SupportSessionManager") else "no",
     }
 
 
 def table_normalize(row):
     row = dict(row)
-    row["LAST_HEARTBEAT"] = _digits(row.get("LAST_HEARTBEAT"))
-    row["SESSION_MGR"] = {"true": "yes", "false": "no"}.get(row.get("SESSION_MGR"), row.get("SESSION_MGR"))
+    row["HEARTBEAT"] = _age_class(row.get("HEARTBEAT"))
+    row["SSM"] = {"true": "yes", "false": "no"}.get(row.get("SSM"), row.get("SSM"))
     return row
 
 
@@ -710,7 +717,8 @@ class T:
                 self.fail("JSON item %s: %s" % (it.get("InstanceId"), bad))
             self.check(it.get("CloudAssistantStatus") in ("true", "false"),
                        "JSON CloudAssistantStatus must be the string \"true\"/\"false\": %r" % it)
-            got = json_normalize(it)
+            self.eq(it.get("RegionId"), region, "JSON RegionId of %s" % it.get("InstanceId"))
+            got = json_normalize({k: v for k, v in it.items() if k != "RegionId"})
             exps = [json_expected(c) for c in self._candidates(region, it["InstanceId"], nows)]
             if got not in exps:
                 self.fail("JSON item for %s:\n  got  %r\n  want %r" % (it["InstanceId"], it, exps[0]))
@@ -2018,10 +2026,25 @@ def _(t):
 def _(t):
     with t.proxy("--auth", "user:" + PROXY_PASSWORD) as px, t.ecs() as emu:
         url = "http://user:%s@127.0.0.1:%d" % (urllib.parse.quote(PROXY_PASSWORD, safe=""), px.port)
-        r = t.call(emu, ["-v", "--proxy", url, "-o", "tsv", ALL_IDS[REGION][0]])
+        r = t.call(emu, ["-v", "-o", "tsv", ALL_IDS[REGION][0]], env=t.env(AK, {"HTTPS_PROXY": url}))
         ps = px.stats()
     t.exit(r, 0)
     t.check(ps["connects"] and ps["connects"][0]["auth_ok"], "proxy credentials not accepted: %r" % ps)
+
+
+@test("proxy/userinfo-on-argv-refused")
+def _(t):
+    # issue 9.15: argv is world-readable (ps, /proc/PID/cmdline): no flag takes a secret
+    with t.proxy("--auth", "user:" + PROXY_PASSWORD) as px, t.ecs() as emu:
+        for user in ("user:%s" % urllib.parse.quote(PROXY_PASSWORD, safe=""), "justuser"):
+            url = "http://%s@127.0.0.1:%d" % (user, px.port)
+            r = t.call(emu, ["--proxy", url, "-o", "tsv", ALL_IDS[REGION][0]])
+            t.exit(r, 2)
+            t.err_line(r, "--proxy", "HTTPS_PROXY")
+        ps = px.stats()
+        st = emu.stats()
+    t.eq(len(ps["connects"]), 0, "proxy connections")
+    t.stat_eq(st, "requests", 0)
 
 
 @test("proxy/no-proxy-bypasses")
