@@ -283,6 +283,7 @@ static ecs_status apply_value(cli_opts *o, const optdef *d, const char *v, ecs_e
 	int k = 0;
 	ecs_status st;
 
+	o->given |= (uint64_t)1 << d->id;
 	switch (d->id) {
 	case O_REGION:
 		return cli_add_regions(o, v, "--region", err);
@@ -353,6 +354,7 @@ static ecs_status apply_flag(cli_opts *o, const optdef *d)
 		[O_VERSION] = &o->version, [O_DOWN] = &o->down,	      [O_SHOWCA] = &o->show_ca};
 
 	*flags[d->id] = 1;
+	o->given |= (uint64_t)1 << d->id;
 	return ECS_OK;
 }
 
@@ -455,5 +457,21 @@ ecs_status cli_parse(int argc, char **argv, cli_opts *o, ids_set *ids, ecs_err *
 		if (o->help || o->version)
 			return ECS_OK; /* --help wins over anything after it */
 	}
+	return st;
+}
+
+ecs_status cli_default(cli_opts *o, const char *lng, const char *value, const char *from,
+		       ecs_err *err)
+{
+	const optdef *d = find_long(lng, strlen(lng));
+	uint64_t given = o->given;
+	ecs_status st;
+
+	if (d == NULL || (given & ((uint64_t)1 << d->id)) != 0 || value == NULL || value[0] == '\0')
+		return ECS_OK;
+	st = d->takes_value ? apply_value(o, d, value, err) : apply_flag(o, d);
+	o->given = given; /* not from the command line: a later source may not override it */
+	if (st != ECS_OK)
+		err_prefix(err, "%s", from);
 	return st;
 }

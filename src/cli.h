@@ -6,6 +6,8 @@
 #define ECS_CLI_H
 
 #include "ecs_limits.h"
+#include <stdint.h>
+
 #include "err.h"
 #include "ids.h"
 #include "out_nagios.h"
@@ -27,6 +29,7 @@ typedef struct {
 	unsigned batch, retries;
 	unsigned connect_s, read_s;
 	unsigned wait_s, interval_s; /* --wait (0 = no waiting), --interval */
+	uint64_t given;		     /* options given on the command line (1 << option) */
 } cli_opts;
 
 /* Sets err to ECS_E_USAGE with the message; returns ECS_E_USAGE. */
@@ -43,6 +46,11 @@ extern const char cli_usage[];
  * o->version). ECS_E_USAGE with a message for a bad flag or value; the errors of ids_feed()
  * for a bad id. */
 ecs_status cli_parse(int argc, char **argv, cli_opts *o, ids_set *ids, ecs_err *err);
+
+/* A setting from the environment or a profile, as the long option lng would set it, unless
+ * the command line gave that option (flags win). from names the source in messages. */
+ecs_status cli_default(cli_opts *o, const char *lng, const char *value, const char *from,
+		       ecs_err *err);
 
 /* Adds the regions of a comma-separated list (from -r or the environment) to o, each once.
  * "all" alone sets o->regions_all. ECS_E_USAGE for an invalid id, "all" beside others, or more

@@ -242,6 +242,37 @@ static void close_client(void)
 	client_up = 0;
 }
 
+/* Settings as aliyun-cli takes them, below the flags: ALIBABA_CLOUD_ENDPOINT, the endpoint type
+ * (vpc) and the timeout and retry variables aliyun-cli hands its plugins. */
+static ecs_status setup_settings(ecs_err *err)
+{
+	static const char *const type_vars[] = {"ALIBABA_CLOUD_ENDPOINT_TYPE",
+						"ALIBABACLOUD_ENDPOINT_TYPE",
+						"ALICLOUD_ENDPOINT_TYPE", NULL};
+	static const struct {
+		const char *var, *flag;
+	} nums[] = {{"ALIBABA_CLOUD_CONNECT_TIMEOUT", "connect-timeout"},
+		    {"ALIBABA_CLOUD_READ_TIMEOUT", "read-timeout"},
+		    {"ALIBABA_CLOUD_RETRY_COUNT", "retries"}};
+	ecs_status st = cli_default(&opt, "endpoint", port_getenv("ALIBABA_CLOUD_ENDPOINT"),
+				    "ALIBABA_CLOUD_ENDPOINT", err);
+	size_t i;
+
+	for (i = 0; type_vars[i] != NULL && st == ECS_OK; i++) {
+		const char *v = port_getenv(type_vars[i]);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		if (strcmp(v, "vpc") == 0)
+			st = cli_default(&opt, "vpc", "1", type_vars[i], err);
+		else if (strcmp(v, "public") != 0)
+			st = usage_error(err, "%s: '%.32s' is not vpc or public", type_vars[i], v);
+		break;
+	}
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]) && st == ECS_OK; i++)
+		st = cli_default(&opt, nums[i].flag, port_getenv(nums[i].var), nums[i].var, err);
+	return st;
+}
+
 /* The trust anchors, once for every connection of the run. */
 static ecs_status setup_trust(ecs_err *err)
 {
@@ -542,6 +573,7 @@ static ecs_status setup_output(ecs_err *err)
 	out.only_down = opt.down;
 	out.region = opt.nregions == 1 ? opt.regions[0] : NULL;
 	out.show_region = opt.nregions > 1 || opt.regions_all;
+	out.os_filter = opt.os_type != NULL && !opt.all ? opt.os_type : NULL;
 	out.keep = &keep;
 	out.now_unix = port_time_unix();
 	if (opt.fmt == OUT_TABLE && port_isatty(1))
@@ -874,7 +906,8 @@ static int finish(ecs_status st, ecs_err *err)
 	st = output_file_done(st, err);
 	if (st != ECS_OK) {
 		report(err);
-		if (s.not_checked > 0 && out.rows + out.notfound > 0)
+		if (s.not_checked > 0 && out.rows + out.notfound > 0 &&
+		    !(err->status == ECS_E_OUTPUT && port_write_broken_pipe()))
 			sayf(PROG ": %u of %u instances were not checked", s.not_checked,
 			     (unsigned)ids_count(&ids));
 		return opt.fmt == OUT_NAGIOS ? NAGIOS_UNKNOWN : err_exit_code(st);
@@ -885,6 +918,10 @@ static int finish(ecs_status st, ecs_err *err)
 	if ((opt.check || opt.wait_s > 0) && alive_check_failed)
 		code = err_exit_code(ECS_E_CHECK); /* --wait: not all live by the deadline */
 	table_summary();
+	if (out.os_filter != NULL && out.notfound > 0)
+		sayf(PROG ": note: %u instance(s) not returned: not found, or not of OS type %s "
+			  "(--os-type)",
+		     out.notfound, out.os_filter);
 	if (opt.verbose)
 		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
 		     requests_done, connects_done, out.rows, out.notfound);
@@ -963,6 +1000,8 @@ int main(int argc, char **argv)
 		st = setup_input(&err);
 	if (st == ECS_OK)
 		st = setup_creds(&err);
+	if (st == ECS_OK)
+		st = setup_settings(&err);
 	if (st == ECS_OK)
 		st = setup_output(&err);
 	if (st == ECS_OK)

@@ -195,14 +195,23 @@ void out_age(char *dst, size_t cap, const char *iso, int64_t now)
 	snprintf(dst, cap, "%lld%c", (long long)(age / units[k].secs), units[k].unit);
 }
 
+/* A JSON string of any length, quoted one character at a time (no buffer to outgrow). */
 static void json_str(out_ctx *o, const char *s)
 {
-	char q[6 * ECS_FIELD_MAX + 8];
-	size_t ql = 0;
+	size_t n = strlen(s), i = 0;
 
-	if (json_quote(s, strnlen(s, ECS_FIELD_MAX), q, sizeof(q), &ql) != ECS_OK)
-		o->failed = 1; /* cannot happen: q holds the worst case */
-	put(o, q, ql);
+	out_str(o, "\"");
+	while (i < n) {
+		char q[16];
+		size_t k = show_utf8_len(s + i, n - i), ql = 0;
+		if (k == 0)
+			k = 1; /* a byte that is not UTF-8: json_quote writes it as \u00XX */
+		if (json_quote(s + i, k, q, sizeof(q), &ql) != ECS_OK || ql < 2)
+			o->failed = 1; /* cannot happen: one character fits */
+		put(o, q + 1, ql - 2);
+		i += k;
+	}
+	out_str(o, "\"");
 }
 
 static void json_kv_str(out_ctx *o, const char *key, const char *v, int *first)
@@ -311,18 +320,31 @@ ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
 void out_notfound(out_ctx *o, const char *id)
 {
 	static shown_field t;
-	const char *cells[C_COUNT] = {field(id, t), "-", "NOT FOUND", "-", "-", "-", "-", "-", "-"};
+	/* with --os-type, the API leaves out instances of other OS types as well */
+	const char *cells[C_COUNT] = {
+		field(id, t), "-", o->os_filter != NULL ? "NO MATCH" : "NOT FOUND",
+		"-",	      "-", "-",
+		"-",	      "-", "-"};
 
 	o->notfound++;
 	if (o->fmt != OUT_TSV && o->fmt != OUT_TABLE)
 		return;
 	row_begin(o);
 	if (o->fmt == OUT_TSV) {
-		out_printf(o, "%s\tnotfound\t-\t-\t-\t-\t-\t-\t-", cells[C_ID]);
+		out_printf(o, "%s\t%s\t-\t-\t-\t-\t-\t-\t-", cells[C_ID],
+			   o->os_filter != NULL ? "nomatch" : "notfound");
 		tsv_region_end(o);
 	} else
 		table_row(o, cells);
 	row_end(o);
+}
+
+/* The trailer is written in units, like rows: flushes fall between them, and o->stage tells
+ * out_emergency() how to close the document from there. */
+static void stage(out_ctx *o, int st)
+{
+	row_end(o);
+	o->stage = st;
 }
 
 static void json_list(out_ctx *o, const char *key, size_t n, const char *(*at)(void *ctx, size_t i),
@@ -330,26 +352,40 @@ static void json_list(out_ctx *o, const char *key, size_t n, const char *(*at)(v
 {
 	size_t i;
 
+	row_begin(o);
 	out_printf(o, ",\"%s\":[", key);
+	stage(o, OUT_STAGE_LIST);
 	for (i = 0; i < n && at != NULL; i++) {
+		row_begin(o);
 		if (i > 0)
 			out_str(o, ",");
 		json_str(o, at(ctx, i));
+		row_end(o);
 	}
+	row_begin(o);
 	out_str(o, "]");
+	stage(o, OUT_STAGE_TAIL);
 }
 
 int out_finish(out_ctx *o, const out_summary *s)
 {
-	o->closing = 1; /* from here on the buffer is not whole rows */
+	if (o->fmt != OUT_JSON)
+		o->closing = 1; /* a signal from here on writes nothing more */
 	if (o->fmt == OUT_NAGIOS)
 		out_nagios_finish(o, s);
 	else if (o->fmt == OUT_PROM)
 		out_prom_finish(o, s);
 	if (o->fmt == OUT_JSON && o->began) {
+		row_begin(o);
 		out_printf(o, "]},\"TotalCount\":%u", o->rows);
+		stage(o, OUT_STAGE_TAIL);
 		json_list(o, "RequestIds", s->n_request_ids, s->request_id_at, s->ctx);
 		json_list(o, "NotFound", s->n_notfound, s->notfound_at, s->ctx);
+		if (o->os_filter != NULL) {
+			out_str(o, ",\"OSTypeFilter\":");
+			json_str(o,
+				 o->os_filter); /* NotFound may hold instances of other OS types */
+		}
 		if (!s->complete) {
 			out_str(o, ",\"Incomplete\":true,\"Error\":{\"Code\":");
 			json_str(o, s->error_code != NULL ? s->error_code : "error");
@@ -358,6 +394,7 @@ int out_finish(out_ctx *o, const out_summary *s)
 			out_printf(o, "},\"NotChecked\":%u", s->not_checked);
 		}
 		out_str(o, "}\n");
+		o->closing = 1; /* the document is whole in the buffer */
 	}
 	flush(o);
 	return o->failed ? -1 : 0;
@@ -384,6 +421,7 @@ void out_emergency(out_ctx *o, void (*raw_write)(const void *buf, size_t len))
 				   "\"Message\":\"interrupted by a signal\"}}\n";
 	char num_buf[16];
 	size_t c = o->committed;
+	int st = o->stage;
 
 	if (!o->began || o->failed || o->closing)
 		return;
@@ -391,7 +429,11 @@ void out_emergency(out_ctx *o, void (*raw_write)(const void *buf, size_t len))
 		raw_write(o->buf, c);
 	if (o->fmt != OUT_JSON)
 		return;
-	raw_write(head, sizeof(head) - 1);
-	raw_write(num_buf, utoa(num_buf, o->rows));
+	if (st == OUT_STAGE_RECORDS) {
+		raw_write(head, sizeof(head) - 1);
+		raw_write(num_buf, utoa(num_buf, o->rows));
+	} else if (st == OUT_STAGE_LIST) {
+		raw_write("]", 1);
+	}
 	raw_write(tail, sizeof(tail) - 1);
 }

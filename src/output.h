@@ -21,6 +21,9 @@
 
 typedef enum { OUT_TABLE, OUT_JSON, OUT_TSV, OUT_NAGIOS, OUT_PROM } out_format;
 
+/* Where a JSON document is: in the records, in a list of the trailer, between its members. */
+enum { OUT_STAGE_RECORDS = 0, OUT_STAGE_LIST = 1, OUT_STAGE_TAIL = 2 };
+
 /* Writes all len bytes; 0, or -1 on failure (the sink keeps the reason). */
 typedef int (*out_write_fn)(void *ctx, const void *buf, size_t len);
 
@@ -37,12 +40,14 @@ typedef struct {
 	int only_down;	  /* --down: table/tsv/json rows only for instances without a live agent */
 	unsigned width;	  /* table: terminal width (0 = no limit); columns that do not fit go */
 	int64_t now_unix; /* table: "now" for heartbeat ages */
-	const char *region;	   /* for records kept and Prometheus labels */
-	int show_region;	   /* several regions: TSV column 10, a REGION table column */
-	unsigned live;		   /* records with a live agent */
-	unsigned cols;		   /* table: the columns shown (bit mask) */
-	int nagios_state;	   /* set by out_finish: NAGIOS_OK..NAGIOS_UNKNOWN */
-	volatile int closing;	   /* out_finish is writing the trailer */
+	const char *region;    /* for records kept and Prometheus labels */
+	int show_region;       /* several regions: TSV column 10, a REGION table column */
+	const char *os_filter; /* --os-type with ids: "not returned" may mean "other OS" */
+	unsigned live;	       /* records with a live agent */
+	unsigned cols;	       /* table: the columns shown (bit mask) */
+	int nagios_state;      /* set by out_finish: NAGIOS_OK..NAGIOS_UNKNOWN */
+	volatile int closing;  /* out_finish is writing the trailer */
+	volatile int stage;    /* JSON: how far the document is (OUT_STAGE_*), for out_emergency */
 	volatile size_t committed; /* buf[0..committed) holds whole rows only */
 	size_t len;
 	char buf[ECS_OUT_BUF];

@@ -2,12 +2,12 @@
 """Runs every test suite of ecs-ca-status and prints one closing line 'check: N passed, N failed'.
 
 Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
-transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite and the
-issue 9 "never lies" suite (static musl binary and the ASan one each), name resolution against
-dnsmasq in a private network namespace and the trust-anchor suite (both binaries), fuzz corpus
-replay, a valgrind memcheck run, and checks on the release binary itself (static, no
-/dev/random). With --cross ARCH only the suites that run a cross-built binary under qemu-user
-are run.
+transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite, the server
+faults suite, the issue 9 "never lies" suite, the monitoring suite (nagios, prom,
+--output-file, terminals), name resolution against dnsmasq in a private network namespace and
+the trust-anchor suite, each on the static musl binary and the ASan one, fuzz corpus replay, a
+valgrind memcheck run, and checks on the release binary itself (static, no /dev/random). With
+--cross ARCH only the suites that run a cross-built binary under qemu-user are run.
 """
 import argparse
 import os
@@ -112,6 +112,12 @@ def main():
                                              "./ecs-ca-status"], timeout=300)
             run("never-lies (asan)", [py, "tests/integration/test_never_lies.py", "--bin",
                                       "build/asan/ecs-ca-status"], timeout=300)
+        if want("integration monitoring"):
+            run("integration monitoring (static musl)", [py, "tests/integration/test_monitoring.py",
+                                                         "--bin", "./ecs-ca-status"], timeout=300)
+            run("integration monitoring (asan)", [py, "tests/integration/test_monitoring.py", "--bin",
+                                                  "build/asan/ecs-ca-status", "--slack", "2"],
+                timeout=300)
         for variant, binary in (("static musl", "./ecs-ca-status"),
                                 ("asan", "build/asan/ecs-ca-status")):
             if want("dns"):

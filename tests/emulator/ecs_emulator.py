@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Local emulator of the Alibaba Cloud ECS endpoint for one action, DescribeCloudAssistantStatus.
+"""Local emulator of the Alibaba Cloud ECS endpoint for DescribeCloudAssistantStatus (and
+DescribeRegions, answered for the regions the fixtures know).
 
 Python 3 standard library only.  It verifies both signature styles with its own code, written from
 the algorithm descriptions in shared/docs/alibaba-ecs-api.md (sections 2 and 3):
@@ -39,6 +40,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures  # noqa: E402
 
 ACTION = "DescribeCloudAssistantStatus"
+REGIONS_ACTION = "DescribeRegions"
+ACTIONS = (ACTION, REGIONS_ACTION)
+LOG_MAX = 2000                 # entries kept in /__emu/stats "log" (the oldest are dropped)
 API_VERSION = "2014-05-26"
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -258,11 +262,12 @@ CONFIG_DEFAULTS = {
     "bool_status": False, "title_status": False, "misspelled": False, "odd_next_token": False,
     "script": None, "retry_after_ms": None,
     "page_loop": 0, "page_overlap": False, "hostile_text": False,
+    "agents_up_after": 0, "odd_versions": False,
 }
 _INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids",
              "page_loop")
 _BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token", "page_overlap",
-              "hostile_text")
+              "hostile_text", "odd_versions")
 _FAULTS = ("drop_every", "throttle_every", "error_every")
 
 
@@ -302,6 +307,9 @@ class State:
 
     def reset(self):
         with self.lock:
+            self.up_since = time.time()   # agents_up_after counts from here (and config changes)
+            self.log = collections.deque(maxlen=LOG_MAX)
+            self.actions = collections.Counter()
             self.requests = 0
             self.connections = 0          # connections that carried >= 1 API request
             self.tcp_connections = 0      # every accepted connection, control calls included
@@ -339,6 +347,11 @@ class State:
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                           or value < 0):
                     raise ValueError("retry_after_ms must be an integer >= 0 or null")
+            elif name == "agents_up_after":
+                if value is None or value is False:
+                    value = 0
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise ValueError("agents_up_after must be a number of seconds >= 0")
             elif name == "force_error":
                 value = value or None
                 if value is not None:
@@ -348,11 +361,26 @@ class State:
             new[name] = value
         if new["bool_status"] and new["title_status"]:
             raise ValueError("bool_status and title_status exclude each other")
+        if "agents_up_after" in changes and new["agents_up_after"] != self.config["agents_up_after"]:
+            self.up_since = time.time()                   # a new agents_up_after counts from now
         self.config = new
         self.fault_counters = dict.fromkeys(_FAULTS, 0)   # "every Nth" counts from the change
 
     def now(self):
         return time.time() + self.config["skew_seconds"]
+
+    def agents_up(self, cfg):
+        """agents_up_after=N: True once N s have passed since it was set (or the last reset)."""
+        return bool(cfg["agents_up_after"]) and time.time() - self.up_since >= cfg["agents_up_after"]
+
+    def note(self, action, params, status):
+        """One entry of the request log (called with the lock held)."""
+        self.log.append({"t": round(time.time() - self.up_since, 3), "action": action,
+                         "region": params.get("RegionId"),
+                         "ids": sum(1 for k in params if k.startswith("InstanceId.")),
+                         "status": status})
+        if action:
+            self.actions[action] += 1
 
     def check_nonce(self, key_id, nonce, now):
         """True if fresh (and remember it), False if seen within the window."""
@@ -381,6 +409,9 @@ class State:
                 "max_requests_per_connection": self.max_per_conn,
                 "last_request": self.last_request,
                 "config": dict(self.config),
+                "actions": dict(self.actions),
+                "agents_up": self.agents_up(self.config),
+                "log": list(self.log),
             }
 
 
@@ -397,6 +428,7 @@ class Auth:
         self.string_to_sign = None
         self.canonical_request = None
         self.key_id = None
+        self.action = None
 
 
 def _check_time(text, now):
@@ -438,8 +470,9 @@ def auth_v1(state, auth, method, params, now):
         return v
 
     action = need("Action")
-    if action != ACTION:
+    if action not in ACTIONS:
         raise ApiError("InvalidAction.NotFound")
+    auth.action = action
     if need("Version") != API_VERSION:
         raise ApiError("InvalidVersion")
     for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion",
@@ -493,8 +526,9 @@ def auth_v3(state, auth, method, uri, query_pairs, headers, body, now):
     for name in _V3_REQUIRED:
         if not headers.get(name, "").strip():
             raise ApiError("MissingParameter", _MISSING_MSG % name)
-    if headers["x-acs-action"].strip() != ACTION:
+    if headers["x-acs-action"].strip() not in ACTIONS:
         raise ApiError("InvalidAction.NotFound")
+    auth.action = headers["x-acs-action"].strip()
     if headers["x-acs-version"].strip() != API_VERSION:
         raise ApiError("InvalidVersion")
     signed = fields["SignedHeaders"].split(";")
@@ -646,7 +680,7 @@ def describe(params, now, cfg):
     if os_type is not None and os_type.lower() not in ("windows", "linux", "freebsd"):
         raise ApiError("InvalidParameter.OSType")
 
-    items = fixtures.select(region, now, ids or None, os_type)
+    items = fixtures.select(region, now, ids or None, os_type, all_up=cfg.get("_agents_up", False))
     total = len(items)
     next_token = ""
     if ids:
@@ -686,8 +720,11 @@ def describe(params, now, cfg):
                 elif cfg["title_status"]:
                     v = v.title()
                 k = status_key
-            elif k == "CloudAssistantVersion" and cfg["hostile_text"]:
-                v = (v or "1.0") + HOSTILE_TEXT
+            elif k == "CloudAssistantVersion" and (cfg["hostile_text"] or cfg["odd_versions"]):
+                if cfg["odd_versions"]:
+                    v = fixtures.odd_version(v)
+                if cfg["hostile_text"]:
+                    v = (v or "1.0") + HOSTILE_TEXT
             o[k] = v
         out_items.append(o)
     return {
@@ -697,6 +734,18 @@ def describe(params, now, cfg):
         "NextToken": next_token,
         "InstanceCloudAssistantStatusSet": {item_key: out_items},
     }
+
+
+def describe_regions(params):
+    """DescribeRegions: every region of the fixtures, in fixture order.  AcceptLanguage zh-CN
+    (default), en-US or ja picks LocalName; RegionId, InstanceChargeType and ResourceType are
+    accepted and ignored, as the real call ignores them for this list."""
+    lang = params.get("AcceptLanguage") or "zh-CN"
+    if lang not in ("zh-CN", "en-US", "ja"):
+        raise ApiError("InvalidParameter", "The specified parameter AcceptLanguage is not valid.")
+    return {"Regions": {"Region": [
+        {"RegionId": r, "LocalName": fixtures.region_name(r, lang),
+         "RegionEndpoint": "ecs.%s.aliyuncs.com" % r} for r in fixtures.REGIONS]}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -717,6 +766,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.api_count = 0      # API requests on this connection
+        self._note = None       # (action, params) of the request being answered, for the log
         self.now = None         # emulator clock for the current request
 
     @property
@@ -743,6 +793,11 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("ecs-emulator: %s %s\n" % (self.client_address[0], fmt % args))
 
     def _finish_log(self, status, code):
+        note = getattr(self, "_note", None)
+        if note is not None:
+            self._note = None
+            with self.state.lock:
+                self.state.note(note[0], note[1], status)
         if self.server.log:
             sig = getattr(self, "_sig", None) or "-"
             sys.stderr.write("ecs-emulator: %s \"%s\" %s %s sig=%s\n"
@@ -949,6 +1004,7 @@ class Handler(BaseHTTPRequestHandler):
 
         auth = None
         early = None
+        self._note = (params.get("Action") or headers.get("x-acs-action", "").strip() or None, params)
         if method not in ("GET", "POST"):
             early = ApiError("UnsupportedHTTPMethod")
         elif path != "/":
@@ -1011,7 +1067,11 @@ class Handler(BaseHTTPRequestHandler):
         if auth.error is not None:
             return self._send_error(auth.error)
         try:
-            result = describe(params, now, cfg)
+            if auth.action == REGIONS_ACTION:
+                result = describe_regions(params)
+            else:
+                cfg["_agents_up"] = st.agents_up(cfg)
+                result = describe(params, now, cfg)
         except ApiError as e:
             return self._send_error(e)
         request_id = str(uuid.uuid4()).upper()
@@ -1130,6 +1190,10 @@ def main(argv=None):
                    help="each NextToken page repeats the last instance of the page before")
     p.add_argument("--hostile-text", action="store_true",
                    help="C1, bidi and ESC characters (and a raw 0x9B byte) in versions and error messages")
+    p.add_argument("--odd-versions", action="store_true",
+                   help="CloudAssistantVersion with a quote, backslash, newline, non-ASCII, bidi control")
+    p.add_argument("--agents-up-after", type=float, default=0, metavar="S",
+                   help="agents that are down come up S seconds after start (or reset)")
     a = p.parse_args(argv)
 
     try:

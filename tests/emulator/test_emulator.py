@@ -529,7 +529,12 @@ def test_modes(c):
     r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "2"})
     its = items_of(r, "InstanceCloudAssitantStatus")
     check("misspelled keys", "CloudAssitantStatus" in its[0] and "CloudAssistantStatus" not in its[0], its[0])
-    c.control("POST", "/__emu/config", {"misspelled": False})
+    c.control("POST", "/__emu/config", {"misspelled": False, "odd_versions": True})
+    r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "20"})
+    eq("odd_versions", [i["CloudAssistantVersion"] for i in items_of(r)],
+       [fixtures.odd_version(i["CloudAssistantVersion"]) for i in fixtures.instances("cn-hangzhou", r.date)[:20]])
+    check("odd_versions: the suffix has the characters", all(ch in fixtures.ODD_VERSION_SUFFIX for ch in '"\\\n\u202e'))
+    c.control("POST", "/__emu/config", {"odd_versions": False})
     err = c.control("POST", "/__emu/config", {"no_such_switch": 1})
     check("config rejects unknown key", "error" in err)
 
@@ -620,6 +625,79 @@ def test_stats(c):
     except socket.timeout:
         check("server closes after Connection: close", False, "no EOF within 3 s")
     s.close()
+
+
+def test_regions(c):
+    """DescribeRegions: signed like the other action (v1 and V3), every fixture region."""
+    c.control("POST", "/__emu/reset", None)
+    want = [{"RegionId": r, "LocalName": fixtures.region_name(r), "RegionEndpoint": "ecs.%s.aliyuncs.com" % r}
+            for r in fixtures.REGIONS]
+    r = c.v1({}, over={"Action": "DescribeRegions"})
+    eq("DescribeRegions v1 status", r.status, 200)
+    eq("DescribeRegions v1 regions", (r.json or {}).get("Regions"), {"Region": want})
+    check("DescribeRegions RequestId", isinstance((r.json or {}).get("RequestId"), str) and r.json["RequestId"],
+          r.json)
+    eq("DescribeRegions keys", sorted(r.json or {}), ["Regions", "RequestId"])
+    r = c.v3({"AcceptLanguage": "en-US"}, extra_headers={"x-acs-action": "DescribeRegions"})
+    eq("DescribeRegions V3 en-US", [x["LocalName"] for x in r.json["Regions"]["Region"]],
+       ["China (Hangzhou)", "China (Shanghai)"])
+    r = c.v3({"RegionId": "cn-shanghai"}, method="GET", extra_headers={"x-acs-action": "DescribeRegions"})
+    eq("DescribeRegions ignores RegionId", [x["RegionId"] for x in r.json["Regions"]["Region"]],
+       list(fixtures.REGIONS))
+    r = c.v1({}, over={"Action": "DescribeRegions"}, tamper=True)
+    eq("DescribeRegions v1 bad signature", (r.status, r.code), (400, "SignatureDoesNotMatch"))
+    r = c.v3({}, extra_headers={"x-acs-action": "DescribeRegions"}, tamper=True)
+    eq("DescribeRegions V3 bad signature", (r.status, r.code), (400, "SignatureDoesNotMatch"))
+    r = c.v1({}, over={"Action": "DescribeRegions", "Version": "2016-03-14"})
+    eq("DescribeRegions wrong version", r.code, "InvalidVersion")
+    r = c.v1({"AcceptLanguage": "fr"}, over={"Action": "DescribeRegions"})
+    eq("DescribeRegions bad AcceptLanguage", (r.status, r.code), (400, "InvalidParameter"))
+    r = c.v1({}, over={"Action": "DescribeZones"})
+    eq("other actions still unknown", r.code, "InvalidAction.NotFound")
+    c.control("POST", "/__emu/config", {"force_error": "Throttling.User"})
+    r = c.v1({}, over={"Action": "DescribeRegions"})
+    eq("faults apply to DescribeRegions", r.code, "Throttling.User")
+    c.control("POST", "/__emu/config", {"force_error": None})
+    st = c.control("GET", "/__emu/stats")
+    eq("stats actions", st["actions"], {"DescribeRegions": 8, "DescribeZones": 1})
+    eq("stats log: one entry per API request", len(st["log"]), 9)
+    eq("stats log entry", {k: st["log"][2][k] for k in ("action", "region", "ids", "status")},
+       {"action": "DescribeRegions", "region": "cn-shanghai", "ids": 0, "status": 200})
+
+
+def test_agents_up(c):
+    """agents_up_after=N: agents that are down are live from N s after the switch (or a reset)."""
+    ids = [it["InstanceId"] for it in fixtures.instances("cn-hangzhou", 0)[:20]]
+    api = dict({"RegionId": "cn-hangzhou"}, **{"InstanceId.%d" % (k + 1): i for k, i in enumerate(ids)})
+    down = [it["InstanceId"] for it in fixtures.instances("cn-hangzhou", 0)[:20]
+            if it["CloudAssistantStatus"] == "false"]
+    check("agents_up: the sample has down agents", len(down) >= 2, down)
+    cfg = c.control("POST", "/__emu/config", {"agents_up_after": 1.5})
+    eq("agents_up_after echoed", cfg["agents_up_after"], 1.5)
+    t0 = time.time()
+    r = c.v1(api)
+    eq("agents_up: before N s, fixtures as usual", items_of(r), fixtures.instances("cn-hangzhou", r.date)[:20])
+    eq("agents_up: stats before", c.control("GET", "/__emu/stats")["agents_up"], False)
+    time.sleep(max(0, 1.6 - (time.time() - t0)))
+    r = c.v1(api)
+    got = items_of(r)
+    eq("agents_up: after N s every agent live", [i["CloudAssistantStatus"] for i in got], ["true"] * 20)
+    eq("agents_up: items as fixtures.instances(all_up=True)", got,
+       fixtures.instances("cn-hangzhou", r.date, all_up=True)[:20])
+    came = [i for i in got if i["InstanceId"] in down]
+    check("agents_up: came-up agents have a version and a fresh heartbeat",
+          all(i["CloudAssistantVersion"] and r.date - emu.parse_timestamp(i["LastHeartbeatTime"]) < 5
+              for i in came), came)
+    eq("agents_up: stats after", c.control("GET", "/__emu/stats")["agents_up"], True)
+    c.control("POST", "/__emu/reset", None)
+    r = c.v1(api)
+    check("agents_up: reset restarts the clock", any(i["CloudAssistantStatus"] == "false" for i in items_of(r)))
+    c.control("POST", "/__emu/config", {"agents_up_after": 0})
+    time.sleep(0.1)
+    r = c.v1(api)
+    check("agents_up_after 0 = off", any(i["CloudAssistantStatus"] == "false" for i in items_of(r)))
+    err = c.control("POST", "/__emu/config", {"agents_up_after": "soon"})
+    check("agents_up_after must be a number", "error" in err, err)
 
 
 def test_garbage(c, port, ctx):
@@ -746,6 +824,7 @@ def main():
                          ("modes", lambda: test_modes(c)), ("faults", lambda: test_faults(c)),
                          ("misbehaving paging", lambda: test_misbehaving_paging(c)),
                          ("stats", lambda: test_stats(c)), ("garbage", lambda: test_garbage(c, port, ctx)),
+                         ("regions", lambda: test_regions(c)), ("agents up", lambda: test_agents_up(c)),
                          ("plain http", lambda: test_plain_http(tmp)),
                          ("metadata", lambda: test_metadata(tmp, c))]:
             try:

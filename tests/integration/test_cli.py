@@ -1066,6 +1066,33 @@ add("bad-id/via-i", _bad_id, ["-i", "i-bad!"], "i-bad!")
 add("bad-id/via-stdin", _bad_id, ["-"], "i-bad!", stdin="%s\ni-bad!\n" % _ok)
 
 
+@test("settings/aliyun-cli-environment")
+def _(t):
+    # issue 14: the endpoint, endpoint type, timeout and retry settings aliyun-cli takes from the
+    # environment are honoured below the flags
+    iid = ALL_IDS[REGION][0]
+    with t.ecs() as emu:
+        ep = "127.0.0.1:%d" % emu.port
+        r = t.run(["-r", REGION, "-o", "tsv", iid], t.env(AK, {"ALIBABA_CLOUD_ENDPOINT": ep}))
+        t.exit(r, 0)
+        t.tsv(r, [iid])
+        # the flag wins over the variable
+        r = t.call(emu, ["-o", "tsv", iid], env=t.env(AK, {"ALIBABA_CLOUD_ENDPOINT": "127.0.0.1:1"}))
+        t.exit(r, 0)
+        st = emu.stats()
+    t.stat_eq(st, "requests", 2)
+    for var, val in (("ALIBABA_CLOUD_CONNECT_TIMEOUT", "soon"), ("ALIBABA_CLOUD_READ_TIMEOUT", "0"),
+                     ("ALIBABA_CLOUD_RETRY_COUNT", "99"), ("ALIBABA_CLOUD_ENDPOINT_TYPE", "intranet")):
+        r = t.run(["-r", REGION, "--dry-run", iid], t.env(AK, {var: val}))
+        t.exit(r, 2)
+        t.err_line(r, var)
+    r = t.run(["-r", REGION, "--dry-run", iid], t.env(AK, {"ALIBABA_CLOUD_ENDPOINT_TYPE": "vpc"}))
+    t.exit(r, 0)
+    t.check("host: ecs-vpc.%s.aliyuncs.com" % REGION in r.out, "vpc endpoint type not used: %r" % r.out[:300])
+    r = t.run(["-r", REGION, "--retries", "1", "--dry-run", iid], t.env(AK, {"ALIBABA_CLOUD_RETRY_COUNT": "99"}))
+    t.exit(r, 0)  # the flag given: the (bad) variable is not even read
+
+
 @test("usage/no-ids-no-all")
 def _(t):
     with t.ecs() as emu:

@@ -48,11 +48,6 @@ NOBODY = 65534
 
 # Tests that still fail on the binary the lead fixed, with what fails (see the report for issue 9).
 KNOWN_DEFECTS = {
-    "4/head-1-no-message": "a normal run | head -1 prints 'N of M instances were not checked' "
-                           "(finish() in src/main.c prints it also when report() kept quiet)",
-    "5/sigterm-while-writing-json-trailer": "a signal that arrives while out_finish() writes the JSON "
-                                            "trailer exits 143 with the document cut (out_emergency() "
-                                            "writes nothing once o->closing is set)",
     "18/ulimit-stack-32k": "SIGSEGV: resolve() in src/creds.c has a ~37 KB stack frame "
                            "(redacted_request() in src/ecs.c ~24 KB for --dry-run)",
 }
