@@ -149,7 +149,27 @@ class Net:
         p, self.meta = start([PY, os.path.join(EMU_DIR, "metadata_emulator.py"), "--port", "0",
                               "--port-file", d + "/meta.port"], d + "/meta.log", d + "/meta.port")
         self.procs.append(p)
-        time.sleep(0.2)  # dnsmasq binds quickly; give it a moment before the first query
+        self.wait_dnsmasq(d + "/dnsmasq.log")
+
+    def wait_dnsmasq(self, log):
+        """Until dnsmasq answers a query (it may start slowly on a loaded machine)."""
+        q = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\x02v4\x04test\x00\x00\x01\x00\x01"
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(0.2)
+        t0 = time.time()
+        while time.time() - t0 < 15:
+            if self.procs[0].poll() is not None:
+                break
+            try:
+                s.sendto(q, ("127.0.0.1", 53))
+                if s.recv(512)[:2] == q[:2]:
+                    s.close()
+                    return
+            except OSError:
+                time.sleep(0.1)
+        s.close()
+        self.close()
+        sys.exit("dns: dnsmasq does not answer on 127.0.0.1:53: %s" % open(log).read())
 
     def close(self):
         for p in self.procs:
