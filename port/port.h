@@ -163,4 +163,16 @@ void port_outfile_abort_raw(port_outfile *f);
  * with the input (the instance-id set); fixed buffers are static. */
 void *port_mem_resize(void *p, size_t old_size, size_t new_size);
 
+/* ---- Processes ---- */
+
+/* Runs argv[0] with argv (NULL-terminated), without a shell (argv[0] without '/' is looked up
+ * in PATH): stdin is /dev/null, stderr is the caller's, stdout is captured into out (cap
+ * bytes). The child runs in its own process group, which is killed (SIGKILL) when the
+ * deadline (monotonic ms) passes (PORT_E_TIMEOUT) or when it writes more than cap bytes
+ * (PORT_E_TOOBIG). On PORT_OK *out_len gets the bytes captured and *exit_code the exit status
+ * (0..255), or 128 + the signal number when a signal ended it. PORT_E_NOENT / PORT_E_ACCESS:
+ * the program could not be started (detail says why); PORT_E_IO: pipe/fork failed. */
+port_status port_proc_run(const char *const *argv, int64_t deadline_ms, char *out, size_t cap,
+			  size_t *out_len, int *exit_code, char *detail, size_t detail_cap);
+
 #endif

@@ -52,4 +52,14 @@
 /* an x-acs-retry-after wait longer than this (ms) is announced on stderr */
 #define ECS_RETRY_NOTICE_MS 3000
 
+#define ECS_ARN_MAX	    256	  /* a RAM role / OIDC provider ARN (acs:ram::<uid>:role/<64>) */
+#define ECS_POLICY_MAX	    2048  /* an inline STS session Policy (JSON); longer is refused */
+#define ECS_OIDC_TOKEN_MAX  8192  /* an OIDC token file (Kubernetes service-account JWTs ~1 KB) */
+#define ECS_CMD_MAX	    1024  /* a process_command line */
+#define ECS_PROC_ARGS_MAX   32	  /* arguments of a process_command */
+#define ECS_PROC_OUT_MAX    16384 /* stdout of a credential process (a JSON answer is < 3 KB) */
+#define ECS_PROC_TIMEOUT_MS 60000 /* a credential process's deadline (credentials-go: 60 s) */
+#define ECS_ROLE_CHAIN_MAX  8	  /* ChainableRamRoleArn links followed before giving up */
+#define ECS_STS_BODY_MAX    16384 /* an STS / credentials-URI answer (~2 KB with a token) */
+
 #endif

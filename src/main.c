@@ -57,6 +57,9 @@ static unsigned cur_region_no;	       /* index of cur_region in opt.regions */
 static int region_ok[ECS_REGIONS_MAX]; /* the region was asked without an error */
 static int region_failed;	       /* some region failed: ids no region had are not checked */
 static creds cred;
+static creds_work cred_work; /* the credential chain's buffers */
+static creds_opts cred_opts;
+static int trust_ready;
 static ecs_client client;
 static int client_up;
 static const char *cur_region;		      /* the region being asked */
@@ -69,11 +72,16 @@ static out_ctx out;
  * environment or a file), then the newline is added. */
 static void say(const char *text)
 {
-	char shown[4 * ECS_ERR_MSG_MAX + 8];
-	size_t n = show_text(shown, sizeof(shown) - 1, text, strlen(text));
+	char shown[512];
+	size_t n = strlen(text), i = 0, used, k;
 
-	shown[n++] = '\n';
-	port_write(2, shown, n);
+	do {
+		k = show_part(shown, sizeof(shown) - 1, text + i, n - i, &used);
+		i += used;
+		if (i == n)
+			shown[k++] = '\n';
+		port_write(2, shown, k);
+	} while (i < n);
 }
 
 static void sayf(const char *fmt, ...)
@@ -106,6 +114,8 @@ static void warn_sink(void *ctx, const char *line)
 	sayf(PROG ": %s", line);
 }
 
+static void progress_erase(void);
+
 /* The output sink: stdout, with the signal handler held off so that it never writes into the
  * middle of a flush. A stdout closed at start fails every write. */
 static int stdout_write(void *ctx, const void *buf, size_t len)
@@ -115,6 +125,8 @@ static int stdout_write(void *ctx, const void *buf, size_t len)
 	(void)ctx;
 	if (!outfile_open && (std_closed & 2u))
 		return -1;
+	if (!outfile_open && progress_shown)
+		progress_erase(); /* rows and the progress line may share a terminal */
 	port_signals_hold(1);
 	rc = outfile_open ? port_outfile_write(&outfile, buf, len) : port_write(1, buf, len);
 	port_signals_hold(0);
@@ -181,16 +193,32 @@ static ecs_status setup_input(ecs_err *err)
 	return ECS_OK;
 }
 
+static ecs_status setup_trust(ecs_err *err);
+
+/* TLS for the credential sources that need it (STS, an https credentials URI): the same
+ * trust anchors as the ECS call, set up on first use. */
+static ecs_status creds_tls_ready(void *ctx, ecs_err *err)
+{
+	(void)ctx;
+	return setup_trust(err);
+}
+
 static ecs_status setup_creds(ecs_err *err)
 {
-	creds_opts co;
+	creds_opts *co = &cred_opts;
 	ecs_status st;
 
-	memset(&co, 0, sizeof(co));
-	co.profile = opt.profile;
-	co.warn = warn_sink;
-	co.trace = trace_sink;
-	st = creds_resolve(&cred, &co, err);
+	memset(co, 0, sizeof(*co));
+	co->profile = opt.profile;
+	co->warn = warn_sink;
+	co->trace = trace_sink;
+	co->tls_ready = creds_tls_ready;
+	co->proxy = opt.proxy;
+	co->no_proxy = opt.no_proxy;
+	co->connect_timeout_ms = opt.connect_s * 1000u;
+	co->read_timeout_ms = opt.read_s * 1000u;
+	co->sts_v1 = opt.sig_v1;
+	st = creds_resolve(&cred, co, &cred_work, err);
 	if (st != ECS_OK)
 		return st;
 	if (opt.verbose)
@@ -279,13 +307,14 @@ static ecs_status setup_trust(ecs_err *err)
 	tls_trust trust;
 	ecs_status st;
 
-	if (opt.dry_run)
+	if (opt.dry_run || trust_ready)
 		return ECS_OK;
 	st = tls_find_trust(opt.ca_file, &trust, err);
 	if (st == ECS_OK)
 		st = tls_global_init(&trust, err);
 	if (st == ECS_OK && opt.verbose)
 		sayf("* trust anchors: %s (%s)", trust.path, trust.origin);
+	trust_ready = st == ECS_OK;
 	return st;
 }
 
@@ -362,6 +391,9 @@ static ecs_status remember_request_id(ecs_err *err)
 
 static ecs_status output_failed(ecs_err *err)
 {
+	if (outfile_open)
+		return err_set(err, ECS_E_OUTPUT, "cannot write to %s: %s", outfile.tmp,
+			       port_strerror());
 	if (port_write_broken_pipe())
 		return err_set(err, ECS_E_OUTPUT, "standard output was closed by the reader");
 	if (std_closed & 2u)
@@ -369,8 +401,22 @@ static ecs_status output_failed(ecs_err *err)
 	return err_set(err, ECS_E_OUTPUT, "cannot write to standard output: %s", port_strerror());
 }
 
+/* Temporary credentials are refreshed before they expire, before signing the next batch. */
+static ecs_status refresh_creds(ecs_err *err)
+{
+	int64_t now = port_time_unix();
+
+	if (opt.dry_run || !creds_refresh_due(&cred, now))
+		return ECS_OK;
+	if (client_up)
+		conn_close(&client.c); /* one TLS handshake at a time fits the TLS pool */
+	return creds_refresh_if_due(&cred, now, &cred_opts, &cred_work, err);
+}
+
 static ecs_status emit(const ecs_record *r, ecs_err *err)
 {
+	/* ages against the server's idea of now when the local clock is off */
+	out.now_unix = port_time_unix() + (client_up ? client.clock_offset : 0);
 	if (r->status != 1)
 		alive_check_failed = 1;
 	return out_record(&out, r, err);
@@ -465,7 +511,9 @@ static ecs_status run_ids(ecs_err *err)
 		}
 		if (n == 0)
 			break;
-		st = ecs_describe_ids(&client, batch, n, &page, err);
+		st = refresh_creds(err);
+		if (st == ECS_OK)
+			st = ecs_describe_ids(&client, batch, n, &page, err);
 		if (st == ECS_OK)
 			st = remember_request_id(err);
 		if (st == ECS_OK && !opt.dry_run)
@@ -520,7 +568,9 @@ static ecs_status run_all(ecs_err *err)
 
 	token[0] = '\0';
 	for (;;) {
-		st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
+		st = refresh_creds(err);
+		if (st == ECS_OK)
+			st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
 		if (st == ECS_OK)
 			st = remember_request_id(err);
 		if (st == ECS_OK && !opt.dry_run)
@@ -565,26 +615,34 @@ static void on_signal(int signo)
 }
 
 /* Format, file and thresholds; the monitoring formats keep every answer until the end. */
-static ecs_status setup_output(ecs_err *err)
+/* Format, region labels, filters and thresholds: known from the command line alone, so that
+ * even a usage or credentials failure is reported in the format asked for. */
+static void output_settings(void)
 {
-	char detail[ECS_ERR_MSG_MAX - 32];
-
-	out.fmt = opt.fmt;
+	out.fmt = opt.dry_run && (opt.fmt == OUT_NAGIOS || opt.fmt == OUT_PROM)
+			  ? OUT_TSV /* a dry run has no answer to judge: only the requests */
+			  : opt.fmt;
 	out.only_down = opt.down;
 	out.region = opt.nregions == 1 ? opt.regions[0] : NULL;
 	out.show_region = opt.nregions > 1 || opt.regions_all;
 	out.os_filter = opt.os_type != NULL && !opt.all ? opt.os_type : NULL;
 	out.keep = &keep;
 	out.now_unix = port_time_unix();
-	if (opt.fmt == OUT_TABLE && port_isatty(1))
+	if (out.fmt == OUT_TABLE && opt.output_file == NULL && port_isatty(1))
 		out.width = port_term_width(1);
 	if (opt.fmt == OUT_NAGIOS && !opt.warn.set && !opt.crit.set)
-		nagios_range_parse("0", "critical", &opt.crit, err); /* critical at 1 or more */
-	if (opt.output_file != NULL && !opt.dry_run) {
-		if (port_outfile_open(&outfile, opt.output_file, detail, sizeof(detail)) != PORT_OK)
-			return err_set(err, ECS_E_OUTPUT, "--output-file: %s", detail);
-		outfile_open = 1;
-	}
+		nagios_range_parse("0", "critical", &opt.crit, NULL); /* critical at 1 or more */
+}
+
+static ecs_status open_outfile(ecs_err *err)
+{
+	char detail[ECS_ERR_MSG_MAX - 32];
+
+	if (opt.output_file == NULL || opt.dry_run || outfile_open)
+		return ECS_OK;
+	if (port_outfile_open(&outfile, opt.output_file, detail, sizeof(detail)) != PORT_OK)
+		return err_set(err, ECS_E_OUTPUT, "--output-file: %s", detail);
+	outfile_open = 1;
 	return ECS_OK;
 }
 
@@ -878,10 +936,10 @@ static ecs_status output_file_done(ecs_status st, ecs_err *err)
 /* After a table on a terminal, one line of summary on stderr. */
 static void table_summary(void)
 {
-	if (opt.fmt != OUT_TABLE || !port_isatty(1) || outfile_open || opt.dry_run)
+	if (opt.fmt != OUT_TABLE || !port_isatty(1) || opt.output_file != NULL || opt.dry_run)
 		return;
-	sayf("%u instances: %u live, %u down, %u not found", out.rows + out.notfound, out.live,
-	     out.rows - out.live, out.notfound);
+	sayf("%u instances: %u live, %u down, %u not found", out.answered + out.notfound, out.live,
+	     out.answered - out.live, out.notfound);
 }
 
 /* Writes what is left, says what failed, wipes, and turns what was verified into the exit
@@ -894,6 +952,11 @@ static int finish(ecs_status st, ecs_err *err)
 	progress_erase();
 	close_client();
 	creds_wipe(&cred);
+	if (st != ECS_OK && (opt.fmt == OUT_PROM || opt.fmt == OUT_NAGIOS)) {
+		ecs_err e2; /* the failure report replaces the old file (a stale success) */
+		if (open_outfile(&e2) != ECS_OK)
+			sayf(PROG ": %s", e2.msg);
+	}
 	summarize(st, err, &s);
 	s.duration_ms = port_time_ms() - t_start;
 	s.warn = &opt.warn;
@@ -995,7 +1058,7 @@ int main(int argc, char **argv)
 		return finish(show_ca(&err), &err);
 	if (st != ECS_OK && wants_nagios(argc, argv))
 		opt.fmt = OUT_NAGIOS;
-	out.fmt = opt.fmt;
+	output_settings();
 	if (st == ECS_OK)
 		st = setup_input(&err);
 	if (st == ECS_OK)
@@ -1003,7 +1066,7 @@ int main(int argc, char **argv)
 	if (st == ECS_OK)
 		st = setup_settings(&err);
 	if (st == ECS_OK)
-		st = setup_output(&err);
+		st = open_outfile(&err);
 	if (st == ECS_OK)
 		st = setup_trust(&err);
 	if (st == ECS_OK)

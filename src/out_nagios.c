@@ -136,11 +136,21 @@ static void long_text(out_ctx *o, const out_summary *s)
 
 static void unknown(out_ctx *o, const out_summary *s)
 {
-	char shown[4 * ECS_ERR_MSG_MAX + 8];
 	const char *msg = s->error_msg != NULL ? s->error_msg : "the check did not finish";
 
-	show_text(shown, sizeof(shown), msg, strlen(msg));
-	out_printf(o, "CLOUD ASSISTANT UNKNOWN - %s | ", shown);
+	size_t i = 0, n = strlen(msg), k;
+
+	out_str(o, "CLOUD ASSISTANT UNKNOWN - ");
+	while (i < n) { /* '|' would start the perfdata: shown as '/' */
+		k = strcspn(msg + i, "|");
+		out_shown(o, msg + i, k);
+		i += k;
+		if (i < n) {
+			out_str(o, "/");
+			i++;
+		}
+	}
+	out_str(o, " | ");
 	perf_time(o, s->duration_ms);
 	out_str(o, "\n");
 	o->nagios_state = NAGIOS_UNKNOWN;

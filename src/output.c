@@ -48,6 +48,18 @@ void out_bytes(out_ctx *o, const char *s, size_t n)
 	put(o, s, n);
 }
 
+void out_shown(out_ctx *o, const char *s, size_t n)
+{
+	char part[256];
+	size_t i = 0, used, k;
+
+	while (i < n) {
+		k = show_part(part, sizeof(part), s + i, n - i, &used);
+		put(o, part, k);
+		i += used;
+	}
+}
+
 void out_str(out_ctx *o, const char *s)
 {
 	put(o, s, strlen(s));
@@ -299,6 +311,7 @@ static void tsv_record(out_ctx *o, const ecs_record *r)
 ecs_status out_record(out_ctx *o, const ecs_record *r, ecs_err *err)
 {
 	o->live += r->status == 1;
+	o->answered++;
 	if (o->fmt == OUT_NAGIOS || o->fmt == OUT_PROM) {
 		o->rows++;
 		return store_add(o->keep, r, o->region, err);

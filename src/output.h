@@ -44,6 +44,7 @@ typedef struct {
 	int show_region;       /* several regions: TSV column 10, a REGION table column */
 	const char *os_filter; /* --os-type with ids: "not returned" may mean "other OS" */
 	unsigned live;	       /* records with a live agent */
+	unsigned answered;     /* records the API returned (also those --down does not print) */
 	unsigned cols;	       /* table: the columns shown (bit mask) */
 	int nagios_state;      /* set by out_finish: NAGIOS_OK..NAGIOS_UNKNOWN */
 	volatile int closing;  /* out_finish is writing the trailer */
@@ -96,6 +97,8 @@ void out_emergency(out_ctx *o, void (*raw_write)(const void *buf, size_t len));
 /* Writes s verbatim (help and version text, dry-run requests) through the buffer. */
 void out_str(out_ctx *o, const char *s);
 void out_bytes(out_ctx *o, const char *s, size_t n);
+/* Writes s (n bytes) filtered for display (show.h). */
+void out_shown(out_ctx *o, const char *s, size_t n);
 void out_printf(out_ctx *o, const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 2, 3)))

@@ -119,6 +119,28 @@ size_t show_utf8_len(const char *s, size_t n)
 	return utf8_seq((const unsigned char *)s, n, &cp);
 }
 
+size_t show_part(char *dst, size_t cap, const char *s, size_t n, size_t *used)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		char esc[8];
+		size_t el = 0, take;
+		int raw;
+		take = unit(u + i, n - i, esc, &el, &raw);
+		if (raw)
+			el = take;
+		if (o + el > cap)
+			break;
+		memcpy(dst + o, raw ? s + i : esc, el);
+		o += el;
+		i += take;
+	}
+	*used = i;
+	return o;
+}
+
 int show_is_plain(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;

@@ -19,6 +19,11 @@
  */
 size_t show_text(char *dst, size_t cap, const char *s, size_t n);
 
+/* The streaming form of show_text(): filters as much of s (n bytes) as fits in dst (cap bytes)
+ * without cutting an escape or a character, no NUL added; *used gets the input bytes taken
+ * (at least one unit when cap >= 8). Returns the output length. */
+size_t show_part(char *dst, size_t cap, const char *s, size_t n, size_t *used);
+
 /* 1 if code point c is one that show_text() escapes as <U+XXXX> (C1, bidi, invisible). */
 int show_hidden(uint32_t c);
 

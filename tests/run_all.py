@@ -118,6 +118,13 @@ def main():
             run("integration monitoring (asan)", [py, "tests/integration/test_monitoring.py", "--bin",
                                                   "build/asan/ecs-ca-status", "--slack", "2"],
                 timeout=300)
+        if want("integration creds"):
+            run("integration creds chain (static musl)",
+                [py, "tests/integration/test_creds_chain.py", "--bin", "./ecs-ca-status"],
+                timeout=300)
+            run("integration creds chain (asan)",
+                [py, "tests/integration/test_creds_chain.py", "--bin", "build/asan/ecs-ca-status"],
+                timeout=300)
         for variant, binary in (("static musl", "./ecs-ca-status"),
                                 ("asan", "build/asan/ecs-ca-status")):
             if want("dns"):

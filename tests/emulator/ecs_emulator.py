@@ -38,6 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.dont_write_bytecode = True   # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures  # noqa: E402
+import sts_emulator  # noqa: E402
 
 ACTION = "DescribeCloudAssistantStatus"
 REGIONS_ACTION = "DescribeRegions"
@@ -179,6 +180,7 @@ ERRORS = {
     "InvalidTimeStamp.Format": (400, "Specified time stamp or date value is not well formatted."),
     "MissingSecurityToken": (400, "SecurityToken is mandatory for this request."),
     "InvalidSecurityToken.Mismatch": (400, "Specified SecurityToken does not match the access key."),
+    "InvalidSecurityToken.Expired": (400, "Specified SecurityToken is expired."),
     "MissingParameter.RegionId": (400, _MISSING_MSG % "RegionId"),
     "InvalidAction.NotFound": (404, "Specified api is not found, please check your url and method."),
     "UnsupportedHTTPMethod": (400, "This http method is not supported."),
@@ -264,10 +266,11 @@ CONFIG_DEFAULTS = {
     "page_loop": 0, "page_overlap": False, "hostile_text": False,
     "agents_up_after": 0, "odd_versions": False,
 }
+CONFIG_DEFAULTS.update(sts_emulator.CONFIG_DEFAULTS)
 _INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids",
-             "page_loop")
+             "page_loop", "sts_lifetime")
 _BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token", "page_overlap",
-              "hostile_text", "odd_versions")
+              "hostile_text", "odd_versions", "sts_expired")
 _FAULTS = ("drop_every", "throttle_every", "error_every")
 
 
@@ -301,6 +304,7 @@ class State:
     def __init__(self, keys, config):
         self.lock = threading.Lock()
         self.keys = keys
+        self.sts_issued = []              # temporary keys handed out by the STS mode
         self.config = dict(CONFIG_DEFAULTS)
         self.reset()
         self.apply_config(config)
@@ -321,6 +325,9 @@ class State:
             self.last_request = None
             self.nonces = collections.OrderedDict()   # (key id, nonce) -> time seen
             self.fault_counters = dict.fromkeys(_FAULTS, 0)
+            self.sts_requests = 0
+            self.sts_last = None
+            self.sts_log = []
 
     def apply_config(self, changes):
         """Validate and apply {name: value}; raises ValueError.  0/None/false disable."""
@@ -412,6 +419,10 @@ class State:
                 "actions": dict(self.actions),
                 "agents_up": self.agents_up(self.config),
                 "log": list(self.log),
+                "sts_requests": self.sts_requests,
+                "sts_last": self.sts_last,
+                "sts_log": list(self.sts_log),
+                "sts_issued": list(self.sts_issued),
             }
 
 
@@ -446,8 +457,10 @@ def _check_key(state, key_id):
     return key
 
 
-def _check_token(key, token):
+def _check_token(key, token, now=None):
     expected = key.get("sts_token")
+    if expected and key.get("expires") is not None and now is not None and now >= key["expires"]:
+        raise ApiError("InvalidSecurityToken.Expired")
     if expected:
         if token is None or token == "":
             raise ApiError("MissingSecurityToken")
@@ -456,6 +469,15 @@ def _check_token(key, token):
     elif token:
         raise ApiError("InvalidSecurityToken.Mismatch",
                        "A SecurityToken was sent with an access key that is not an STS key.")
+
+
+def _version_of(action):
+    """The API version an action belongs to: ECS's, STS's (sts_emulator), or None."""
+    if action in ACTIONS:
+        return API_VERSION
+    if action == "AssumeRole":
+        return sts_emulator.STS_VERSION
+    return None
 
 
 def _sig_mismatch(sts):
@@ -470,10 +492,11 @@ def auth_v1(state, auth, method, params, now):
         return v
 
     action = need("Action")
-    if action not in ACTIONS:
+    version = _version_of(action)
+    if version is None:
         raise ApiError("InvalidAction.NotFound")
     auth.action = action
-    if need("Version") != API_VERSION:
+    if need("Version") != version:
         raise ApiError("InvalidVersion")
     for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion",
                  "SignatureNonce", "Timestamp"):
@@ -494,7 +517,7 @@ def auth_v1(state, auth, method, params, now):
     expected = v1_sign_string(key["secret"], auth.string_to_sign)
     if not hmac.compare_digest(_bytes(params["Signature"]), expected.encode()):
         raise _sig_mismatch(auth.string_to_sign)
-    _check_token(key, params.get("SecurityToken"))
+    _check_token(key, params.get("SecurityToken"), now)
     if not state.check_nonce(auth.key_id, params["SignatureNonce"], now):
         raise ApiError("SignatureNonceUsed")
 
@@ -526,10 +549,11 @@ def auth_v3(state, auth, method, uri, query_pairs, headers, body, now):
     for name in _V3_REQUIRED:
         if not headers.get(name, "").strip():
             raise ApiError("MissingParameter", _MISSING_MSG % name)
-    if headers["x-acs-action"].strip() not in ACTIONS:
+    version = _version_of(headers["x-acs-action"].strip())
+    if version is None:
         raise ApiError("InvalidAction.NotFound")
     auth.action = headers["x-acs-action"].strip()
-    if headers["x-acs-version"].strip() != API_VERSION:
+    if headers["x-acs-version"].strip() != version:
         raise ApiError("InvalidVersion")
     signed = fields["SignedHeaders"].split(";")
     signed_set = set(h.lower() for h in signed)
@@ -551,7 +575,7 @@ def auth_v3(state, auth, method, uri, query_pairs, headers, body, now):
     expected = v3_signature(key["secret"], auth.string_to_sign)
     if not hmac.compare_digest(_bytes(fields["Signature"]), expected.encode()):
         raise _sig_mismatch(auth.string_to_sign)
-    _check_token(key, headers.get("x-acs-security-token"))
+    _check_token(key, headers.get("x-acs-security-token"), now)
     if not state.check_nonce(auth.key_id, headers["x-acs-signature-nonce"].strip(), now):
         raise ApiError("SignatureNonceUsed")
 
@@ -1005,12 +1029,18 @@ class Handler(BaseHTTPRequestHandler):
         auth = None
         early = None
         self._note = (params.get("Action") or headers.get("x-acs-action", "").strip() or None, params)
+        if headers.get("authorization", "").strip().startswith("ACS3-"):
+            action = headers.get("x-acs-action", "").strip()
+        else:
+            action = params.get("Action", "")
         if method not in ("GET", "POST"):
             early = ApiError("UnsupportedHTTPMethod")
         elif path != "/":
             early = ApiError("InvalidAction.NotFound")
         elif dup is not None:
             early = ApiError("InvalidParameter", "Parameter %s is given more than once." % dup)
+        elif action == "AssumeRoleWithOIDC":
+            return self.handle_sts(action, params, None, now, False)   # anonymous: no signature
         else:
             auth = authenticate(st, method, path, query_pairs, params, headers, body, now)
             self._sig = auth.version
@@ -1066,6 +1096,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send_error(early)
         if auth.error is not None:
             return self._send_error(auth.error)
+        if action == "AssumeRole":
+            token_sent = params.get("SecurityToken") or headers.get("x-acs-security-token")
+            return self.handle_sts(action, params, auth, now, token_sent)
         try:
             if auth.action == REGIONS_ACTION:
                 result = describe_regions(params)
@@ -1079,6 +1112,24 @@ class Handler(BaseHTTPRequestHandler):
             st.ok += 1
         self._send(200, dict([("RequestId", request_id)] + list(result.items())), (), request_id)
         self._finish_log(200, None)
+
+    def handle_sts(self, action, params, auth, now, token_sent):
+        """STS mode (sts_emulator): AssumeRole after the signature check, or AssumeRoleWithOIDC."""
+        st = self.state
+        sts_emulator.record(st, action, params, auth.version if auth else None,
+                            auth.key_id if auth else None, token_sent)
+        try:
+            if action == "AssumeRole":
+                result = sts_emulator.assume_role(st, params, auth.key_id, now)
+            else:
+                result = sts_emulator.assume_role_with_oidc(st, params, now)
+        except sts_emulator.StsError as e:
+            return self._send_error(ApiError(e.code, e.message, e.status))
+        request_id = str(uuid.uuid4()).upper()
+        with st.lock:
+            st.ok += 1
+        self._send(200, dict([("RequestId", request_id)] + list(result.items())), (), request_id)
+        self._finish_log(200, action)
 
     # -- control API ------------------------------------------------------------------------
     def control(self, path):
@@ -1194,6 +1245,11 @@ def main(argv=None):
                    help="CloudAssistantVersion with a quote, backslash, newline, non-ASCII, bidi control")
     p.add_argument("--agents-up-after", type=float, default=0, metavar="S",
                    help="agents that are down come up S seconds after start (or reset)")
+    p.add_argument("--sts-lifetime", type=int, default=0,
+                   help="STS mode: temporary keys live S seconds (0 = DurationSeconds)")
+    p.add_argument("--sts-expired", action="store_true", help="STS mode: answer already expired keys")
+    p.add_argument("--oidc-token", default=sts_emulator.DEFAULT_OIDC_TOKEN,
+                   help="STS mode: the one OIDC token AssumeRoleWithOIDC accepts")
     a = p.parse_args(argv)
 
     try:

@@ -803,6 +803,68 @@ def test_metadata(tmp, ecs):
         eq("metadata SIGTERM exits cleanly", stop(proc), 0)
 
 
+def test_sts(c):
+    """STS mode (sts_emulator.py): signed AssumeRole, anonymous AssumeRoleWithOIDC, temporary keys
+    the ECS action accepts until they expire, STS error codes."""
+    import sts_emulator as sts
+    arn = "acs:ram::%s:role/%%s" % sts.ACCOUNT
+    over = {"Action": "AssumeRole", "Version": sts.STS_VERSION}
+    v3h = {"x-acs-action": "AssumeRole", "x-acs-version": sts.STS_VERSION}
+    c.control("POST", "/__emu/config", {"sts_lifetime": 0, "sts_expired": False})
+    api = {"RoleArn": arn % "ops", "RoleSessionName": "selftest", "DurationSeconds": "900"}
+    r = c.v1(api, method="POST", form=True, over=over)
+    eq("sts v1 AssumeRole", r.status, 200)
+    cred = r.json.get("Credentials", {})
+    check("sts answer has the four fields",
+          all(cred.get(k) for k in ("AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration")),
+          r.json)
+    exp = emu.parse_timestamp(cred.get("Expiration"))
+    check("sts Expiration = now + DurationSeconds", exp is not None and abs(exp - time.time() - 900) < 5)
+    eq("sts v1 tampered", c.v1(api, method="POST", form=True, over=over, tamper=True).code,
+       "SignatureDoesNotMatch")
+    eq("sts v3 AssumeRole", c.v3(api, form=True, extra_headers=v3h).status, 200)
+    KEYS[cred["AccessKeyId"]] = {"secret": cred["AccessKeySecret"], "sts_token": cred["SecurityToken"]}
+    eq("ECS call with the temporary key", c.v1({"RegionId": "cn-hangzhou"},
+                                              key_id=cred["AccessKeyId"]).status, 200)
+    KEYS[cred["AccessKeyId"]] = {"secret": cred["AccessKeySecret"], "sts_token": "CAISwrong"}
+    eq("ECS call with the wrong token", c.v1({"RegionId": "cn-hangzhou"}, key_id=cred["AccessKeyId"]).code,
+       "InvalidSecurityToken.Mismatch")
+    for name, change, code, status in [
+            ("malformed ARN", {"RoleArn": "acs:ram::1:rol/x"}, "InvalidParameter.RoleArn", 400),
+            ("unknown role", {"RoleArn": arn % "nosuch"}, "EntityNotExist.Role", 404),
+            ("denied role", {"RoleArn": arn % "denied"}, "NoPermission", 403),
+            ("external id missing", {"RoleArn": arn % "needs-external-id"}, "NoPermission", 403),
+            ("short duration", {"DurationSeconds": "899"}, "InvalidParameter.DurationSeconds", 400),
+            ("long duration", {"DurationSeconds": "3601"}, "InvalidParameter.DurationSeconds", 400),
+            ("bad session name", {"RoleSessionName": "a b"}, "InvalidParameter.RoleSessionName", 400)]:
+        r = c.v1(dict(api, **change), method="POST", form=True, over=over)
+        eq("sts %s" % name, (r.status, r.code), (status, code))
+    c.control("POST", "/__emu/config", {"sts_lifetime": 1})
+    r = c.v1(api, method="POST", form=True, over=over)
+    cred = r.json["Credentials"]
+    KEYS[cred["AccessKeyId"]] = {"secret": cred["AccessKeySecret"], "sts_token": cred["SecurityToken"]}
+    time.sleep(1.2)
+    eq("ECS call with an expired temporary key", c.v1({"RegionId": "cn-hangzhou"},
+                                                       key_id=cred["AccessKeyId"]).code,
+       "InvalidSecurityToken.Expired")
+    c.control("POST", "/__emu/config", {"sts_lifetime": 0})
+    form = {"Action": "AssumeRoleWithOIDC", "Version": sts.STS_VERSION, "Format": "JSON",
+            "Timestamp": iso(time.time()), "RoleArn": arn % "oidc-role", "RoleSessionName": "pod",
+            "OIDCProviderArn": "acs:ram::%s:oidc-provider/p" % sts.ACCOUNT,
+            "OIDCToken": sts.DEFAULT_OIDC_TOKEN}
+    body = lambda f: "&".join("%s=%s" % (enc(k), enc(v)) for k, v in f.items()).encode()  # noqa: E731
+    hdr = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = c.raw("POST", "/", body(form), hdr)
+    eq("sts AssumeRoleWithOIDC (anonymous)", r.status, 200)
+    r = c.raw("POST", "/", body(dict(form, OIDCToken="eyJ.other")), hdr)
+    eq("sts OIDC wrong token", r.code, "AuthenticationFail.OIDCToken.Invalid")
+    r = c.raw("POST", "/", body(dict(form, OIDCProviderArn="x")), hdr)
+    eq("sts OIDC bad provider", r.code, "InvalidParameter.OIDCProviderArn")
+    st = c.control("GET", "/__emu/stats")
+    eq("sts stats: last action", st["sts_last"]["action"], "AssumeRoleWithOIDC")
+    check("sts stats: issued keys listed", len(st["sts_issued"]) >= 3, len(st["sts_issued"]))
+
+
 def main():
     t0 = time.time()
     tmp = tempfile.mkdtemp(prefix="emu-test-")
@@ -826,7 +888,8 @@ def main():
                          ("stats", lambda: test_stats(c)), ("garbage", lambda: test_garbage(c, port, ctx)),
                          ("regions", lambda: test_regions(c)), ("agents up", lambda: test_agents_up(c)),
                          ("plain http", lambda: test_plain_http(tmp)),
-                         ("metadata", lambda: test_metadata(tmp, c))]:
+                         ("metadata", lambda: test_metadata(tmp, c)),
+                         ("sts", lambda: test_sts(c))]:
             try:
                 fn()
             except Exception as e:  # a crash in one group must not hide the others
