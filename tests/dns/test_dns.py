@@ -17,6 +17,7 @@ Last line: "dns: N passed, N failed"; exit status 1 if anything failed.
 """
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -33,13 +34,14 @@ EMU_DIR = os.path.join(ROOT, "tests", "emulator")
 sys.path.insert(0, EMU_DIR)
 sys.dont_write_bytecode = True
 import fixtures  # noqa: E402
+import sts_emulator  # noqa: E402  (ACCOUNT: the account of the emulator's RAM roles)
 
 PY = sys.executable or "python3"
 REGION = "cn-hangzhou"
 IDS = [it["InstanceId"] for it in fixtures.instances(REGION, 0)][:2]
 AK = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "testid", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "testsecret"}
 NAMES = ["both.test", "v4.test", "tc.test", "hosted.test", "nx.test", "meta.test", "v4",
-         "other.example"]
+         "other.example", "sts.test"]
 SLACK_S = 0.5  # the issue's bound on how far past a deadline the client may run
 
 
@@ -150,6 +152,14 @@ class Net:
                               "--port-file", d + "/meta.port"], d + "/meta.log", d + "/meta.port")
         self.procs.append(p)
         self.wait_dnsmasq(d + "/dnsmasq.log")
+        with open(d + "/cfg.json", "w") as f:  # a RamRoleArn profile: the run asks STS first
+            json.dump({"current": "default", "profiles": [{
+                "name": "default", "mode": "RamRoleArn", "access_key_id": AK[
+                    "ALIBABA_CLOUD_ACCESS_KEY_ID"],
+                "access_key_secret": AK["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+                "ram_role_arn": "acs:ram::%s:role/ops" % sts_emulator.ACCOUNT,
+                "ram_session_name": "dns-test", "region_id": REGION}]}, f)
+        os.chmod(d + "/cfg.json", 0o600)
 
     def wait_dnsmasq(self, log):
         """Until dnsmasq answers a query (it may start slowly on a loaded machine)."""
@@ -245,6 +255,14 @@ case("resolve-other-port-asks-dns", NS1, "", "v4.test", ["--resolve", "v4.test:1
 case("metadata-host-honours-resolve", None, None, "nx.test",
      ["--resolve", "nx.test:{port}:127.0.0.1", "--resolve", "meta.test:{meta}:127.0.0.1"],
      env={"ECS_CA_STATUS_METADATA_ENDPOINT": "meta.test:{meta}"})
+case("sts-host-unresolved-fails", None, None, "nx.test", ["--resolve", "nx.test:{port}:127.0.0.1"],
+     rc=4, needles=["STS AssumeRole", "cannot resolve sts.test", "--resolve sts.test:{port}:"],
+     env={"ALIBABA_CLOUD_STS_ENDPOINT": "sts.test:{port}", "ALIBABA_CLOUD_CONFIG_FILE": "{cfg}",
+          "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"})
+case("sts-host-honours-resolve", None, None, "nx.test",
+     ["--resolve", "nx.test:{port}:127.0.0.1", "--resolve", "sts.test:{port}:127.0.0.1"],
+     env={"ALIBABA_CLOUD_STS_ENDPOINT": "sts.test:{port}", "ALIBABA_CLOUD_CONFIG_FILE": "{cfg}",
+          "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"})
 
 
 def closed_port():
@@ -257,7 +275,7 @@ def closed_port():
 
 def run_case(net, binary, c, verbose):
     closed = closed_port()
-    sub = lambda s: s.format(port=net.ecs, meta=net.meta, closed=closed)
+    sub = lambda s: s.format(port=net.ecs, meta=net.meta, closed=closed, cfg=net.d + "/cfg.json")
     port = closed if c["endpoint_port"] == "closed" else net.ecs
     env = {"PATH": "/usr/bin:/bin", "HOME": net.d, "SSL_CERT_FILE": net.d + "/ca.pem"}
     if c["env"]:
