@@ -64,6 +64,12 @@ port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t d
 port_status port_file_read(port_fd fd, void *buf, size_t cap, size_t *got);
 void port_file_close(port_fd fd);
 
+/* Checks path by opening it for reading: PORT_OK a regular file, PORT_E_ISDIR a directory,
+ * PORT_E_NOENT, PORT_E_ACCESS, or PORT_E_IO for anything else (a FIFO, socket or device,
+ * which cannot be read again for every lookup; out of file descriptors). detail gets the
+ * words ("permission denied", "not a regular file (a FIFO)", ...). */
+port_status port_probe_path(const char *path, char *detail, size_t detail_cap);
+
 /* 1 if path exists and is a directory, 0 otherwise. */
 int port_is_dir(const char *path);
 /* 1 if path exists and is a regular file (after links), 0 otherwise. */
@@ -76,10 +82,21 @@ int port_dir_each(const char *path, int (*fn)(const char *name, void *ctx), void
 /* ---- Network ---- */
 
 /* Resolves host (name, IPv4 or IPv6 literal, without brackets) and connects to port, trying
- * every address in order until one connects or the deadline (monotonic ms) passes. On failure
- * detail gets a message naming the host and the reason. */
+ * every address in order until one connects or the deadline (monotonic ms) passes; the
+ * deadline covers name resolution too. A --resolve entry for host:port is used instead of
+ * asking; else /etc/hosts, then the nameservers of /etc/resolv.conf (our stub resolver,
+ * port/posix/resolv.c). IPv6 addresses are tried first, each address getting an equal share
+ * of the time left. On failure detail gets a message naming the host, what failed and what to
+ * try: PORT_E_DNS (resolution failed or ran out of time), PORT_E_CONNECT, PORT_E_TIMEOUT,
+ * PORT_E_IO (out of file descriptors). */
 port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_ms, port_fd *fd,
 			     char *detail, size_t detail_cap);
+
+/* Adds a --resolve entry, curl's syntax: HOST:PORT:ADDRESS[,ADDRESS...] with IPv6 addresses
+ * in brackets. Every later connection to HOST (any case) and PORT uses those addresses, in
+ * that order, without asking DNS (TLS still verifies HOST). PORT_E_ARG and detail on bad
+ * syntax or when more than ECS_RESOLVE_MAX addresses were given. */
+port_status port_resolve_add(const char *spec, char *detail, size_t detail_cap);
 
 /* Sends up to len bytes, waiting until the deadline for the socket to accept some.
  * *sent gets how many were sent (>0 on PORT_OK). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ecs.h"
+#include "port.h"
 
 #define PROG		 "ecs-ca-status"
 #define BATCH_DEFAULT	 100u
@@ -33,6 +34,8 @@ const char cli_usage[] =
 	"      --parallel N         connections, 1..16 (default 8; halved when throttled)\n"
 	"      --max-time S         seconds for the whole run (default: no limit)\n"
 	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
+	"      --show-ca            print the trust anchors a run would use, send nothing\n"
+	"      --resolve HOST:PORT:ADDR  use ADDR for HOST:PORT, no DNS (repeatable; [IPv6])\n"
 	"      --proxy URL          http://host:port (else HTTPS_PROXY, ALL_PROXY; a proxy\n"
 	"                           password only in those variables, never on the command line)\n"
 	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
@@ -170,7 +173,9 @@ enum {
 	O_WAIT,
 	O_INTERVAL,
 	O_PARALLEL,
-	O_MAXTIME
+	O_MAXTIME,
+	O_RESOLVE,
+	O_SHOWCA
 };
 
 static const optdef OPTS[] = {
@@ -188,7 +193,8 @@ static const optdef OPTS[] = {
 	{"critical", 'c', 1, O_CRITICAL}, {"output-file", 0, 1, O_OUTFILE},
 	{"down", 0, 0, O_DOWN},		  {"wait", 0, 1, O_WAIT},
 	{"interval", 0, 1, O_INTERVAL},	  {"parallel", 0, 1, O_PARALLEL},
-	{"max-time", 0, 1, O_MAXTIME},
+	{"max-time", 0, 1, O_MAXTIME},	  {"resolve", 0, 1, O_RESOLVE},
+	{"show-ca", 0, 0, O_SHOWCA},
 };
 
 /* One argument: a script's -i "$ID" with an empty $ID must not quietly ask for fewer ids. */
@@ -345,15 +351,22 @@ static ecs_status apply_value(cli_opts *o, const optdef *d, const char *v, ecs_e
 		return parse_uint(d->lng, v, 1, ENGINE_PARALLEL_MAX, &o->parallel, err);
 	case O_MAXTIME:
 		return parse_uint(d->lng, v, 1, 86400, &o->max_time_s, err);
+	case O_RESOLVE: { /* kept by the port: every connection (API, STS, metadata) honours it */
+		char why[128];
+		return port_resolve_add(v, why, sizeof(why)) == PORT_OK
+			       ? ECS_OK
+			       : usage_error(err, "--resolve: '%.300s': %s", v, why);
+	}
 	}
 	return usage_error(err, "internal: unknown option");
 }
 
 static ecs_status apply_flag(cli_opts *o, const optdef *d)
 {
-	int *flags[] = {[O_ALL] = &o->all,	   [O_CHECK] = &o->check,     [O_VPC] = &o->vpc,
-			[O_DRY] = &o->dry_run,	   [O_VERBOSE] = &o->verbose, [O_HELP] = &o->help,
-			[O_VERSION] = &o->version, [O_DOWN] = &o->down};
+	int *flags[] = {
+		[O_ALL] = &o->all,	   [O_CHECK] = &o->check,     [O_VPC] = &o->vpc,
+		[O_DRY] = &o->dry_run,	   [O_VERBOSE] = &o->verbose, [O_HELP] = &o->help,
+		[O_VERSION] = &o->version, [O_DOWN] = &o->down,	      [O_SHOWCA] = &o->show_ca};
 
 	*flags[d->id] = 1;
 	o->given |= (uint64_t)1 << d->id;

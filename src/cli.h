@@ -21,6 +21,7 @@ typedef struct {
 	int regions_all;
 	const char *region_from;
 	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin, help, version, down;
+	int show_ca; /* --show-ca: print the trust anchors and exit */
 	const char *output_file;
 	nagios_range warn, crit;
 	out_format fmt;

@@ -112,9 +112,13 @@ unsigned conn_events(const conn *c)
 
 int64_t conn_deadline(const conn *c)
 {
-	if (c->max_deadline_ms != 0 && c->max_deadline_ms < c->deadline_ms)
+	int64_t d = c->deadline_ms;
+
+	if (c->state == CONN_S_CONNECTING && c->addr_deadline_ms != 0 && c->addr_deadline_ms < d)
+		d = c->addr_deadline_ms;
+	if (c->max_deadline_ms != 0 && c->max_deadline_ms < d)
 		return c->max_deadline_ms;
-	return c->deadline_ms;
+	return d;
 }
 
 static int timed_out(const conn *c)
@@ -354,27 +358,41 @@ static ecs_status tls_handshake_step(conn *c, int *finished, ecs_err *err)
 
 /* ---- opening ---- */
 
+/* Adds why one address failed to the list the final message shows. */
+static void note_fail(conn *c, const char *why)
+{
+	size_t n = strlen(c->last_detail);
+
+	snprintf(c->last_detail + n, sizeof(c->last_detail) - n, "%s%s", n > 0 ? "; " : "", why);
+}
+
 static ecs_status connect_fail(conn *c, ecs_status s, ecs_err *err)
 {
 	const char *host = c->o.use_proxy ? c->o.proxy.host : c->o.host;
 
+	const char *why = c->last_detail[0] != '\0' ? c->last_detail : "no address";
+
 	if (c->o.use_proxy)
-		return err_set(err, ECS_E_PROXY, "proxy: could not connect to %s (%s)", host,
-			       c->last_detail);
-	return err_set(err, s, "could not connect to %s (%s)", host, c->last_detail);
+		return err_set(err, ECS_E_PROXY, "proxy: could not connect to %s (%s)", host, why);
+	return err_set(err, s, "could not connect to %s (%s)", host, why);
 }
 
 /* Starts connecting to the next address that accepts a connect() call. */
 static ecs_status connect_next(conn *c, ecs_err *err)
 {
 	while (c->addr_i < c->naddrs) {
-		port_status ps = port_connect_start(&c->addrs[c->addr_i], &c->fd, c->last_detail,
-						    sizeof(c->last_detail));
+		char why[200];
+		int64_t now = port_time_ms(), left = c->deadline_ms - now;
+		port_status ps = port_connect_start(&c->addrs[c->addr_i], &c->fd, why, sizeof(why));
 		if (ps == PORT_OK) {
+			/* each address an equal share of the time left (the last all of it): one
+			 * silent address cannot use up the deadline of those after it */
+			c->addr_deadline_ms = now + left / (int64_t)(c->naddrs - c->addr_i);
 			c->state = CONN_S_CONNECTING;
 			c->want = PORT_POLL_OUT;
 			return ECS_OK;
 		}
+		note_fail(c, why);
 		c->addr_i++;
 	}
 	return connect_fail(c, ECS_E_NET, err);
@@ -393,7 +411,7 @@ static ecs_status open_begin(conn *c, ecs_err *err)
 		if (st != ECS_OK)
 			return st;
 	}
-	snprintf(c->last_detail, sizeof(c->last_detail), "no address");
+	c->last_detail[0] = '\0';
 	c->addr_i = 0;
 	return connect_next(c, err);
 }
@@ -401,10 +419,11 @@ static ecs_status open_begin(conn *c, ecs_err *err)
 /* The socket became writable: connected, or try the next address. */
 static ecs_status connected(conn *c, ecs_err *err)
 {
-	port_status ps = port_connect_result(c->fd, &c->addrs[c->addr_i], c->last_detail,
-					     sizeof(c->last_detail));
+	char why[200];
+	port_status ps = port_connect_result(c->fd, &c->addrs[c->addr_i], why, sizeof(why));
 
 	if (ps != PORT_OK) {
+		note_fail(c, why);
 		port_close(c->fd);
 		c->fd = PORT_FD_NONE;
 		c->addr_i++;
@@ -592,6 +611,31 @@ static ecs_status recv_step(conn *c, int *done, ecs_err *err)
 	return ECS_OK;
 }
 
+static void note_timeout(conn *c)
+{
+	char why[200];
+
+	snprintf(why, sizeof(why), "%s port %u: timed out", c->addrs[c->addr_i].text,
+		 (unsigned)(c->o.use_proxy ? c->o.proxy.port : c->o.port));
+	note_fail(c, why);
+}
+
+/* The share of one address ran out while others are left: on to the next. */
+static int next_after_timeout(conn *c, ecs_status *st, ecs_err *err)
+{
+	int64_t now = port_time_ms();
+
+	if (c->state != CONN_S_CONNECTING || c->addr_i + 1 >= c->naddrs || now >= c->deadline_ms ||
+	    (c->max_deadline_ms != 0 && now >= c->max_deadline_ms))
+		return 0;
+	note_timeout(c);
+	port_close(c->fd);
+	c->fd = PORT_FD_NONE;
+	c->addr_i++;
+	*st = connect_next(c, err);
+	return 1;
+}
+
 static ecs_status timeout_error(conn *c, ecs_err *err)
 {
 	const char *h = c->o.host;
@@ -600,9 +644,7 @@ static ecs_status timeout_error(conn *c, ecs_err *err)
 		return err_set(err, ECS_E_TIMEOUT, "the time limit passed while talking to %s", h);
 	switch (c->state) {
 	case CONN_S_CONNECTING:
-		snprintf(c->last_detail, sizeof(c->last_detail), "%s port %u: timed out",
-			 c->addrs[c->addr_i].text,
-			 (unsigned)(c->o.use_proxy ? c->o.proxy.port : c->o.port));
+		note_timeout(c);
 		return connect_fail(c, ECS_E_TIMEOUT, err);
 	case CONN_S_PROXY_SEND:
 	case CONN_S_PROXY_RECV:
@@ -683,6 +725,13 @@ ecs_status conn_step(conn *c, int *done, ecs_err *err)
 		if (c->want != 0) {
 			if (!timed_out(c))
 				return ECS_OK;
+			if (next_after_timeout(c, &st, err)) {
+				if (st == ECS_OK)
+					continue;
+				c->req = NULL;
+				conn_close(c);
+				return st;
+			}
 			st = timeout_error(c, err);
 			c->req = NULL;
 			conn_close(c);

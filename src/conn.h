@@ -61,7 +61,8 @@ typedef struct {
 	/* resolved addresses of the first hop (target or proxy), kept for reconnects */
 	port_addr addrs[PORT_ADDRS_MAX];
 	size_t naddrs, addr_i;
-	char last_detail[160]; /* why the last address failed */
+	char last_detail[ECS_CONN_WHY_MAX]; /* why each address tried failed, in order */
+	int64_t addr_deadline_ms;	    /* the share of the connect time of this address */
 	/* the exchange in progress */
 	const char *req;
 	size_t req_len, req_off;

@@ -394,32 +394,33 @@ static void host_header(const ecs_client *cl, char *out, size_t cap)
 }
 
 /* Replaces the value of "name=" in a query (up to '&') with <redacted>, in place copy. */
-static void redact_query(const char *in, char *out, size_t cap, const char *const *names, size_t nn)
+/* Appends in[0..n) to out (at *o, cap), with the value of every parameter in names replaced
+ * by <redacted>. */
+static void redact_query(const char *in, size_t n, char *out, size_t cap, size_t *o,
+			 const char *const *names, size_t nn)
 {
-	size_t o = 0;
-	const char *p = in;
+	size_t i = 0;
 
-	while (*p != '\0' && o + 1 < cap) {
+	while (i < n && *o + 1 < cap) {
 		size_t k;
 		int hit = 0;
 		for (k = 0; k < nn; k++) {
 			size_t l = strlen(names[k]);
-			if ((p == in || p[-1] == '&' || p[-1] == '?') &&
-			    strncmp(p, names[k], l) == 0 && p[l] == '=') {
-				int w = snprintf(out + o, cap - o, "%s=<redacted>", names[k]);
+			if ((i == 0 || in[i - 1] == '&' || in[i - 1] == '?') && i + l < n &&
+			    strncmp(in + i, names[k], l) == 0 && in[i + l] == '=') {
+				int w = snprintf(out + *o, cap - *o, "%s=<redacted>", names[k]);
 				if (w > 0)
-					o += (size_t)w < cap - o ? (size_t)w : cap - o - 1;
-				p += l + 1;
-				while (*p != '\0' && *p != '&' && *p != ' ')
-					p++;
+					*o += (size_t)w < cap - *o ? (size_t)w : cap - *o - 1;
+				i += l + 1;
+				while (i < n && in[i] != '&' && in[i] != ' ')
+					i++;
 				hit = 1;
 				break;
 			}
 		}
 		if (!hit)
-			out[o++] = *p++;
+			out[(*o)++] = in[i++];
 	}
-	out[o < cap ? o : cap - 1] = '\0';
 }
 
 static ecs_status too_large(const params *in, ecs_status st, ecs_err *err)
@@ -508,7 +509,7 @@ static ecs_status build_v3(ecs_client *cl, params *ps, const char *nonce, const 
 #undef SH
 	st = sign_v3_authorization("POST", "/", cl->query, qlen, sh, ns, empty_sha, cr->key_id,
 				   strlen(cr->key_id), cr->secret, strlen(cr->secret), auth,
-				   sizeof(auth), &alen, NULL);
+				   sizeof(auth), &alen, NULL, cl->sts, sizeof(cl->sts));
 	if (st != ECS_OK)
 		return too_large(ps, st, err);
 	if ((st = target_of(cl, qlen, err)) != ECS_OK)
@@ -553,41 +554,55 @@ static ecs_status build_request(ecs_client *cl, const params *in, char *out, siz
 	return build_v3(cl, ps, nonce, stamp, host, out, cap, req_len, err);
 }
 
-/* The request text with every secret-derived value redacted, for --dry-run and -v. */
+/* First occurrence of the NUL-terminated needle in s[0..n), NULL if none. */
+static const char *find_in(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (memcmp(s + i, needle, k) == 0)
+			return s + i;
+	return NULL;
+}
+
+static void append(char *out, size_t cap, size_t *o, const char *s, size_t n)
+{
+	size_t k = n < cap - 1 - *o ? n : cap - 1 - *o;
+
+	memcpy(out + *o, s, k);
+	*o += k;
+}
+
+/* The request text with every secret-derived value redacted, for --dry-run and -v; written
+ * straight into out (no copy of a line on the stack). */
 static void redacted_request(const char *req, size_t len, char *out, size_t cap)
 {
 	static const char *const names[] = {"Signature", "SecurityToken"};
-	char line[ECS_HTTP_REQ_MAX];
+	static const char tok[] = "x-acs-security-token:";
 	size_t o = 0, i = 0;
 
 	while (i < len && o + 1 < cap) {
 		size_t e = i, ll;
+		const char *line = req + i, *sig;
 		while (e < len && req[e] != '\n')
 			e++;
 		ll = e - i;
-		if (ll >= sizeof(line))
-			ll = sizeof(line) - 1;
-		memcpy(line, req + i, ll);
-		line[ll] = '\0';
 		if (ll > 0 && line[ll - 1] == '\r')
-			line[--ll] = '\0';
-		if (strncmp(line, "Authorization:", 14) == 0) {
-			char *sig = strstr(line, "Signature=");
-			if (sig != NULL)
-				strcpy(sig + 10, "<redacted>");
-			o += (size_t)snprintf(out + o, cap - o, "%s\n", line);
-		} else if (strncmp(line, "x-acs-security-token:", 21) == 0) {
-			o += (size_t)snprintf(out + o, cap - o,
-					      "x-acs-security-token: <redacted>\n");
+			ll--;
+		sig = ll > 14 && strncmp(line, "Authorization:", 14) == 0
+			      ? find_in(line, ll, "Signature=")
+			      : NULL;
+		if (sig != NULL) {
+			append(out, cap, &o, line, (size_t)(sig - line) + 10);
+			append(out, cap, &o, "<redacted>", 10);
+		} else if (ll >= sizeof(tok) - 1 && strncmp(line, tok, sizeof(tok) - 1) == 0) {
+			append(out, cap, &o, "x-acs-security-token: <redacted>", 32);
 		} else if (i == 0) {
-			char red[ECS_HTTP_REQ_MAX];
-			redact_query(line, red, sizeof(red), names, 2);
-			o += (size_t)snprintf(out + o, cap - o, "%s\n", red);
+			redact_query(line, ll, out, cap, &o, names, 2);
 		} else {
-			o += (size_t)snprintf(out + o, cap - o, "%s\n", line);
+			append(out, cap, &o, line, ll);
 		}
-		if (o >= cap)
-			o = cap - 1;
+		append(out, cap, &o, "\n", 1);
 		i = e + 1;
 	}
 	out[o < cap ? o : cap - 1] = '\0';

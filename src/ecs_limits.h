@@ -22,6 +22,7 @@
 #define ECS_SECRET_MAX	      256    /* an AccessKeySecret */
 #define ECS_TOKEN_MAX	      4096   /* an STS SecurityToken (real ones are ~1-2 KB) */
 #define ECS_KEYID_MAX	      128    /* an AccessKeyId */
+#define ECS_CONN_WHY_MAX      480    /* why every address of a host failed ("A: why; B: why") */
 #define ECS_REGIONS_MAX	      64     /* regions in one run (Alibaba Cloud has about 30) */
 #define ECS_REGION_MAX	      64     /* one region id, with its NUL */
 #define ECS_FIELD_MAX	      256    /* one string field of a record (version, OS, times) */
@@ -30,6 +31,15 @@
 #define ECS_JSON_TOKENS	      8192   /* JSON tokens of one answer: 100 records take ~2,300 */
 #define ENGINE_PARALLEL_MAX   16     /* --parallel: connections of one run (polite to the API) */
 #define ENGINE_WINDOW	      32     /* batches held for reordering: 2 per connection */
+#define ECS_RESOLVE_MAX                                                                            \
+	16 /* --resolve addresses (curl has no limit; 16 covers API+STS+metadata)                  \
+	    */
+#define ECS_DNS_NS_MAX	   3	/* nameservers used from resolv.conf (MAXNS of every libc) */
+#define ECS_DNS_SEARCH_MAX 6	/* search domains used (glibc's historic MAXDNSRCH) */
+#define ECS_DNS_ADDR_MAX   16	/* addresses kept per name; more are not tried */
+#define ECS_DNS_MSG_MAX	   4096 /* a DNS answer (UDP ones are <= 512 without EDNS); larger fails */
+#define ECS_DNS_LINE_MAX   512	/* a line of /etc/hosts or /etc/resolv.conf; longer are skipped */
+#define ECS_DNS_GRACE_MS   150	/* wait for the other family after one brought addresses */
 
 /* Fields of an answer. A record field past its limit is a protocol error naming the field
  * (never a blank or cut field); error texts are kept, cut with ECS_CUT_MARK. */

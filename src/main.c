@@ -1107,6 +1107,32 @@ static int wants_nagios(int argc, char **argv)
 	return 0;
 }
 
+/* --show-ca: the trust source a run would use and, for the built-in roots, each subject and
+ * SHA-256 fingerprint. Reads no credentials, sends nothing. */
+static ecs_status show_ca(ecs_err *err)
+{
+	char line[512], subj[320], hex[65];
+	unsigned char fp[32];
+	tls_trust t;
+	size_t i, k, len;
+	ecs_status st = tls_find_trust(opt.ca_file, &t, err);
+
+	if (st != ECS_OK)
+		return st;
+	snprintf(line, sizeof(line), "trust anchors: %s (%s)\n", t.path, t.origin);
+	out_str(&out, line);
+	for (i = 0; t.builtin && i < tls_anchor_count(); i++) {
+		const unsigned char *der = tls_anchor_der(i, &len);
+		if (tls_cert_describe(der, len, subj, sizeof(subj), fp) != 0)
+			snprintf(subj, sizeof(subj), "(does not parse)");
+		for (k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", fp[k]);
+		snprintf(line, sizeof(line), "SHA256:%s %s\n", hex, subj);
+		out_str(&out, line);
+	}
+	return ECS_OK;
+}
+
 int main(int argc, char **argv)
 {
 	ecs_err err;
@@ -1129,6 +1155,8 @@ int main(int argc, char **argv)
 			print_version();
 		return finish(ECS_OK, &err);
 	}
+	if (st == ECS_OK && opt.show_ca)
+		return finish(show_ca(&err), &err);
 	if (st != ECS_OK && wants_nagios(argc, argv))
 		opt.fmt = OUT_NAGIOS;
 	output_settings();

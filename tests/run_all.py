@@ -3,8 +3,9 @@
 
 Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
 transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite, the server
-faults suite, the issue 9 "never lies" suite and the monitoring suite (nagios, prom,
---output-file, terminals), each on the static musl binary and the ASan one, fuzz corpus replay, a
+faults suite, the issue 9 "never lies" suite, the monitoring suite (nagios, prom,
+--output-file, terminals), name resolution against dnsmasq in a private network namespace and
+the trust-anchor suite, each on the static musl binary and the ASan one, fuzz corpus replay, a
 valgrind memcheck run, and checks on the release binary itself (static, no /dev/random). With
 --cross ARCH only the suites that run a cross-built binary under qemu-user are run.
 """
@@ -129,6 +130,14 @@ def main():
             run("integration creds chain (asan)",
                 [py, "tests/integration/test_creds_chain.py", "--bin", "build/asan/ecs-ca-status"],
                 timeout=300)
+        for variant, binary in (("static musl", "./ecs-ca-status"),
+                                ("asan", "build/asan/ecs-ca-status")):
+            if want("dns"):
+                run(f"dns ({variant})", [py, "tests/dns/test_dns.py", "--bin", binary],
+                    timeout=300)
+            if want("trust"):
+                run(f"trust ({variant})", [py, "tests/trust/test_trust.py", "--bin", binary],
+                    timeout=300)
         if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
             run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
                 timeout=600)

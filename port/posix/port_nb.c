@@ -2,10 +2,11 @@
  * without waiting and one poll() over every socket (see port.h). */
 #include "port.h"
 
+#include "resolv.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -35,50 +36,33 @@ static unsigned addr_port(const port_addr *a)
 	return ntohs(p);
 }
 
+/* The port's own resolution (port_posix.c): --resolve, then an address literal, then the
+ * stub resolver with the deadline; converted to sockaddr form for non-blocking connects. */
 port_status port_resolve(const char *host, uint16_t port, int64_t deadline_ms, port_addr *out,
 			 size_t cap, size_t *n, char *detail, size_t detail_cap)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	char service[8];
-	int rc;
+	dns_addr addrs[ECS_DNS_ADDR_MAX];
+	size_t got = 0, i;
+	port_status ps = posix_lookup(host, port, deadline_ms, addrs, ECS_DNS_ADDR_MAX, &got,
+				      detail, detail_cap);
 
-	(void)deadline_ms; /* getaddrinfo has none; the port's own resolver honours it */
 	*n = 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	snprintf(service, sizeof(service), "%u", (unsigned)port);
-	rc = getaddrinfo(host, service, &hints, &res);
-	if (rc == EAI_BADFLAGS || rc == EAI_NONAME) {
-		hints.ai_flags = 0; /* AI_ADDRCONFIG fails with loopback-only hosts on some libcs */
-		rc = getaddrinfo(host, service, &hints, &res);
-	}
-	if (rc != 0) {
-		if (detail != NULL && detail_cap > 0)
-			snprintf(detail, detail_cap, "cannot resolve %s: %s", host,
-				 gai_strerror(rc));
-		return PORT_E_DNS;
-	}
-	for (ai = res; ai != NULL && *n < cap; ai = ai->ai_next) {
+	if (ps != PORT_OK)
+		return ps;
+	for (i = 0; i < got && *n < cap; i++) {
+		struct sockaddr_storage ss;
 		port_addr *a = &out[*n];
-		const void *ip;
-		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
-		    ai->ai_addrlen > sizeof(a->sa))
+		socklen_t len = resolv_sockaddr(&addrs[i], port, &ss);
+		if (len > sizeof(a->sa))
 			continue;
 		memset(a, 0, sizeof(*a));
-		a->family = ai->ai_family;
-		a->len = (unsigned)ai->ai_addrlen;
-		memcpy(a->sa, ai->ai_addr, ai->ai_addrlen);
-		ip = ai->ai_family == AF_INET6
-			     ? (const void *)&((struct sockaddr_in6 *)(void *)ai->ai_addr)
-				       ->sin6_addr
-			     : (const void *)&((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr;
-		if (inet_ntop(ai->ai_family, ip, a->text, sizeof(a->text)) == NULL)
+		a->family = ss.ss_family;
+		a->len = (unsigned)len;
+		memcpy(a->sa, &ss, len);
+		if (inet_ntop(a->family, addrs[i].b, a->text, sizeof(a->text)) == NULL)
 			snprintf(a->text, sizeof(a->text), "?");
 		(*n)++;
 	}
-	freeaddrinfo(res);
 	if (*n == 0) {
 		if (detail != NULL && detail_cap > 0)
 			snprintf(detail, detail_cap, "cannot resolve %s: no IPv4 or IPv6 address",
@@ -95,13 +79,13 @@ port_status port_connect_start(const port_addr *a, port_fd *fd, char *detail, si
 	*fd = PORT_FD_NONE;
 	if (s < 0) {
 		detail_set(detail, detail_cap, "%s port %u: %s", a->text, addr_port(a),
-			   strerror(errno));
+			   posix_connect_errtext(errno));
 		return PORT_E_CONNECT;
 	}
 	if (connect(s, (const struct sockaddr *)(const void *)a->sa, (socklen_t)a->len) != 0 &&
 	    errno != EINPROGRESS) {
 		detail_set(detail, detail_cap, "%s port %u: %s", a->text, addr_port(a),
-			   strerror(errno));
+			   posix_connect_errtext(errno));
 		close(s);
 		return PORT_E_CONNECT;
 	}
@@ -118,7 +102,7 @@ port_status port_connect_result(port_fd fd, const port_addr *a, char *detail, si
 		err = errno;
 	if (err != 0) {
 		detail_set(detail, detail_cap, "%s port %u: %s", a->text, addr_port(a),
-			   err == ECONNRESET ? "connection reset by peer" : strerror(err));
+			   posix_connect_errtext(err));
 		return err == ECONNRESET ? PORT_E_RESET : PORT_E_CONNECT;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

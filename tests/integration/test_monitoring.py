@@ -705,7 +705,7 @@ def _(t):
 
 @test("outfile/json-api-error-replaced-incomplete")
 def _(t):
-    text, r = _replaced_on_failure(t, "json", ["--batch-size", "2"] + ALIVE[REGION][:5], None, 3,
+    text, r = _replaced_on_failure(t, "json", ["--parallel", "1", "--batch-size", "2"] + ALIVE[REGION][:5], None, 3,
                                    {"error_every": 2})
     doc, items = parse_json(text)
     t.eq(doc.get("Incomplete"), True, "Incomplete in the file of a run that failed while asking")
