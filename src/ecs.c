@@ -433,11 +433,10 @@ static ecs_status too_large(const params *in, ecs_status st, ecs_err *err)
 }
 
 /* The target "/?query" of a request into cl->target. */
-static ecs_status target_of(ecs_client *cl, size_t qlen, ecs_err *err)
+static ecs_status target_of(ecs_client *cl, const params *ps, size_t qlen, ecs_err *err)
 {
 	if (qlen + 2 > sizeof(cl->target))
-		return err_set(err, ECS_E_NOSPACE, "request larger than %u bytes",
-			       (unsigned)sizeof(cl->target));
+		return too_large(ps, ECS_E_NOSPACE, err);
 	cl->target[0] = '/';
 	cl->target[1] = qlen > 0 ? '?' : '\0';
 	memcpy(cl->target + 2, cl->query, qlen + 1);
@@ -468,7 +467,7 @@ static ecs_status build_v1(ecs_client *cl, params *ps, const char *nonce, const 
 	memset(cl->sts, 0, sizeof(cl->sts));
 	if (st != ECS_OK)
 		return too_large(ps, st, err);
-	if ((st = target_of(cl, qlen, err)) != ECS_OK)
+	if ((st = target_of(cl, ps, qlen, err)) != ECS_OK)
 		return st;
 	h[0].name = "Host";
 	h[0].value = host;
@@ -476,7 +475,8 @@ static ecs_status build_v1(ecs_client *cl, params *ps, const char *nonce, const 
 	h[1].value = "application/json";
 	h[2].name = "User-Agent";
 	h[2].value = "ecs-ca-status/" ECS_VERSION;
-	return http_write_request(out, cap, req_len, "GET", cl->target, h, 3, NULL, 0, err);
+	st = http_write_request(out, cap, req_len, "GET", cl->target, h, 3, NULL, 0, err);
+	return st == ECS_E_NOSPACE ? too_large(ps, st, err) : st;
 }
 
 /* V3 (ACS3-HMAC-SHA256): signed x-acs-* headers and an Authorization header on a POST. */
@@ -512,7 +512,7 @@ static ecs_status build_v3(ecs_client *cl, params *ps, const char *nonce, const 
 				   sizeof(auth), &alen, NULL, cl->sts, sizeof(cl->sts));
 	if (st != ECS_OK)
 		return too_large(ps, st, err);
-	if ((st = target_of(cl, qlen, err)) != ECS_OK)
+	if ((st = target_of(cl, ps, qlen, err)) != ECS_OK)
 		return st;
 	for (k = 0; k < ns; k++) {
 		h[k].name = sh[k].name;
@@ -527,7 +527,7 @@ static ecs_status build_v3(ecs_client *cl, params *ps, const char *nonce, const 
 	h[nh++].value = auth;
 	st = http_write_request(out, cap, req_len, "POST", cl->target, h, nh, NULL, 0, err);
 	memset(auth, 0, sizeof(auth));
-	return st;
+	return st == ECS_E_NOSPACE ? too_large(ps, st, err) : st;
 }
 
 /* Builds the signed request for the current attempt into out (cap bytes): a fresh nonce
