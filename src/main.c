@@ -31,6 +31,7 @@
 #define ALL_PAGE_SIZE	  50u
 #define MAX_PAGES	  100000u
 #define PROGRESS_AFTER_MS 2000
+#define NAGIOS_MAX_TIME_S 55
 
 /* ---- mutable program state (main.c is allowed globals) ---- */
 
@@ -873,9 +874,10 @@ static ecs_status round_regions(ecs_status *first, ecs_err *err)
 			return st; /* not the region's fault: stop */
 		}
 		region_failed = 1;
-		err_prefix(&e, "region %s", opt.regions[r]);
-		if (opt.nregions > 1)
+		if (opt.nregions > 1) {
+			err_prefix(&e, "region %s", opt.regions[r]);
 			sayf(PROG ": %s", e.msg);
+		}
 		if (*first == ECS_OK) {
 			*first = st;
 			*err = e;
@@ -901,16 +903,33 @@ static ecs_status collect_begin(ecs_err *err)
 
 /* Rounds until every agent is live or --wait seconds pass (one last round at the deadline);
  * without --wait, one round. */
+/* Between two rounds of --wait: the progress line, then sleep one interval, no longer than
+ * the wait or the run (--max-time) may last. */
+static void wait_pause(int64_t now, int64_t deadline, unsigned live, unsigned of)
+{
+	int64_t until = now + (int64_t)opt.interval_s * 1000;
+
+	if (until > deadline)
+		until = deadline;
+	if (run_deadline_ms != 0 && until > run_deadline_ms)
+		until = run_deadline_ms;
+	wait_progress(live, of, deadline - now);
+	trace_sink(NULL, "wait: not every agent is live yet; asking again");
+	port_sleep_ms((uint32_t)(until - now));
+}
+
+/* Rounds until every agent is live or --wait seconds pass (one last round at the deadline);
+ * without --wait, one round. The final state of every instance is printed either way; the
+ * run's time limit ending the wait is a timeout (exit 4), the wait's own deadline exit 1. */
 static ecs_status run_collected(ecs_err *err)
 {
-	int64_t deadline = t_start + (int64_t)opt.wait_s * 1000;
+	int64_t deadline = t_start + (int64_t)opt.wait_s * 1000, now;
 	ecs_status st, first = ECS_OK;
-	unsigned live, of;
+	unsigned live = 0, of = 0;
 
 	if ((st = collect_begin(err)) != ECS_OK)
 		return st;
 	for (;;) {
-		int64_t now;
 		st = round_start(err);
 		if (st == ECS_OK)
 			st = round_regions(&first, err);
@@ -920,11 +939,14 @@ static ecs_status run_collected(ecs_err *err)
 		now = port_time_ms();
 		if (opt.wait_s == 0 || first != ECS_OK || live == of || now >= deadline)
 			break;
-		wait_progress(live, of, deadline - now);
-		trace_sink(NULL, "wait: not every agent is live yet; asking again");
-		port_sleep_ms((uint32_t)(deadline - now < (int64_t)opt.interval_s * 1000
-						 ? deadline - now
-						 : (int64_t)opt.interval_s * 1000));
+		if (run_deadline_ms != 0 && now >= run_deadline_ms) {
+			first = err_set(err, ECS_E_TIMEOUT,
+					"the time limit (--max-time %u s) passed while waiting: %u "
+					"of %u agents live",
+					opt.max_time_s, live, of);
+			break;
+		}
+		wait_pause(now, deadline, live, of);
 	}
 	progress_erase();
 	st = wait_output(err);
@@ -1147,6 +1169,8 @@ int main(int argc, char **argv)
 	ids_init(&seen, port_mem_resize);
 	out_init(&out, OUT_TABLE, stdout_write, NULL);
 	st = cli_parse(argc, argv, &opt, &ids, &err);
+	if (opt.fmt == OUT_NAGIOS && opt.max_time_s == 0)
+		opt.max_time_s = NAGIOS_MAX_TIME_S; /* under the usual 60 s plugin timeout */
 	if (opt.max_time_s > 0)
 		run_deadline_ms = t_start + (int64_t)opt.max_time_s * 1000;
 	if (st == ECS_OK && (opt.help || opt.version)) {
