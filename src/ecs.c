@@ -452,7 +452,7 @@ static ecs_status build_v1(ecs_client *cl, params *ps, const char *nonce, const 
 	size_t qlen;
 	ecs_status st;
 
-	add(ps, "Action", ACTION);
+	add(ps, "Action", ps->action != NULL ? ps->action : ACTION);
 	add(ps, "Version", API_VERSION);
 	add(ps, "Format", "JSON");
 	add(ps, "AccessKeyId", cr->key_id);
@@ -499,7 +499,7 @@ static ecs_status build_v3(ecs_client *cl, params *ps, const char *nonce, const 
 	(sh[ns].name = (n), sh[ns].name_len = strlen(n), sh[ns].value = (v),                       \
 	 sh[ns].value_len = strlen(v), ns++)
 	SH("host", host);
-	SH("x-acs-action", ACTION);
+	SH("x-acs-action", ps->action != NULL ? ps->action : ACTION);
 	SH("x-acs-version", API_VERSION);
 	SH("x-acs-date", stamp);
 	SH("x-acs-signature-nonce", nonce);
@@ -543,6 +543,7 @@ static ecs_status build_request(ecs_client *cl, const params *in, char *out, siz
 
 	memcpy(ps->p, in->p, in->n * sizeof(in->p[0]));
 	ps->n = in->n;
+	ps->action = in->action;
 	ps->ids = in->ids;
 	if (cl->env.random(cl->env.ctx, rnd, sizeof(rnd)) != 0)
 		return err_set(err, ECS_E_INTERNAL, "no random source for the request nonce");
@@ -742,6 +743,43 @@ ecs_status ecs_api_failure(const ecs_client *cl, const ecs_api_error *e, unsigne
 		       e->recommend[0] ? " Recommend: " : "", e->recommend, tail);
 }
 
+/* DescribeRegions' answer {"Regions":{"Region":[{"RegionId":..},..]},"RequestId":..}: the ids
+ * into p->rec[].id (a page carries them: at most ECS_PAGE_MAX). */
+static ecs_status parse_regions(const char *body, size_t len, ecs_page *p, jsmntok_t *tok,
+				unsigned ntok, ecs_err *err)
+{
+	json_doc d;
+	int set, arr, k, n;
+	ecs_status st;
+
+	memset(p, 0, offsetof(ecs_page, rec));
+	if ((st = json_parse(&d, body, len, tok, ntok, err)) != ECS_OK)
+		return st;
+	set = d.tok[0].type == JSMN_OBJECT ? json_get(&d, 0, "Regions") : -1;
+	arr = set >= 0 ? json_get(&d, set, "Region") : -1;
+	if (arr < 0 || d.tok[arr].type != JSMN_ARRAY)
+		return err_set(err, ECS_E_PROTO,
+			       "the DescribeRegions answer has no Regions.Region");
+	n = json_size(&d, arr);
+	if (n > ECS_PAGE_MAX)
+		return err_set(err, ECS_E_PROTO, "the answer lists %d regions, more than %d", n,
+			       ECS_PAGE_MAX);
+	for (k = 0; k < n; k++) {
+		int v = json_get(&d, json_array_at(&d, arr, k), "RegionId");
+		size_t l = 0;
+		char *id = p->rec[p->n].id;
+		if (v < 0 || !json_is_string(&d, v) ||
+		    json_string(&d, v, id, ECS_REGION_MAX, &l) != ECS_OK || !ecs_valid_region(id))
+			return err_set(
+				err, ECS_E_PROTO,
+				"the DescribeRegions answer has a missing or invalid RegionId "
+				"(entry %d)",
+				k + 1);
+		p->n++;
+	}
+	return ECS_OK;
+}
+
 /* A 200: the page, or a protocol error (with the server's Code/Message when it sent one). */
 static ecs_status answer_ok(ecs_client *cl, const http_resp *r, ecs_page *out, ecs_err *err)
 {
@@ -749,7 +787,9 @@ static ecs_status answer_ok(ecs_client *cl, const http_resp *r, ecs_page *out, e
 	ecs_status st;
 
 	note_clock(cl, r);
-	st = ecs_parse_page(r->body, r->body_len, out, cl->tok, ECS_JSON_TOKENS, err);
+	st = cl->ps.action != NULL
+		     ? parse_regions(r->body, r->body_len, out, cl->tok, ECS_JSON_TOKENS, err)
+		     : ecs_parse_page(r->body, r->body_len, out, cl->tok, ECS_JSON_TOKENS, err);
 	if (st == ECS_OK) {
 		redact_page(cl, out);
 		return ECS_OK;
@@ -916,6 +956,7 @@ static void base_params(const ecs_client *cl, params *ps)
 {
 	ps->n = 0;
 	ps->ids = 0;
+	ps->action = NULL;
 	add(ps, "RegionId", cl->o.region);
 	if (cl->o.os_type != NULL)
 		add(ps, "OSType", cl->o.os_type);
@@ -1002,6 +1043,29 @@ ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ec
 	if (st != ECS_OK || cl->o.dry_run)
 		return st;
 	return check_id_answer(cl, ids, n, out, err);
+}
+
+ecs_status ecs_describe_regions(ecs_client *cl, ecs_page *pg, char (*out)[ECS_REGION_MAX],
+				size_t cap, size_t *n, ecs_err *err)
+{
+	params *ps = &cl->ps;
+	ecs_status st;
+	size_t k;
+
+	*n = 0;
+	ps->n = 0;
+	ps->ids = 0;
+	add(ps, "RegionId", cl->o.region);
+	ps->action = "DescribeRegions";
+	st = call(cl, ps, pg, err);
+	ps->action = NULL;
+	if (st != ECS_OK || cl->o.dry_run)
+		return st;
+	for (k = 0; k < pg->n && *n < cap; k++)
+		memcpy(out[(*n)++], pg->rec[k].id, ECS_REGION_MAX);
+	if (*n == 0)
+		return err_set(err, ECS_E_PROTO, "DescribeRegions answered no region");
+	return ECS_OK;
 }
 
 ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_results, ecs_page *out,

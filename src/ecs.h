@@ -103,7 +103,8 @@ typedef struct {
 	size_t n;
 	char names[ECS_PAGE_MAX][16]; /* "InstanceId.100" */
 	char max_results[8];
-	size_t ids; /* how many of the pairs are InstanceId.N */
+	size_t ids;	    /* how many of the pairs are InstanceId.N */
+	const char *action; /* NULL: DescribeCloudAssistantStatus */
 } ecs_params;
 
 /* A client and every buffer a call needs (about 300 KB: keep it static; pages are touched
@@ -139,6 +140,12 @@ ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ec
 			    ecs_err *err);
 
 /* One page of --all: MaxResults=max_results, NextToken=token ("" for the first page). */
+/* DescribeRegions: the region ids of the account, in the API's order, into out[0..*n) (at most
+ * cap); pg is the caller's scratch page (the list rides in its records). The answer's RegionId
+ * fields are checked as region ids; ECS_E_PROTO for an answer without the list. */
+ecs_status ecs_describe_regions(ecs_client *cl, ecs_page *pg, char (*out)[ECS_REGION_MAX],
+				size_t cap, size_t *n, ecs_err *err);
+
 ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_results, ecs_page *out,
 			     ecs_err *err);
 

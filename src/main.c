@@ -953,10 +953,39 @@ static ecs_status run_collected(ecs_err *err)
 	return st != ECS_OK ? st : first;
 }
 
+/* -r all: the account's regions from DescribeRegions, asked in the profile's or the
+ * environment's region if one is set, else in cn-hangzhou (any region's endpoint answers it). */
+static ecs_status all_regions(ecs_err *err)
+{
+	static const char boot_default[] = "cn-hangzhou";
+	const char *boot = cred.region[0] != '\0' ? cred.region : boot_default;
+	const char *env = port_getenv("ALIBABA_CLOUD_REGION_ID");
+	size_t n = 0, i;
+	ecs_status st;
+
+	if (env != NULL && ecs_valid_region(env))
+		boot = env;
+	if ((st = setup_client(boot, err)) != ECS_OK)
+		return st;
+	st = ecs_describe_regions(&client, &page, opt.regions, ECS_REGIONS_MAX, &n, err);
+	if (st != ECS_OK) {
+		err_prefix(err, "-r all: DescribeRegions");
+		return st;
+	}
+	opt.nregions = (unsigned)n;
+	for (i = 0; i < n && opt.verbose; i++)
+		sayf("* region %u of %u: %s", (unsigned)(i + 1), (unsigned)n, opt.regions[i]);
+	return ECS_OK;
+}
+
 static ecs_status run(ecs_err *err)
 {
 	ecs_status st;
 
+	if (opt.regions_all && (st = all_regions(err)) != ECS_OK)
+		return st;
+	if (opt.nregions == 0)
+		return ECS_OK; /* -r all with --dry-run: the DescribeRegions request was shown */
 	/* the first client before any output: a bad --endpoint or proxy leaves stdout empty */
 	if ((st = setup_client(opt.regions[0], err)) != ECS_OK)
 		return st;

@@ -1309,6 +1309,25 @@ def _(t):
     t.check(rn.out.startswith("CLOUD ASSISTANT UNKNOWN - region cn-nowhere"), "nagios UNKNOWN names the region: %r" % rn.out[:200])
 
 
+@test("regions/all-from-describe-regions")
+def _(t):
+    n_hz, n_sh = len(ALL_IDS[REGION]), len(ALL_IDS[cli.SH_REGION])
+    with t.ecs() as emu:
+        r = t.call(emu, ["--all", "-o", "tsv", "-v"], region="all")
+        st = emu.stats()
+        rd = t.call(emu, ["--all", "--dry-run"], region="all")
+        rb = t.call(emu, ["--all"], region="all,%s" % REGION)
+    t.exit(r, 0)
+    rows = parse_tsv_n(r.out, 10)
+    t.eq(len(rows), n_hz + n_sh, "every instance of every region DescribeRegions named")
+    t.eq(st.get("actions", {}).get("DescribeRegions"), 1, "one DescribeRegions call")
+    t.check("* region 1 of 2: %s" % REGION in r.err, "-v lists the regions: %r" % r.err[-400:])
+    t.exit(rd, 0)
+    t.check("x-acs-action: DescribeRegions" in rd.out, "dry run shows the DescribeRegions request")
+    t.exit(rb, 2)
+    t.err_line(rb, "'all'")
+
+
 def parse_tsv_n(out, ncols):
     rows = [ln.split("\t") for ln in out.splitlines()]
     bad = [r for r in rows if len(r) != ncols]
