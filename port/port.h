@@ -47,6 +47,9 @@ port_status port_random(void *buf, size_t n);
 
 /* Value of an environment variable, NULL when unset. */
 const char *port_getenv(const char *name);
+/* Overwrites the value of an environment variable in this process's memory with zero bytes
+ * (the variable then reads as empty): for secrets, once they are read. */
+void port_env_scrub(const char *name);
 /* The current user's home directory ($HOME, else the passwd entry is not consulted: NULL). */
 const char *port_home(void);
 

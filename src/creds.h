@@ -27,6 +27,7 @@
 #include "ecs_limits.h"
 #include "err.h"
 #include "json.h"
+#include "sign.h"
 
 #define CREDS_REGION_MAX  64
 #define CREDS_SOURCE_MAX  160
@@ -62,7 +63,13 @@ typedef struct {
 
 typedef struct {
 	char key_id[ECS_KEYID_MAX];
-	char secret[ECS_SECRET_MAX];
+	char secret[ECS_SECRET_MAX]; /* "" once sealed: the key below signs */
+	sign_key key;		     /* derived from secret by creds_seal() */
+	int sealed;
+	/* once sealed, the secret is recognised (to redact it from server text) only by a
+	 * salted SHA-256 of it and its length */
+	unsigned char secret_salt[16], secret_fp[32];
+	size_t secret_len;
 	char token[ECS_TOKEN_MAX];     /* STS SecurityToken, "" if none */
 	char region[CREDS_REGION_MAX]; /* region_id of the profile used, "" if none */
 	creds_settings settings;       /* of the config.json profile used, else none */
@@ -203,6 +210,15 @@ ecs_status creds_refresh_if_due(creds *c, int64_t now, const creds_opts *o, cred
 /* 1 when creds_refresh_if_due() would fetch (a caller may first close idle TLS connections:
  * the TLS memory pool is sized for one handshake beside one open connection). */
 int creds_refresh_due(const creds *c, int64_t now);
+
+/* Derives the signing key of c from its AccessKeySecret (v1: RPC HMAC-SHA1, else V3) and
+ * wipes the secret, which the process then no longer holds. ECS_E_CREDS for a secret too
+ * long to be a key. */
+ecs_status creds_seal(creds *c, int v1, ecs_err *err);
+
+/* Replaces every occurrence of the sealed secret in s (NUL-terminated, cap bytes) with
+ * <redacted>, recognised by its fingerprint. */
+void creds_redact_secret(const creds *c, char *s, size_t cap);
 
 /* Zeroes c / w (wipes the compiler may not elide). */
 void creds_wipe(creds *c);

@@ -6,6 +6,7 @@
 #include "creds_int.h"
 #include "json.h"
 #include "mbedtls/platform_util.h"
+#include "mbedtls/sha256.h"
 #include "port.h"
 #include "sign.h"
 
@@ -15,6 +16,61 @@
 void cr_wipe(void *p, size_t n)
 {
 	mbedtls_platform_zeroize(p, n);
+}
+
+static void secret_fp(const creds *c, const char *s, size_t n, unsigned char out[32])
+{
+	mbedtls_sha256_context h;
+
+	mbedtls_sha256_init(&h);
+	mbedtls_sha256_starts(&h, 0);
+	mbedtls_sha256_update(&h, c->secret_salt, sizeof(c->secret_salt));
+	mbedtls_sha256_update(&h, (const unsigned char *)s, n);
+	mbedtls_sha256_finish(&h, out);
+	mbedtls_sha256_free(&h);
+}
+
+void creds_redact_secret(const creds *c, char *s, size_t cap)
+{
+	static const char mark[] = "<redacted>";
+	size_t n = strlen(s), i = 0, L = c->secret_len, ml = sizeof(mark) - 1;
+
+	if (!c->sealed || L == 0)
+		return;
+	while (i + L <= n) {
+		unsigned char fp[32];
+		secret_fp(c, s + i, L, fp);
+		if (memcmp(fp, c->secret_fp, sizeof(fp)) != 0) {
+			i++;
+			continue;
+		}
+		if (n - L + ml + 1 > cap) { /* no room for the mark: the secret goes all the same */
+			memmove(s + i, s + i + L, n - i - L + 1);
+			n -= L;
+			continue;
+		}
+		memmove(s + i + ml, s + i + L, n - i - L + 1);
+		memcpy(s + i, mark, ml);
+		n = n - L + ml;
+		i += ml;
+	}
+}
+
+ecs_status creds_seal(creds *c, int v1, ecs_err *err)
+{
+	if (c->sealed)
+		return ECS_OK;
+	c->secret_len = strlen(c->secret);
+	if (port_random(c->secret_salt, sizeof(c->secret_salt)) != PORT_OK)
+		return err_set(err, ECS_E_INTERNAL, "no random source");
+	secret_fp(c, c->secret, c->secret_len, c->secret_fp);
+	if (sign_key_derive(&c->key, v1, c->secret, strlen(c->secret)) != ECS_OK) {
+		cr_wipe(c->secret, sizeof(c->secret));
+		return err_set(err, ECS_E_CREDS, "the AccessKeySecret is too long to be one");
+	}
+	cr_wipe(c->secret, sizeof(c->secret));
+	c->sealed = 1;
+	return ECS_OK;
 }
 
 void creds_wipe(creds *c)

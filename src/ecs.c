@@ -462,8 +462,11 @@ static ecs_status build_v1(ecs_client *cl, params *ps, const char *nonce, const 
 	add(ps, "Timestamp", stamp);
 	if (cr->token[0] != '\0')
 		add(ps, "SecurityToken", cr->token);
-	st = sign_v1_query("GET", ps->p, ps->n, cr->secret, strlen(cr->secret), cl->query,
-			   sizeof(cl->query), &qlen, cl->sts, sizeof(cl->sts));
+	st = cr->sealed
+		     ? sign_v1_query_key("GET", ps->p, ps->n, &cr->key, cl->query,
+					 sizeof(cl->query), &qlen, cl->sts, sizeof(cl->sts))
+		     : sign_v1_query("GET", ps->p, ps->n, cr->secret, strlen(cr->secret), cl->query,
+				     sizeof(cl->query), &qlen, cl->sts, sizeof(cl->sts));
 	memset(cl->sts, 0, sizeof(cl->sts));
 	if (st != ECS_OK)
 		return too_large(ps, st, err);
@@ -507,9 +510,14 @@ static ecs_status build_v3(ecs_client *cl, params *ps, const char *nonce, const 
 	if (cr->token[0] != '\0')
 		SH("x-acs-security-token", cr->token);
 #undef SH
-	st = sign_v3_authorization("POST", "/", cl->query, qlen, sh, ns, empty_sha, cr->key_id,
-				   strlen(cr->key_id), cr->secret, strlen(cr->secret), auth,
-				   sizeof(auth), &alen, NULL, cl->sts, sizeof(cl->sts));
+	st = cr->sealed ? sign_v3_authorization_key("POST", "/", cl->query, qlen, sh, ns, empty_sha,
+						    cr->key_id, strlen(cr->key_id), &cr->key, auth,
+						    sizeof(auth), &alen, NULL, cl->sts,
+						    sizeof(cl->sts))
+			: sign_v3_authorization("POST", "/", cl->query, qlen, sh, ns, empty_sha,
+						cr->key_id, strlen(cr->key_id), cr->secret,
+						strlen(cr->secret), auth, sizeof(auth), &alen, NULL,
+						cl->sts, sizeof(cl->sts));
 	if (st != ECS_OK)
 		return too_large(ps, st, err);
 	if ((st = target_of(cl, ps, qlen, err)) != ECS_OK)
@@ -695,6 +703,8 @@ static void redact_field(const ecs_client *cl, char *f, size_t cap)
 	if (cut)
 		f[len - ml] = '\0';
 	redact_text(f, cap - (cut ? ml : 0), sec, n);
+	if (cl->o.cred != NULL)
+		creds_redact_secret(cl->o.cred, f, cap - (cut ? ml : 0));
 	if (cut) {
 		redact_tail(f, sec, n);
 		strcat(f, ECS_CUT_MARK);
@@ -941,8 +951,11 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 		ecs_status st =
 			attempt_once(cl, ps, attempt, &free_reconnect, &wait_ms, &done, out, err);
 		if (done) {
-			if (st != ECS_OK && err != NULL)
+			if (st != ECS_OK && err != NULL) {
 				redact_text(err->msg, sizeof(err->msg), sec, secrets_of(cl, sec));
+				if (cl->o.cred != NULL)
+					creds_redact_secret(cl->o.cred, err->msg, sizeof(err->msg));
+			}
 			return st;
 		}
 		if (wait_ms == UINT32_MAX)

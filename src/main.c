@@ -209,6 +209,20 @@ static ecs_status creds_tls_ready(void *ctx, ecs_err *err)
 	return setup_trust(err);
 }
 
+/* The environment's copy of an AccessKeySecret (names as the chain reads them, creds.c):
+ * overwritten once the key is derived (or the run fails), so that the process's memory holds
+ * it nowhere. */
+static void scrub_secret_env(void)
+{
+	static const char *const names[] = {
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABACLOUD_ACCESS_KEY_SECRET",
+		"ALICLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY", "ACCESS_KEY_SECRET"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		port_env_scrub(names[i]);
+}
+
 static ecs_status setup_creds(ecs_err *err)
 {
 	creds_opts *co = &cred_opts;
@@ -225,6 +239,9 @@ static ecs_status setup_creds(ecs_err *err)
 	co->read_timeout_ms = opt.read_s * 1000u;
 	co->sts_v1 = opt.sig_v1;
 	st = creds_resolve(&cred, co, &cred_work, err);
+	if (st == ECS_OK) /* from here on the process holds the signing key, not the secret */
+		st = creds_seal(&cred, opt.sig_v1, err);
+	scrub_secret_env();
 	if (st != ECS_OK)
 		return st;
 	if (opt.verbose)
@@ -447,12 +464,14 @@ static ecs_status output_failed(ecs_err *err)
 static ecs_status refresh_creds(ecs_err *err)
 {
 	int64_t now = port_time_unix();
+	ecs_status st;
 
 	if (opt.dry_run || !creds_refresh_due(&cred, now))
 		return ECS_OK;
 	if (client_up)
 		conn_close(&client.c); /* one TLS handshake at a time fits the TLS pool */
-	return creds_refresh_if_due(&cred, now, &cred_opts, &cred_work, err);
+	st = creds_refresh_if_due(&cred, now, &cred_opts, &cred_work, err);
+	return st == ECS_OK ? creds_seal(&cred, opt.sig_v1, err) : st;
 }
 
 static ecs_status emit(const ecs_record *r, ecs_err *err)

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "mbedtls/base64.h"
-#include "mbedtls/md.h"
 #include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
 
@@ -148,52 +147,132 @@ ecs_status sign_v1_string_to_sign(const char *method, const char *canon, size_t 
 	return ECS_OK;
 }
 
-/* HMAC with key = key || suffix (the v1 key is secret "&"), assembled in a local buffer that
- * is wiped afterwards; a key that does not fit (over 256 bytes) is refused. */
-static int hmac(mbedtls_md_type_t type, const char *key, size_t key_len, const char *suffix,
-		const unsigned char *msg, size_t msg_len, unsigned char *out)
+/* HMAC key blocks: the key (hashed first when longer than a block) XOR ipad / opad. */
+static void key_blocks(const unsigned char *key, size_t len, int v1, unsigned char ipad[64],
+		       unsigned char opad[64])
 {
-	mbedtls_md_context_t ctx;
-	unsigned char kbuf[256];
-	size_t slen = suffix != NULL ? strlen(suffix) : 0;
-	int rc;
+	unsigned char kh[32];
+	size_t i;
 
-	if (key_len > sizeof(kbuf) - slen)
-		return -1;
-	memcpy(kbuf, key, key_len);
-	if (slen > 0)
-		memcpy(kbuf + key_len, suffix, slen);
-	mbedtls_md_init(&ctx);
-	rc = mbedtls_md_setup(&ctx, mbedtls_md_info_from_type(type), 1);
-	if (rc == 0)
-		rc = mbedtls_md_hmac_starts(&ctx, kbuf, key_len + slen);
-	if (rc == 0)
-		rc = mbedtls_md_hmac_update(&ctx, msg, msg_len);
-	if (rc == 0)
-		rc = mbedtls_md_hmac_finish(&ctx, out);
-	mbedtls_md_free(&ctx);
-	mbedtls_platform_zeroize(kbuf, sizeof(kbuf));
-	return rc;
+	if (len > 64) {
+		if (v1)
+			mbedtls_sha1(key, len, kh);
+		else
+			mbedtls_sha256(key, len, kh, 0);
+		key = kh;
+		len = v1 ? 20 : 32;
+	}
+	memset(ipad, 0x36, 64);
+	memset(opad, 0x5c, 64);
+	for (i = 0; i < len; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	mbedtls_platform_zeroize(kh, sizeof(kh));
 }
 
-ecs_status sign_v1_signature(const char *secret, size_t secret_len, const char *sts, size_t sts_len,
-			     char *dst, size_t cap, size_t *out_len)
+ecs_status sign_key_derive(sign_key *k, int v1, const char *secret, size_t secret_len)
+{
+	unsigned char kbuf[256], ipad[64], opad[64];
+	size_t len = secret_len + (v1 ? 1 : 0);
+
+	memset(k, 0, sizeof(*k));
+	if (len > sizeof(kbuf))
+		return ECS_E_INPUT; /* v1 255 bytes (with its '&'), V3 256: real ones are 30 */
+	memcpy(kbuf, secret, secret_len);
+	if (v1)
+		kbuf[secret_len] = '&';
+	key_blocks(kbuf, len, v1, ipad, opad);
+	k->v1 = v1;
+	if (v1) {
+		mbedtls_sha1_starts(&k->in1);
+		mbedtls_sha1_update(&k->in1, ipad, 64);
+		mbedtls_sha1_starts(&k->out1);
+		mbedtls_sha1_update(&k->out1, opad, 64);
+	} else {
+		mbedtls_sha256_starts(&k->in2, 0);
+		mbedtls_sha256_update(&k->in2, ipad, 64);
+		mbedtls_sha256_starts(&k->out2, 0);
+		mbedtls_sha256_update(&k->out2, opad, 64);
+	}
+	mbedtls_platform_zeroize(kbuf, sizeof(kbuf));
+	mbedtls_platform_zeroize(ipad, sizeof(ipad));
+	mbedtls_platform_zeroize(opad, sizeof(opad));
+	return ECS_OK;
+}
+
+void sign_key_wipe(sign_key *k)
+{
+	mbedtls_platform_zeroize(k, sizeof(*k));
+}
+
+/* HMAC of msg with the derived key: copies of the two states finish the two hashes. */
+static void hmac_key(const sign_key *k, const unsigned char *msg, size_t len, unsigned char *out)
+{
+	unsigned char ih[32];
+
+	if (k->v1) {
+		mbedtls_sha1_context c;
+		c = k->in1;
+		mbedtls_sha1_update(&c, msg, len);
+		mbedtls_sha1_finish(&c, ih);
+		c = k->out1;
+		mbedtls_sha1_update(&c, ih, 20);
+		mbedtls_sha1_finish(&c, out);
+		mbedtls_platform_zeroize(&c, sizeof(c));
+	} else {
+		mbedtls_sha256_context c;
+		c = k->in2;
+		mbedtls_sha256_update(&c, msg, len);
+		mbedtls_sha256_finish(&c, ih);
+		c = k->out2;
+		mbedtls_sha256_update(&c, ih, 32);
+		mbedtls_sha256_finish(&c, out);
+		mbedtls_platform_zeroize(&c, sizeof(c));
+	}
+	mbedtls_platform_zeroize(ih, sizeof(ih));
+}
+
+static ecs_status v1_signature_key(const sign_key *k, const char *sts, size_t sts_len, char *dst,
+				   size_t cap, size_t *out_len)
 {
 	unsigned char mac[20];
 	size_t olen = 0;
 
-	if (hmac(MBEDTLS_MD_SHA1, secret, secret_len, "&", (const unsigned char *)sts, sts_len,
-		 mac) != 0)
-		return ECS_E_INPUT; /* only a secret over 255 bytes gets here */
+	hmac_key(k, (const unsigned char *)sts, sts_len, mac);
 	if (mbedtls_base64_encode((unsigned char *)dst, cap, &olen, mac, sizeof(mac)) != 0)
 		return ECS_E_NOSPACE;
 	*out_len = olen;
 	return ECS_OK;
 }
 
+ecs_status sign_v1_signature(const char *secret, size_t secret_len, const char *sts, size_t sts_len,
+			     char *dst, size_t cap, size_t *out_len)
+{
+	sign_key k;
+	ecs_status st = sign_key_derive(&k, 1, secret, secret_len);
+
+	if (st == ECS_OK)
+		st = v1_signature_key(&k, sts, sts_len, dst, cap, out_len);
+	sign_key_wipe(&k);
+	return st;
+}
+
 ecs_status sign_v1_query(const char *method, sign_pair *params, size_t n, const char *secret,
 			 size_t secret_len, char *dst, size_t cap, size_t *out_len, char *sts_out,
 			 size_t sts_cap)
+{
+	sign_key k;
+	ecs_status st = sign_key_derive(&k, 1, secret, secret_len);
+
+	if (st == ECS_OK)
+		st = sign_v1_query_key(method, params, n, &k, dst, cap, out_len, sts_out, sts_cap);
+	sign_key_wipe(&k);
+	return st;
+}
+
+ecs_status sign_v1_query_key(const char *method, sign_pair *params, size_t n, const sign_key *k,
+			     char *dst, size_t cap, size_t *out_len, char *sts_out, size_t sts_cap)
 {
 	/* The string to sign is the canonical query encoded once more; it is built in the
 	 * caller's sts buffer when given, else in the tail of dst (which is at least as big
@@ -209,8 +288,7 @@ ecs_status sign_v1_query(const char *method, sign_pair *params, size_t n, const 
 		st = sign_v1_string_to_sign(method, dst, canon_len, sts_out, sts_cap, &sts_len);
 		if (st != ECS_OK)
 			return st;
-		st = sign_v1_signature(secret, secret_len, sts_out, sts_len, sig, sizeof(sig),
-				       &sig_len);
+		st = v1_signature_key(k, sts_out, sts_len, sig, sizeof(sig), &sig_len);
 	} else {
 		char *tail = dst + canon_len + 1;
 		if (canon_len + 1 >= cap)
@@ -219,8 +297,7 @@ ecs_status sign_v1_query(const char *method, sign_pair *params, size_t n, const 
 					    &sts_len);
 		if (st != ECS_OK)
 			return st;
-		st = sign_v1_signature(secret, secret_len, tail, sts_len, sig, sizeof(sig),
-				       &sig_len);
+		st = v1_signature_key(k, tail, sts_len, sig, sizeof(sig), &sig_len);
 		dst[canon_len] = '\0';
 	}
 	if (st != ECS_OK)
@@ -385,6 +462,23 @@ ecs_status sign_v3_authorization(const char *method, const char *uri, const char
 				 char *dst, size_t cap, size_t *out_len, char *hashed_out, char *cr,
 				 size_t cr_cap)
 {
+	sign_key k;
+	ecs_status st = sign_key_derive(&k, 0, secret, secret_len);
+
+	if (st == ECS_OK)
+		st = sign_v3_authorization_key(method, uri, canon_query, canon_query_len, headers,
+					       nh, payload_hash_hex, key_id, key_id_len, &k, dst,
+					       cap, out_len, hashed_out, cr, cr_cap);
+	sign_key_wipe(&k);
+	return st;
+}
+
+ecs_status sign_v3_authorization_key(const char *method, const char *uri, const char *canon_query,
+				     size_t canon_query_len, const sign_pair *headers, size_t nh,
+				     const char *payload_hash_hex, const char *key_id,
+				     size_t key_id_len, const sign_key *k, char *dst, size_t cap,
+				     size_t *out_len, char *hashed_out, char *cr, size_t cr_cap)
+{
 	char signed_list[512];
 	char sts[17 + 64 + 1];
 	char hex[65];
@@ -402,9 +496,7 @@ ecs_status sign_v3_authorization(const char *method, const char *uri, const char
 		memcpy(hashed_out, hex, sizeof(hex));
 	memcpy(sts, "ACS3-HMAC-SHA256\n", 17);
 	memcpy(sts + 17, hex, 64);
-	if (hmac(MBEDTLS_MD_SHA256, secret, secret_len, NULL, (const unsigned char *)sts, 17 + 64,
-		 mac) != 0)
-		return ECS_E_INPUT;
+	hmac_key(k, (const unsigned char *)sts, 17 + 64, mac);
 	to_hex(mac, sizeof(mac), hex);
 	if (cap == 0)
 		return ECS_E_NOSPACE;

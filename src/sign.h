@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "mbedtls/sha1.h"
+#include "mbedtls/sha256.h"
 
 /* A name/value pair (query parameter or header). Not NUL-terminated. */
 typedef struct {
@@ -33,6 +35,25 @@ ecs_status sign_canonical_query(sign_pair *params, size_t n, char *dst, size_t c
 /* RPC v1.0 string to sign: METHOD "&" "%2F" "&" enc(canonical_query). */
 ecs_status sign_v1_string_to_sign(const char *method, const char *canon, size_t canon_len,
 				  char *dst, size_t cap, size_t *out_len);
+
+/* A signing key derived from an AccessKeySecret: the hash states of HMAC after the inner and
+ * the outer key block. The secret cannot be read back from them (that would invert the hash
+ * function), so the caller wipes the secret as soon as the key is made and signs every request
+ * of the run with the key. v1: HMAC-SHA1 with key secret "&"; else HMAC-SHA256 with the
+ * secret (V3). */
+typedef struct {
+	int v1;
+	mbedtls_sha1_context in1, out1;
+	mbedtls_sha256_context in2, out2;
+} sign_key;
+
+/* ECS_E_INPUT for a secret over 255 bytes (v1) or 256 (V3). */
+ecs_status sign_key_derive(sign_key *k, int v1, const char *secret, size_t secret_len);
+void sign_key_wipe(sign_key *k);
+
+/* The signatures below with a derived key (its kind must match: v1 for these two). */
+ecs_status sign_v1_query_key(const char *method, sign_pair *params, size_t n, const sign_key *k,
+			     char *dst, size_t cap, size_t *out_len, char *sts_out, size_t sts_cap);
 
 /* RPC v1.0 signature: Base64(HMAC-SHA1(key = secret "&", string_to_sign)). 28 chars + NUL.
  * Secrets longer than 255 bytes (V3: 256) are rejected with ECS_E_INPUT (real ones are 30). */
@@ -73,6 +94,14 @@ ecs_status sign_v3_authorization(const char *method, const char *uri, const char
 				 size_t key_id_len, const char *secret, size_t secret_len,
 				 char *dst, size_t cap, size_t *out_len, char *hashed_out,
 				 char *work, size_t work_cap);
+
+/* sign_v3_authorization with a derived (V3) key. */
+ecs_status sign_v3_authorization_key(const char *method, const char *uri, const char *canon_query,
+				     size_t canon_query_len, const sign_pair *headers, size_t nh,
+				     const char *payload_hash_hex, const char *key_id,
+				     size_t key_id_len, const sign_key *k, char *dst, size_t cap,
+				     size_t *out_len, char *hashed_out, char *work,
+				     size_t work_cap);
 
 /* "YYYY-MM-DDThh:mm:ssZ" (UTC) for Unix seconds t; 20 chars + NUL (out holds 21).
  * Years outside 0000..9999 are clamped. */

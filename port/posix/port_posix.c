@@ -98,6 +98,14 @@ const char *port_getenv(const char *name)
 	return getenv(name);
 }
 
+void port_env_scrub(const char *name)
+{
+	char *v = getenv(name);
+
+	if (v != NULL)
+		memset(v, 0, strlen(v));
+}
+
 const char *port_home(void)
 {
 	const char *h = getenv("HOME");

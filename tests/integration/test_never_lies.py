@@ -714,6 +714,57 @@ def _(t):
                    "it is dumpable)")
 
 
+def _memory_holds(pid, needle):
+    """1 if needle is in any readable mapping of process pid (read as root through
+    /proc/PID/mem), else 0; None when the memory cannot be read here."""
+    try:
+        maps = open("/proc/%d/maps" % pid).read().splitlines()
+        mem = open("/proc/%d/mem" % pid, "rb", 0)
+    except OSError:
+        return None
+    found = 0
+    with mem:
+        for line in maps:
+            addr, perms = line.split()[:2]
+            if not perms.startswith("r") or "[vvar]" in line or "[vsyscall]" in line:
+                continue
+            lo, hi = (int(x, 16) for x in addr.split("-"))
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except (OSError, OverflowError, ValueError):
+                continue
+            if needle in data:
+                found = 1
+    return found
+
+
+@test("14/secret-wiped-once-the-key-is-derived")
+def _(t):
+    """While a request waits on a silent server, the AccessKeySecret is nowhere in the process's
+    memory: not in the credentials, not in the config file's buffer, not in the environment."""
+    if os.geteuid() != 0:
+        raise TestSkip("needs root to read /proc/PID/mem")
+    secret = "Sec" + "r3tValueThatMustBeWiped" + "0123"
+    srv = SilentServer()
+    t.cleanups.append(srv.close)
+    cfg = t.config_json([{"name": "default", "mode": "AK", "access_key_id": "LTAIwipetest",
+                          "access_key_secret": secret, "region_id": REGION}])
+    for sig in ("v3", "v1"):
+        for how, env in (("environment", t.env({"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIwipetest",
+                                                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret})),
+                         ("config.json", t.env({"ALIBABA_CLOUD_CONFIG_FILE": cfg}))):
+            p = start_waiting(t, srv, env, extra=["--signature", sig])
+            time.sleep(0.2)
+            held = _memory_holds(p.pid, secret.encode())
+            ctl = _memory_holds(p.pid, b"LTAIwipetest")
+            _kill(p)
+            if held is None:
+                raise TestSkip("/proc/PID/mem cannot be read here")
+            t.eq(ctl, 1, "the AccessKeyId (not a secret) is found: the scan works (%s, %s)" % (how, sig))
+            t.eq(held, 0, "the AccessKeySecret from the %s in memory while signing with %s" % (how, sig))
+
+
 def _parents(path):
     path = os.path.realpath(path)
     out = []
