@@ -729,13 +729,18 @@ def _memory_holds(pid, needle):
             if not perms.startswith("r") or "[vvar]" in line or "[vsyscall]" in line:
                 continue
             lo, hi = (int(x, 16) for x in addr.split("-"))
-            try:
-                mem.seek(lo)
-                data = mem.read(hi - lo)
-            except (OSError, OverflowError, ValueError):
-                continue
-            if needle in data:
-                found = 1
+            if hi - lo > (1 << 30):
+                continue  # a sanitizer's shadow memory, not the program's data
+            tail = b""
+            for at in range(lo, hi, 1 << 20):
+                try:
+                    mem.seek(at)
+                    data = tail + mem.read(min(1 << 20, hi - at))
+                except (OSError, OverflowError, ValueError):
+                    break
+                if needle in data:
+                    found = 1
+                tail = data[-len(needle):]
     return found
 
 
@@ -745,6 +750,10 @@ def _(t):
     memory: not in the credentials, not in the config file's buffer, not in the environment."""
     if os.geteuid() != 0:
         raise TestSkip("needs root to read /proc/PID/mem")
+    with open(t.suite.bin, "rb") as f:
+        if b"/ld-linux" in f.read(4096) or b"libasan" in open(t.suite.bin, "rb").read():
+            raise TestSkip("a sanitizer or dynamic build keeps copies in its own allocator and "
+                           "fake stacks: the scan is for the static release binary")
     secret = "Sec" + "r3tValueThatMustBeWiped" + "0123"
     srv = SilentServer()
     t.cleanups.append(srv.close)
