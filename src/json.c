@@ -387,39 +387,6 @@ int json_bool(const json_doc *d, int i, int *out)
 	return -1;
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need, k;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xE0) == 0xC0) {
-		need = 2;
-		cp = s[0] & 0x1Fu;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		need = 3;
-		cp = s[0] & 0x0Fu;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		need = 4;
-		cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (k = 1; k < need; k++) {
-		if ((s[k] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3Fu);
-	}
-	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return need;
-}
-
 /* Code point of the well-formed sequence s (len bytes). */
 static uint32_t seq_cp(const unsigned char *s, size_t len)
 {
@@ -457,7 +424,7 @@ ecs_status json_quote(const char *s, size_t n, char *out, size_t cap, size_t *ou
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
 			el = 6;
-		} else if (c >= 0x80 && (ul = utf8_len((const unsigned char *)s + i, n - i)) > 0 &&
+		} else if (c >= 0x80 && (ul = show_utf8_len(s + i, n - i)) > 0 &&
 			   !hidden_seq((const unsigned char *)s + i, ul)) {
 			if (ul > cap - 2 - o)
 				return ECS_E_NOSPACE;

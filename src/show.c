@@ -80,32 +80,21 @@ static size_t unit(const unsigned char *s, size_t n, char *esc, size_t *esc_len,
 
 size_t show_text(char *dst, size_t cap, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, o = 0;
+	size_t used, k;
 
 	if (cap < 4) {
 		if (cap > 0)
 			dst[0] = '\0';
 		return 0;
 	}
-	while (i < n) {
-		char esc[8];
-		size_t el = 0, take;
-		int raw;
-		take = unit(u + i, n - i, esc, &el, &raw);
-		if (raw)
-			el = take;
-		if (o + el + 4 > cap && (o + el + 1 > cap || i + take < n)) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(dst + o, raw ? s + i : esc, el);
-		o += el;
-		i += take;
+	k = show_part(dst, cap - 1, s, n, &used);
+	if (used < n) { /* cut: room for "..." after whole units */
+		k = show_part(dst, cap - 4, s, n, &used);
+		memcpy(dst + k, "...", 3);
+		k += 3;
 	}
-	dst[o] = '\0';
-	return o;
+	dst[k] = '\0';
+	return k;
 }
 
 size_t show_utf8_len(const char *s, size_t n)
