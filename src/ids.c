@@ -89,7 +89,7 @@ static ecs_status no_memory(const ids_set *s, ecs_err *err)
 		       (unsigned)(s->n + 1));
 }
 
-/* Doubles the hash table when it is half full (and makes the first one). */
+/* Doubles the hash table when it is 3/4 full (and makes the first one). */
 static int grow_slots(ids_set *s)
 {
 	size_t ns = s->slots == 0 ? SLOTS_MIN : s->slots * 2, i;
@@ -128,7 +128,7 @@ static ecs_status add(ids_set *s, const char *id, size_t n, int *is_new, ecs_err
 	size_t h;
 
 	*is_new = 0;
-	if (2 * (s->n + 1) > s->slots && grow_slots(s) != 0)
+	if (4 * (s->n + 1) > 3 * s->slots && grow_slots(s) != 0) /* at most 3/4 full */
 		return no_memory(s, err);
 	h = probe(s, id, n);
 	if (s->slot[h] != 0)
