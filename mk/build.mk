@@ -7,7 +7,7 @@
 VARIANT ?= release
 ARCH ?= x86_64
 include third_party/versions.sh
-ECS_VERSION ?= 0.1.0
+include mk/version.mk
 ECS_TARGET ?= $(ARCH)-linux-$(if $(filter release,$(VARIANT)),musl-static,$(VARIANT))
 
 TP := third_party/build
@@ -53,8 +53,11 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes
 	$(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DECS_VERSION='"$(ECS_VERSION)"' \
 	-DECS_TARGET='"$(ECS_TARGET)"'
-CFLAGS_OWN := $(OPT) $(WARN) $(DEFS) $(RELEASE_DEFS) $(INC) $(EXTRA_CFLAGS)
-CFLAGS_TP := $(OPT) $(INC) -w
+# Reproducible: no build path in any output (__FILE__, debug info), whatever directory the tree
+# is unpacked in; the link uses no build id and the sources no __DATE__/__TIME__.
+REPRO := -ffile-prefix-map=$(CURDIR)/=
+CFLAGS_OWN := $(OPT) $(REPRO) $(WARN) $(DEFS) $(RELEASE_DEFS) $(INC) $(EXTRA_CFLAGS)
+CFLAGS_TP := $(OPT) $(REPRO) $(INC) -w
 
 MBED_SRC := $(wildcard $(MBED)/library/*.c)
 MBED_OBJ := $(patsubst $(MBED)/library/%.c,$(B)/mbedtls/%.o,$(MBED_SRC))
