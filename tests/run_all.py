@@ -3,8 +3,11 @@
 
 Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
 transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite (static
-musl binary and the ASan one), fuzz corpus replay, a valgrind memcheck run, and checks on the
-release binary itself (static, no /dev/random). With --cross ARCH only the suites that run a
+musl binary and the ASan one), fuzz corpus replay, a valgrind memcheck run, checks on the
+release binary itself (static, no /dev/random), what ships with it (options in sync with the
+completions and the man page, man page lint, bash/zsh completion, make install/uninstall,
+make release: tests/ship/test_ship.py) and make dist with two offline builds that must give
+the same bytes (tests/ship/test_dist.py). With --cross ARCH only the suites that run a
 cross-built binary under qemu-user are run.
 """
 import argparse
@@ -106,6 +109,12 @@ def main():
                 timeout=600)
         if want("valgrind") and os.path.exists(os.path.join(ROOT, "tests/valgrind_run.py")):
             run("valgrind memcheck", [py, "tests/valgrind_run.py", "--root", ROOT], timeout=600)
+        if want("ship"):
+            run("ship: options in sync, man page lint, completions, install, release",
+                [py, "tests/ship/test_ship.py", "--bin", "./ecs-ca-status"], timeout=600)
+        if want("dist"):
+            run("dist: tarball, offline and reproducible builds", [py, "tests/ship/test_dist.py"],
+                timeout=1800)
 
     passed = sum(1 for r in results if r[1])
     failed = len(results) - passed
