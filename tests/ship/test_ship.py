@@ -12,7 +12,8 @@ install/uninstall, make release. Checks against the built binary (--bin, default
   version           mk/version.mk = --version = man page .TH = debian/changelog
   bash-completion   a real bash with bash-completion loads the installed file on demand and
                     completes --reg to --region, option values, profile names, region ids
-  zsh-completion    a real zsh's compinit registers the installed _ecs-ca-status
+  zsh-completion    a real zsh's compinit registers the installed _ecs-ca-status, and an
+                    interactive zsh on a pseudo-terminal completes --reg, values, profiles
   install           make install/uninstall with DESTDIR, PREFIX, BINDIR, MANDIR
   release           make release for the host ARCH: SHA256SUMS verifies with sha256sum -c
 
@@ -194,6 +195,19 @@ def files_under(d):
     return sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs)
 
 
+def profiles_home(tmp):
+    """A HOME with profiles default and prod (aliyun-cli) and staging, prod (credentials)."""
+    home = os.path.join(tmp, "home")
+    os.makedirs(os.path.join(home, ".aliyun"), exist_ok=True)
+    os.makedirs(os.path.join(home, ".alibabacloud"), exist_ok=True)
+    with open(os.path.join(home, ".aliyun", "config.json"), "w") as f:
+        f.write('{"current": "default", "profiles": [{"name": "default", "mode": "AK"},\n'
+                '{"name":"prod","mode":"StsToken","region_id":"cn-beijing"}], "meta_path": ""}\n')
+    with open(os.path.join(home, ".alibabacloud", "credentials"), "w") as f:
+        f.write("[staging]\ntype = access_key\n\n [prod]\n")
+    return home
+
+
 BASH_DRIVER = r'''
 set -u
 . /usr/share/bash-completion/bash_completion
@@ -228,14 +242,7 @@ BASH_CASES = [
 def t_bash(binary, tmp):
     dest = os.path.join(tmp, "bash")
     install(dest)
-    home = os.path.join(tmp, "home")
-    os.makedirs(os.path.join(home, ".aliyun"), exist_ok=True)
-    os.makedirs(os.path.join(home, ".alibabacloud"), exist_ok=True)
-    with open(os.path.join(home, ".aliyun", "config.json"), "w") as f:
-        f.write('{"current": "default", "profiles": [{"name": "default", "mode": "AK"},\n'
-                '{"name":"prod","mode":"StsToken","region_id":"cn-beijing"}], "meta_path": ""}\n')
-    with open(os.path.join(home, ".alibabacloud", "credentials"), "w") as f:
-        f.write("[staging]\ntype = access_key\n\n [prod]\n")
+    home = profiles_home(tmp)
     def line(words):  # "--output = js" is how readline splits "--output=js"
         return ("ecs-ca-status " + " ".join(words)).replace(" = ", "=")
     script = BASH_DRIVER + "".join(
@@ -269,6 +276,25 @@ def t_zsh(binary, tmp):
            (p.returncode, p.stdout, p.stderr))
     p = sh(["zsh", "-n", os.path.join(d, "_ecs-ca-status")])
     expect(p.returncode == 0, "zsh -n: " + p.stderr)
+    home = profiles_home(tmp)
+    bad = []
+    for line, want in ZSH_CASES:
+        p = subprocess.run(["zsh", "-f", os.path.join(ROOT, "tests/ship/zsh_complete.zsh"), d, line],
+                           capture_output=True, text=True, timeout=60,
+                           env={"PATH": os.environ["PATH"], "HOME": home, "TERM": "dumb"})
+        if sorted(p.stdout.split()) != sorted(want.split()):
+            bad.append("%r -> %r, want %r %s" % (line, p.stdout.split(), want.split(), p.stderr))
+    expect(not bad, "\n".join(bad))
+
+
+ZSH_CASES = [
+    ("ecs-ca-status --reg", "--region"),
+    ("ecs-ca-status -o ", "table json tsv nagios prom"),
+    ("ecs-ca-status --os-type W", "Windows"),
+    ("ecs-ca-status --signature ", "v3 v1"),
+    ("ecs-ca-status -r cn-hang", "cn-hangzhou"),
+    ("ecs-ca-status --profile ", "default prod staging"),
+]
 
 
 @check("install")
