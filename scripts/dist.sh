@@ -8,8 +8,10 @@
 set -eu
 NAME=${1:?usage: dist.sh NAME TPDIR}
 TPDIR=${2:?usage: dist.sh NAME TPDIR}
-command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1 ||
-	{ echo "dist: needs a git checkout (the file list is git ls-files)" >&2; exit 2; }
+if ! command -v git >/dev/null 2>&1 || ! git rev-parse --git-dir >/dev/null 2>&1; then
+	echo "dist: needs a git checkout (the file list is git ls-files)" >&2
+	exit 2
+fi
 : "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct)}"
 pinned=$(sed -n 's/^[A-Z0-9_]*_SHA256=\([0-9a-f]\{64\}\)$/\1/p' third_party/versions.sh)
 stage=$(mktemp -d "${TMPDIR:-/tmp}/ecs-dist.XXXXXX")
