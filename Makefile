@@ -126,6 +126,7 @@ check-package: dist
 
 size:
 	@for f in ecs-ca-status ecs-ca-status-*; do \
+		case $$f in *.tar.gz) continue ;; esac; \
 		[ -f "$$f" ] && printf '%-28s %8d bytes  %s\n' "$$f" "$$(wc -c < $$f)" "$$(file -b $$f | cut -d, -f1-2)"; \
 	done; true
 
