@@ -5,10 +5,12 @@
 
 _ecs_ca_status_opts='--region --all --instance-id --os-type --output --check --endpoint --vpc
 --signature --batch-size --ca-file --proxy --no-proxy --profile --connect-timeout --read-timeout
---retries --dry-run --verbose --help --version'
+--retries --dry-run --wait --interval --down --output-file --warning --critical --verbose --help
+--version'
 
-# Region ids of ECS (Alibaba Cloud's region list); any other id can still be typed.
-_ecs_ca_status_regions='cn-qingdao cn-beijing cn-zhangjiakou cn-huhehaote cn-wulanchabu
+# Region ids of ECS (Alibaba Cloud's region list), and "all" (every region of the account); any
+# other id can still be typed.
+_ecs_ca_status_regions='all cn-qingdao cn-beijing cn-zhangjiakou cn-huhehaote cn-wulanchabu
 cn-hangzhou cn-shanghai cn-shenzhen cn-heyuan cn-guangzhou cn-chengdu cn-hongkong
 ap-northeast-1 ap-northeast-2 ap-southeast-1 ap-southeast-3 ap-southeast-5 ap-southeast-6
 ap-southeast-7 us-east-1 us-west-1 us-southeast-1 eu-central-1 eu-west-1 me-east-1
@@ -53,12 +55,13 @@ _ecs_ca_status()
             COMPREPLY=($(compgen -W "$(_ecs_ca_status_profiles)" -- "$cur"))
             return
             ;;
-        --ca-file)
+        --ca-file | --output-file)
             _filedir
             return
             ;;
         -i | --instance-id | --endpoint | --batch-size | --proxy | --no-proxy | \
-            --connect-timeout | --read-timeout | --retries)
+            --connect-timeout | --read-timeout | --retries | --wait | --interval | \
+            -w | --warning | -c | --critical)
             return
             ;;
     esac

@@ -8,6 +8,10 @@ VARIANT ?= release
 ARCH ?= x86_64
 include third_party/versions.sh
 include mk/version.mk
+# The floor for "the local clock is wrong": the date of the source, never the moment of
+# compiling: SOURCE_DATE_EPOCH, else the date make dist recorded in an unpacked tarball, else the
+# last commit's date in a checkout.
+ECS_BUILD_TIME ?= $(or $(SOURCE_DATE_EPOCH),$(shell cat .source-date-epoch 2>/dev/null),$(shell git log -1 --format=%ct 2>/dev/null),1767225600)
 ECS_TARGET ?= $(ARCH)-linux-$(if $(filter release,$(VARIANT)),musl-static,$(VARIANT))
 
 TP := third_party/build
@@ -19,7 +23,7 @@ B := build/$(ARCH)
 include mk/arch.mk
 OPT := -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	$(ARCH_CFLAGS) $(LTO) $(if $(LTO),-flto-partition=one)
-RELEASE_DEFS := -DECS_TINY_MALLOC
+RELEASE_DEFS := -DECS_TINY_MALLOC -DECS_TINY_PRINTF
 LDFLAGS_V := -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
 	$(ARCH_LDFLAGS) $(LTO)
 else ifeq ($(VARIANT),host)
@@ -52,7 +56,8 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
 	$(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DECS_VERSION='"$(ECS_VERSION)"' \
-	-DECS_TARGET='"$(ECS_TARGET)"'
+	-DECS_TARGET='"$(ECS_TARGET)"' \
+	-DECS_BUILD_TIME=$(ECS_BUILD_TIME)
 # Reproducible: no build path in any output (__FILE__, debug info), whatever directory the tree
 # is unpacked in; the link uses no build id and the sources no __DATE__/__TIME__.
 REPRO := -ffile-prefix-map=$(CURDIR)/=
@@ -90,8 +95,18 @@ $(B)/libecs.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/ecs-ca-status.unstripped: $(MAIN_OBJ) $(B)/libecs.a $(B)/libmbed.a
-	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $(MAIN_OBJ) $(LIBS)
+# The release build's snprintf/vsnprintf (port/posix/port_fmt.c, no floating point) must win
+# over libc's, also for libc's own callers: a plain object ahead of the libraries, without LTO
+# (an LTO object's definition of a builtin is not seen in time by the linker).
+ifeq ($(VARIANT),release)
+FMT_OBJ := $(B)/obj/port_fmt_nolto.o
+$(FMT_OBJ): port/posix/port_fmt.c port/port.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_OWN)) -fno-lto -c $< -o $@
+endif
+
+$(B)/ecs-ca-status.unstripped: $(MAIN_OBJ) $(FMT_OBJ) $(B)/libecs.a $(B)/libmbed.a
+	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $(MAIN_OBJ) $(FMT_OBJ) $(LIBS)
 
 $(B)/ecs-ca-status: $(B)/ecs-ca-status.unstripped
 ifeq ($(VARIANT),release)

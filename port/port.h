@@ -95,7 +95,75 @@ const char *port_strerror(void);
 
 /* ---- Output ---- */
 
-/* Writes all bytes to stdout (fd 1) or stderr (fd 2); returns 0 or -1. */
+/* Writes all bytes to stdout (fd 1) or stderr (fd 2); returns 0, or -1 with the reason in
+ * port_strerror(); port_write_broken_pipe() then says whether the reader went away (EPIPE). */
 int port_write(int stream, const void *buf, size_t len);
+int port_write_broken_pipe(void);
+
+/* ---- Formatting (port/posix/port_fmt.c) ---- */
+
+/* vsnprintf without floating point: the conversions d i u o x X c s p %, flags, width,
+ * precision and lengths of C99. Returns the length the whole output needs (as vsnprintf);
+ * dst (cap > 0) is always NUL-terminated. The release build uses it for snprintf too. */
+#include <stdarg.h>
+int port_vformat(char *dst, size_t cap, const char *fmt, va_list ap);
+
+/* ---- Process (port/posix/port_sys.c) ---- */
+
+/* First thing main() does, before any file or socket is opened: standard descriptors that are
+ * closed are reopened on /dev/null (so that no socket can become fd 1 and receive output);
+ * core dumps are disabled (the process will hold secrets: PR_SET_DUMPABLE 0, RLIMIT_CORE 0);
+ * SIGPIPE is ignored (a closed pipe is a write error like any other). Returns a bit mask of
+ * the standard descriptors that were closed (1 << fd). */
+unsigned port_harden(void);
+
+/* Calls fn(signo) from the signal handler of SIGINT, SIGTERM and SIGHUP. fn must be
+ * async-signal-safe: it may only use port_write_raw() and port_exit(). */
+void port_on_signal(void (*fn)(int signo));
+/* Holds (1) or releases (0) the signals of port_on_signal(), around a write that must not be
+ * cut by the handler. */
+void port_signals_hold(int hold);
+/* Async-signal-safe: write(2) of all bytes to fd 1 or 2, errors ignored. */
+void port_write_raw(int stream, const void *buf, size_t len);
+/* Async-signal-safe _exit(). */
+void port_exit(int code);
+
+/* 1 if fd is a terminal. */
+int port_isatty(int fd);
+/* Columns of the terminal on fd, 0 when unknown (not a terminal). */
+unsigned port_term_width(int fd);
+
+/* An output file replaced atomically: the bytes go to a new temporary file in the same
+ * directory (mode 0644), which port_outfile_commit() flushes to disk and renames over path;
+ * port_outfile_abort() removes it. detail gets the reason on failure. */
+typedef struct {
+	int fd;
+	char tmp[1100];
+	const char *path;
+} port_outfile;
+port_status port_outfile_open(port_outfile *f, const char *path, char *detail, size_t cap);
+int port_outfile_write(port_outfile *f, const void *buf, size_t len);
+port_status port_outfile_commit(port_outfile *f, char *detail, size_t cap);
+void port_outfile_abort(port_outfile *f);
+/* Async-signal-safe removal of the temporary file (signal handler). */
+void port_outfile_abort_raw(port_outfile *f);
+
+/* Grows, shrinks or (new_size 0) frees a block of anonymous memory pages. p NULL with
+ * old_size 0 makes a new block. Returns the block, or NULL when the memory cannot be had
+ * (an address-space or data limit): the old block then stays valid. Only for data that grows
+ * with the input (the instance-id set); fixed buffers are static. */
+void *port_mem_resize(void *p, size_t old_size, size_t new_size);
+
+/* ---- Processes ---- */
+
+/* Runs argv[0] with argv (NULL-terminated), without a shell (argv[0] without '/' is looked up
+ * in PATH): stdin is /dev/null, stderr is the caller's, stdout is captured into out (cap
+ * bytes). The child runs in its own process group, which is killed (SIGKILL) when the
+ * deadline (monotonic ms) passes (PORT_E_TIMEOUT) or when it writes more than cap bytes
+ * (PORT_E_TOOBIG). On PORT_OK *out_len gets the bytes captured and *exit_code the exit status
+ * (0..255), or 128 + the signal number when a signal ended it. PORT_E_NOENT / PORT_E_ACCESS:
+ * the program could not be started (detail says why); PORT_E_IO: pipe/fork failed. */
+port_status port_proc_run(const char *const *argv, int64_t deadline_ms, char *out, size_t cap,
+			  size_t *out_len, int *exit_code, char *detail, size_t detail_cap);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mbedtls/platform_util.h"
 #include "tls.h"
 
 /* The ECS instance metadata service: plain HTTP on a link-local-like address, never proxied. */
@@ -399,6 +400,14 @@ ecs_status conn_exchange(conn *c, const char *req, size_t req_len, http_resp *r,
 					break; /* idle close raced with our request: retry */
 				st = http_resp_eof(r, err);
 				if (st != ECS_OK) {
+					/* a close before the end (a FIN, like an RST) is a dropped
+					 * request that the caller may send again, not bad HTTP */
+					if (r->error == HTTP_E_EOF_HEADERS ||
+					    r->error == HTTP_E_EOF_BODY) {
+						st = ECS_E_CLOSED;
+						if (err != NULL)
+							err->status = st;
+					}
 					err_prefix(err, "HTTP response from %s", c->o.host);
 					conn_close(c);
 					return st;
@@ -447,4 +456,22 @@ ecs_status conn_exchange(conn *c, const char *req, size_t req_len, http_resp *r,
 		return ECS_OK;
 	}
 	return err_set(err, ECS_E_CLOSED, "%s closed the connection before answering", c->o.host);
+}
+
+ecs_status conn_request(conn *c, const conn_req *q, http_resp *r, ecs_err *err)
+{
+	size_t len = 0;
+	ecs_status st;
+
+	st = http_write_request(q->wbuf, q->wcap, &len, q->method, q->target, q->headers,
+				q->nheaders, q->body, q->body_len, err);
+	if (st != ECS_OK) {
+		mbedtls_platform_zeroize(q->wbuf, q->wcap);
+		return st;
+	}
+	http_resp_init(r, q->hdr, q->hdr_cap, q->rbody, q->rbody_cap,
+		       strcmp(q->method, "HEAD") == 0);
+	st = conn_exchange(c, q->wbuf, len, r, NULL, err);
+	mbedtls_platform_zeroize(q->wbuf, len);
+	return st;
 }

@@ -63,6 +63,29 @@ void conn_init(conn *c, const conn_opts *o);
 ecs_status conn_exchange(conn *c, const char *req, size_t req_len, http_resp *r, int *reused,
 			 ecs_err *err);
 
+/* One request as conn_request() sends it. The caller owns every buffer. */
+typedef struct {
+	const char *method;
+	const char *target;	    /* "/path?query" */
+	const http_header *headers; /* Host included; never Content-Length */
+	size_t nheaders;
+	const char *body; /* NULL / 0 = none */
+	size_t body_len;
+	char *wbuf; /* the request bytes are written here, and zeroed after sending */
+	size_t wcap;
+	char *hdr; /* response header block */
+	size_t hdr_cap;
+	char *rbody; /* response body */
+	size_t rbody_cap;
+} conn_req;
+
+/* One exchange over c: writes the request into q->wbuf, opens the connection when needed,
+ * sends, and parses the response into r (initialised here over q->hdr / q->rbody). Errors as
+ * http_write_request() (ECS_E_NOSPACE, ECS_E_INPUT) and conn_exchange(); a response larger
+ * than the caller's buffers is ECS_E_PROTO naming the limit. Signing is the caller's job: the
+ * request is sent as given. */
+ecs_status conn_request(conn *c, const conn_req *q, http_resp *r, ecs_err *err);
+
 /* Closes the connection (TLS close_notify when possible) and frees its TLS state. */
 void conn_close(conn *c);
 

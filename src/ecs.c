@@ -7,6 +7,7 @@
 #include "http.h"
 #include "json.h"
 #include "port.h"
+#include "redact.h"
 #include "sign.h"
 
 #define ACTION		   "DescribeCloudAssistantStatus"
@@ -65,15 +66,33 @@ void ecs_client_close(ecs_client *cl)
 
 /* ---- response mapping ---- */
 
-static void copy_str(const json_doc *d, int i, char *out, size_t cap)
+/* A record's string field: absent or null is "", anything else must be a string that fits. */
+static ecs_status field_str(const json_doc *d, int obj, const char *key, const char *alt, char *out,
+			    size_t cap, const char *id, ecs_err *err)
 {
-	size_t n;
+	int i = json_get(d, obj, key);
+	ecs_status st;
 
+	if (i < 0 && alt != NULL)
+		i = json_get(d, obj, alt);
 	out[0] = '\0';
 	if (i < 0 || json_is_null(d, i))
-		return;
-	if (json_string(d, i, out, cap, &n) != ECS_OK)
+		return ECS_OK;
+	if (!json_is_string(d, i))
+		return err_set(err, ECS_E_PROTO, "%s of instance %s is not a JSON string", key,
+			       id[0] ? id : "?");
+	st = json_string(d, i, out, cap, NULL);
+	if (st != ECS_OK)
 		out[0] = '\0';
+	if (st == ECS_E_NOSPACE)
+		return err_set(
+			err, ECS_E_PROTO,
+			"%s of instance %s is longer than %u bytes, the limit for this field", key,
+			id[0] ? id : "?", (unsigned)cap - 1);
+	if (st != ECS_OK)
+		return err_set(err, ECS_E_PROTO, "%s of instance %s is not a valid JSON string",
+			       key, id[0] ? id : "?");
+	return ECS_OK;
 }
 
 static int first_of(const json_doc *d, int obj, const char *a, const char *b)
@@ -83,44 +102,129 @@ static int first_of(const json_doc *d, int obj, const char *a, const char *b)
 	return v >= 0 ? v : json_get(d, obj, b);
 }
 
-static ecs_status map_record(const json_doc *d, int it, ecs_record *r, ecs_err *err)
+/* An optional integer: absent or null is -1, anything else must be an integer. */
+static ecs_status field_int(const json_doc *d, int obj, const char *key, int64_t *out,
+			    const char *id, ecs_err *err)
+{
+	int v = json_get(d, obj, key);
+
+	*out = -1;
+	if (v < 0 || json_is_null(d, v))
+		return ECS_OK;
+	if (json_int64(d, v, out) != 0)
+		return err_set(err, ECS_E_PROTO, "%s of instance %s is not an integer", key, id);
+	return ECS_OK;
+}
+
+/* Maps one entry; *skip = 1 for an InstanceId too long to be one we asked for. */
+static ecs_status map_record(const json_doc *d, int it, ecs_record *r, int *skip, ecs_err *err)
 {
 	int v, b;
+	ecs_status st;
 
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
-	r->active = -1;
-	r->invocations = -1;
 	r->session_manager = -1;
+	*skip = 0;
 	if (json_size(d, it) < 0 || d->tok[it].type != JSMN_OBJECT)
 		return err_set(err, ECS_E_PROTO, "an instance entry is not a JSON object");
 	v = json_get(d, it, "InstanceId");
+	if (v >= 0 && json_is_string(d, v) &&
+	    json_string(d, v, r->id, sizeof(r->id), NULL) == ECS_E_NOSPACE) {
+		*skip = 1;
+		return ECS_OK;
+	}
 	if (v < 0 || json_string(d, v, r->id, sizeof(r->id), NULL) != ECS_OK || r->id[0] == '\0')
 		return err_set(err, ECS_E_PROTO, "an instance entry has no valid InstanceId");
 	v = first_of(d, it, "CloudAssistantStatus", "CloudAssitantStatus");
 	if (v >= 0 && json_bool(d, v, &b) == 0)
 		r->status = b;
-	copy_str(d, json_get(d, it, "CloudAssistantVersion"), r->version, sizeof(r->version));
-	copy_str(d, json_get(d, it, "OSType"), r->os, sizeof(r->os));
-	copy_str(d, json_get(d, it, "LastHeartbeatTime"), r->last_heartbeat,
-		 sizeof(r->last_heartbeat));
-	copy_str(d, json_get(d, it, "LastInvokedTime"), r->last_invoked, sizeof(r->last_invoked));
-	v = json_get(d, it, "ActiveTaskCount");
-	if (v >= 0 && json_int64(d, v, &r->active) != 0)
-		r->active = -1;
-	v = json_get(d, it, "InvocationCount");
-	if (v >= 0 && json_int64(d, v, &r->invocations) != 0)
-		r->invocations = -1;
+	st = field_str(d, it, "CloudAssistantVersion", NULL, r->version, sizeof(r->version), r->id,
+		       err);
+	if (st == ECS_OK)
+		st = field_str(d, it, "OSType", NULL, r->os, sizeof(r->os), r->id, err);
+	if (st == ECS_OK)
+		st = field_str(d, it, "LastHeartbeatTime", NULL, r->last_heartbeat,
+			       sizeof(r->last_heartbeat), r->id, err);
+	if (st == ECS_OK)
+		st = field_str(d, it, "LastInvokedTime", NULL, r->last_invoked,
+			       sizeof(r->last_invoked), r->id, err);
+	if (st == ECS_OK)
+		st = field_int(d, it, "ActiveTaskCount", &r->active, r->id, err);
+	if (st == ECS_OK)
+		st = field_int(d, it, "InvocationCount", &r->invocations, r->id, err);
+	if (st != ECS_OK)
+		return st;
 	v = json_get(d, it, "SupportSessionManager");
 	if (v >= 0 && json_bool(d, v, &b) == 0)
 		r->session_manager = b;
 	return ECS_OK;
 }
 
+/* The top-level fields: RequestId, NextToken (a string or absent), TotalCount. */
+static ecs_status page_head(const json_doc *d, ecs_page *p, ecs_err *err)
+{
+	int v = json_get(d, 0, "NextToken");
+	ecs_status st;
+
+	st = field_str(d, 0, "RequestId", NULL, p->request_id, sizeof(p->request_id), "", err);
+	if (st != ECS_OK)
+		return err_set(err, st, "RequestId is not a string of at most %u bytes",
+			       (unsigned)sizeof(p->request_id) - 1);
+	if (v >= 0 && !json_is_null(d, v) && !json_is_string(d, v))
+		return err_set(err, ECS_E_PROTO,
+			       "NextToken is not a JSON string; cannot tell whether more pages "
+			       "follow");
+	st = field_str(d, 0, "NextToken", NULL, p->next_token, sizeof(p->next_token), "", err);
+	if (st != ECS_OK)
+		return err_set(err, ECS_E_PROTO, "NextToken is longer than %u bytes",
+			       (unsigned)sizeof(p->next_token) - 1);
+	v = json_get(d, 0, "TotalCount");
+	if (v >= 0 && json_int64(d, v, &p->total_count) != 0)
+		p->total_count = -1;
+	return ECS_OK;
+}
+
+/* An id the server made up is shown with only printable ASCII (it goes into a warning). */
+static void plain_id(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
+static ecs_status page_records(const json_doc *d, int arr, ecs_page *p, ecs_err *err)
+{
+	int k, n = json_size(d, arr), skip;
+	ecs_status st;
+
+	if (n > ECS_PAGE_MAX)
+		return err_set(err, ECS_E_PROTO,
+			       "the answer lists %d instances, more than the %d a request allows",
+			       n, ECS_PAGE_MAX);
+	for (k = 0; k < n; k++) {
+		int it = json_array_at(d, arr, k);
+		st = map_record(d, it, &p->rec[p->n], &skip, err);
+		if (st != ECS_OK)
+			return st;
+		if (!skip) {
+			p->n++;
+		} else if (p->long_ids++ == 0) {
+			int v = json_get(d, it, "InstanceId");
+			size_t l = (size_t)(d->tok[v].end - d->tok[v].start);
+			l = l < ECS_ID_MAX - 3 ? l : ECS_ID_MAX - 3;
+			memcpy(p->long_id, d->js + d->tok[v].start, l);
+			memcpy(p->long_id + l, "...", 4);
+			plain_id(p->long_id);
+		}
+	}
+	return ECS_OK;
+}
+
 ecs_status ecs_parse_page(const char *body, size_t len, ecs_page *p, ecs_err *err)
 {
 	json_doc d;
-	int set, arr, k, n, v;
+	int set, arr;
 	ecs_status st;
 
 	memset(p, 0, offsetof(ecs_page, rec));
@@ -130,70 +234,74 @@ ecs_status ecs_parse_page(const char *body, size_t len, ecs_page *p, ecs_err *er
 		return st;
 	if (d.tok[0].type != JSMN_OBJECT)
 		return err_set(err, ECS_E_PROTO, "the answer is not a JSON object");
-	copy_str(&d, json_get(&d, 0, "RequestId"), p->request_id, sizeof(p->request_id));
-	copy_str(&d, json_get(&d, 0, "NextToken"), p->next_token, sizeof(p->next_token));
-	v = json_get(&d, 0, "NextToken");
-	if (v >= 0 && json_is_string(&d, v) && p->next_token[0] == '\0' &&
-	    d.tok[v].end > d.tok[v].start)
-		return err_set(err, ECS_E_PROTO, "NextToken is longer than %u bytes",
-			       (unsigned)sizeof(p->next_token) - 1);
-	v = json_get(&d, 0, "TotalCount");
-	if (v >= 0 && json_int64(&d, v, &p->total_count) != 0)
-		p->total_count = -1;
-	set = json_get(&d, 0, "InstanceCloudAssistantStatusSet");
-	if (set < 0)
-		set = json_get(&d, 0, "InstanceCloudAssitantStatusSet");
-	if (set < 0 || json_is_null(&d, set)) {
-		p->n = 0; /* no instances: the set may be absent */
-		return ECS_OK;
-	}
+	st = page_head(&d, p, err);
+	if (st != ECS_OK)
+		return st;
+	set = first_of(&d, 0, "InstanceCloudAssistantStatusSet", "InstanceCloudAssitantStatusSet");
+	if (set < 0 || json_is_null(&d, set))
+		return err_set(err, ECS_E_PROTO,
+			       "the answer has no InstanceCloudAssistantStatusSet");
 	arr = first_of(&d, set, "InstanceCloudAssistantStatus", "InstanceCloudAssitantStatus");
 	if (arr < 0 && d.tok[set].type == JSMN_ARRAY)
 		arr = set; /* a flattened set */
 	if (arr < 0 || d.tok[arr].type != JSMN_ARRAY) {
-		if (json_size(&d, set) == 0)
-			return ECS_OK;
+		if (d.tok[set].type == JSMN_OBJECT && json_size(&d, set) == 0)
+			return ECS_OK; /* {} : no instances */
 		return err_set(err, ECS_E_PROTO,
 			       "unexpected answer: InstanceCloudAssistantStatusSet has no list");
 	}
-	n = json_size(&d, arr);
-	if (n > ECS_PAGE_MAX)
-		return err_set(err, ECS_E_NOSPACE, "the answer lists more than %d instances",
-			       ECS_PAGE_MAX);
-	for (k = 0; k < n; k++) {
-		st = map_record(&d, json_array_at(&d, arr, k), &p->rec[p->n], err);
-		if (st != ECS_OK)
-			return st;
-		p->n++;
-	}
-	return ECS_OK;
+	return page_records(&d, arr, p, err);
 }
 
-/* Copies the text between <tag> and </tag> (XML error bodies). */
-static void xml_field(const char *b, size_t len, const char *tag, char *out, size_t cap)
+/* Copies src[0..n) into out, cut with ECS_CUT_MARK if it does not fit; returns 1 if cut. */
+static int copy_cut(const char *src, size_t n, char *out, size_t cap)
+{
+	size_t ml = sizeof(ECS_CUT_MARK) - 1;
+
+	if (n < cap) {
+		memcpy(out, src, n);
+		out[n] = '\0';
+		return 0;
+	}
+	memcpy(out, src, cap - 1 - ml);
+	memcpy(out + cap - 1 - ml, ECS_CUT_MARK, ml + 1);
+	return 1;
+}
+
+/* An error text field: unescaped if it fits, else its raw JSON text cut at the limit. */
+static int copy_text(const json_doc *d, int i, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (i < 0 || json_is_null(d, i))
+		return 0;
+	if (json_string(d, i, out, cap, NULL) == ECS_OK)
+		return 0;
+	return copy_cut(d->js + d->tok[i].start, (size_t)(d->tok[i].end - d->tok[i].start), out,
+			cap);
+}
+
+/* Copies the text between <tag> and </tag> (XML error bodies); returns 1 if cut. */
+static int xml_field(const char *b, size_t len, const char *tag, char *out, size_t cap)
 {
 	char open[48], close[48];
 	const char *s, *e;
-	size_t ol, n;
+	size_t ol, cl;
 
 	out[0] = '\0';
 	snprintf(open, sizeof(open), "<%s>", tag);
 	snprintf(close, sizeof(close), "</%s>", tag);
 	ol = strlen(open);
+	cl = strlen(close);
 	for (s = b; s + ol <= b + len; s++) {
 		if (memcmp(s, open, ol) != 0)
 			continue;
 		s += ol;
-		for (e = s; e + strlen(close) <= b + len; e++) {
-			if (memcmp(e, close, strlen(close)) == 0) {
-				n = (size_t)(e - s) < cap - 1 ? (size_t)(e - s) : cap - 1;
-				memcpy(out, s, n);
-				out[n] = '\0';
-				return;
-			}
-		}
-		return;
+		for (e = s; e + cl <= b + len; e++)
+			if (memcmp(e, close, cl) == 0)
+				return copy_cut(s, (size_t)(e - s), out, cap);
+		return 0;
 	}
+	return 0;
 }
 
 /* Replaces control characters so that a server's text cannot drive the terminal. */
@@ -206,26 +314,27 @@ static void sanitize(char *s)
 
 void ecs_parse_error(const char *body, size_t len, int http_status, ecs_api_error *e)
 {
+	static const char *const keys[] = {"Code", "Message", "RequestId", "Recommend"};
+	char *out[4];
+	size_t cap[4], k;
 	json_doc d;
+	int js;
 
 	memset(e, 0, sizeof(*e));
+	out[0] = e->code, cap[0] = sizeof(e->code);
+	out[1] = e->message, cap[1] = sizeof(e->message);
+	out[2] = e->request_id, cap[2] = sizeof(e->request_id);
+	out[3] = e->recommend, cap[3] = sizeof(e->recommend);
 	e->http_status = http_status;
-	if (json_parse(&d, body, len, tokens, JSON_TOKENS, NULL) == ECS_OK &&
-	    d.tok[0].type == JSMN_OBJECT) {
-		copy_str(&d, json_get(&d, 0, "Code"), e->code, sizeof(e->code));
-		copy_str(&d, json_get(&d, 0, "Message"), e->message, sizeof(e->message));
-		copy_str(&d, json_get(&d, 0, "RequestId"), e->request_id, sizeof(e->request_id));
-		copy_str(&d, json_get(&d, 0, "Recommend"), e->recommend, sizeof(e->recommend));
-	} else {
-		xml_field(body, len, "Code", e->code, sizeof(e->code));
-		xml_field(body, len, "Message", e->message, sizeof(e->message));
-		xml_field(body, len, "RequestId", e->request_id, sizeof(e->request_id));
-		xml_field(body, len, "Recommend", e->recommend, sizeof(e->recommend));
+	js = json_parse(&d, body, len, tokens, JSON_TOKENS, NULL) == ECS_OK &&
+	     d.tok[0].type == JSMN_OBJECT;
+	for (k = 0; k < 4; k++) {
+		if (js)
+			e->cut |= copy_text(&d, json_get(&d, 0, keys[k]), out[k], cap[k]);
+		else
+			e->cut |= xml_field(body, len, keys[k], out[k], cap[k]);
+		sanitize(out[k]);
 	}
-	sanitize(e->code);
-	sanitize(e->message);
-	sanitize(e->request_id);
-	sanitize(e->recommend);
 }
 
 /* ---- requests ---- */
@@ -235,6 +344,7 @@ typedef struct {
 	size_t n;
 	char names[ECS_PAGE_MAX][16]; /* "InstanceId.100" */
 	char max_results[8];
+	size_t ids; /* how many of the pairs are InstanceId.N */
 } params;
 
 static void add(params *ps, const char *name, const char *value)
@@ -289,6 +399,15 @@ static void redact_query(const char *in, char *out, size_t cap, const char *cons
 	out[o < cap ? o : cap - 1] = '\0';
 }
 
+static ecs_status too_large(const params *in, ecs_status st, ecs_err *err)
+{
+	if (in->ids > 0)
+		return err_set(err, st,
+			       "request too large to sign (%u ids); try a smaller --batch-size",
+			       (unsigned)in->ids);
+	return err_set(err, st, "request too large to sign");
+}
+
 /* Builds the signed request for the current attempt into req_buf. */
 static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_len, ecs_err *err)
 {
@@ -299,7 +418,7 @@ static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_le
 	const creds *cr = cl->o.cred;
 	uint8_t rnd[16];
 	char nonce[33], stamp[21], host[ECS_HOST_MAX + 8], target[ECS_HTTP_REQ_MAX];
-	size_t qlen, base_n = in->n;
+	size_t qlen;
 	ecs_status st;
 	int64_t now = port_time_unix() + cl->clock_offset;
 
@@ -327,8 +446,7 @@ static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_le
 				   sizeof(query_buf), &qlen, sts_buf, sizeof(sts_buf));
 		memset(sts_buf, 0, sizeof(sts_buf));
 		if (st != ECS_OK)
-			return err_set(err, st, "request too large to sign (%u ids?)",
-				       (unsigned)base_n);
+			return too_large(in, st, err);
 		if (qlen + 2 > sizeof(target))
 			return err_set(err, ECS_E_NOSPACE, "request larger than %u bytes",
 				       (unsigned)sizeof(target));
@@ -353,8 +471,7 @@ static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_le
 
 		st = sign_canonical_query(ps->p, ps->n, query_buf, sizeof(query_buf), &qlen);
 		if (st != ECS_OK)
-			return err_set(err, st, "request larger than %u bytes",
-				       (unsigned)sizeof(query_buf));
+			return too_large(in, st, err);
 #define SH(n, v)                                                                                   \
 	(sh[ns].name = (n), sh[ns].name_len = strlen(n), sh[ns].value = (v),                       \
 	 sh[ns].value_len = strlen(v), ns++)
@@ -371,7 +488,7 @@ static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_le
 					   cr->key_id, strlen(cr->key_id), cr->secret,
 					   strlen(cr->secret), auth, sizeof(auth), &alen, NULL);
 		if (st != ECS_OK)
-			return err_set(err, st, "request too large to sign");
+			return too_large(in, st, err);
 		if (qlen + 2 > sizeof(target))
 			return err_set(err, ECS_E_NOSPACE, "request larger than %u bytes",
 				       (unsigned)sizeof(target));
@@ -503,105 +620,239 @@ static void note_clock(ecs_client *cl, const http_resp *r)
 	}
 }
 
-static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
+/* ---- server text: secrets out before anything is shown ---- */
+
+static size_t secrets_of(const ecs_client *cl, const char *sec[2])
+{
+	sec[0] = cl->o.cred != NULL ? cl->o.cred->secret : NULL;
+	sec[1] = cl->o.cred != NULL ? cl->o.cred->token : NULL;
+	return 2;
+}
+
+/* Redacts one field in place; a field cut at its limit loses any tail that starts a secret. */
+static void redact_field(const ecs_client *cl, char *f, size_t cap)
+{
+	const char *sec[2];
+	size_t n = secrets_of(cl, sec), ml = sizeof(ECS_CUT_MARK) - 1, len = strlen(f);
+	int cut = len >= ml && strcmp(f + len - ml, ECS_CUT_MARK) == 0;
+
+	if (cut)
+		f[len - ml] = '\0';
+	redact_text(f, cap - (cut ? ml : 0), sec, n);
+	if (cut) {
+		redact_tail(f, sec, n);
+		strcat(f, ECS_CUT_MARK);
+	}
+}
+
+static void redact_error(const ecs_client *cl, ecs_api_error *e)
+{
+	redact_field(cl, e->code, sizeof(e->code));
+	redact_field(cl, e->message, sizeof(e->message));
+	redact_field(cl, e->request_id, sizeof(e->request_id));
+	redact_field(cl, e->recommend, sizeof(e->recommend));
+}
+
+static void redact_page(const ecs_client *cl, ecs_page *p)
+{
+	size_t k;
+
+	redact_field(cl, p->request_id, sizeof(p->request_id));
+	redact_field(cl, p->long_id, sizeof(p->long_id));
+	for (k = 0; k < p->n; k++) {
+		ecs_record *r = &p->rec[k];
+		redact_field(cl, r->id, sizeof(r->id));
+		redact_field(cl, r->version, sizeof(r->version));
+		redact_field(cl, r->os, sizeof(r->os));
+		redact_field(cl, r->last_heartbeat, sizeof(r->last_heartbeat));
+		redact_field(cl, r->last_invoked, sizeof(r->last_invoked));
+	}
+}
+
+/* ---- one call with retries ---- */
+
+static ecs_status api_failure(const ecs_client *cl, const ecs_api_error *e, unsigned attempts,
+			      ecs_err *err)
+{
+	char tail[48] = "";
+
+	if (attempts > 1)
+		snprintf(tail, sizeof(tail), " (gave up after %u attempts)", attempts);
+	if (e->code[0] == '\0')
+		return err_set(err, ECS_E_API, "API error: HTTP %d from %s with no error code%s",
+			       e->http_status, cl->o.conn.host, tail);
+	return err_set(err, ECS_E_API, "API error %s (HTTP %d): %s RequestId: %s%s%s%s", e->code,
+		       e->http_status, e->message[0] ? e->message : "(no message)",
+		       e->request_id[0] ? e->request_id : "-",
+		       e->recommend[0] ? " Recommend: " : "", e->recommend, tail);
+}
+
+/* A 200: the page, or a protocol error (with the server's Code/Message when it sent one). */
+static ecs_status answer_ok(ecs_client *cl, const http_resp *r, ecs_page *out, ecs_err *err)
+{
+	ecs_api_error e;
+	ecs_status st;
+
+	note_clock(cl, r);
+	st = ecs_parse_page(body_buf, r->body_len, out, err);
+	if (st == ECS_OK) {
+		redact_page(cl, out);
+		return ECS_OK;
+	}
+	ecs_parse_error(body_buf, r->body_len, r->status, &e);
+	redact_error(cl, &e);
+	if (st == ECS_E_PROTO && e.code[0] != '\0')
+		return err_set(err, ECS_E_PROTO,
+			       "answer from %s: HTTP 200 without the result set, but error %s: %s "
+			       "RequestId: %s",
+			       cl->o.conn.host, e.code, e.message[0] ? e.message : "(no message)",
+			       e.request_id[0] ? e.request_id : "-");
+	err_prefix(err, "answer from %s", cl->o.conn.host);
+	return st;
+}
+
+/* Clock-skew correction: 1 if the request should be sent again with the server's time. */
+static int fix_skew(ecs_client *cl, const http_resp *r, const ecs_api_error *e)
+{
+	int64_t before = cl->clock_offset;
+
+	if (strcmp(e->code, "InvalidTimeStamp.Expired") != 0 || cl->skew_corrected ||
+	    server_time(r) == 0)
+		return 0;
+	cl->clock_offset = server_time(r) - port_time_unix();
+	cl->skew_corrected = 1;
+	trace(cl,
+	      "clock skew: %s; the server's Date differs from the local clock by %lld s; "
+	      "retrying once with the server's time",
+	      e->code, (long long)(cl->clock_offset - before));
+	return 1;
+}
+
+/* An error answer: 0 with *wait_ms to retry, 1 to send again at once, or the final status. */
+static ecs_status answer_error(ecs_client *cl, const http_resp *r, unsigned attempt,
+			       uint32_t *wait_ms, int *again, ecs_err *err)
+{
+	ecs_api_error e;
+	uint32_t ra;
+
+	ecs_parse_error(body_buf, r->body_len, r->status, &e);
+	redact_error(cl, &e);
+	*again = fix_skew(cl, r, &e);
+	if (*again)
+		return ECS_OK;
+	if (!(retryable_code(e.code) || r->status >= 500) || attempt >= cl->o.retries)
+		return api_failure(cl, &e, attempt + 1, err);
+	ra = header_ms(r, "x-acs-retry-after");
+	*wait_ms = backoff_ms(attempt, ra);
+	trace(cl, "retry %u/%u in %u ms after %s (HTTP %d)", attempt + 1, cl->o.retries,
+	      (unsigned)*wait_ms, e.code[0] ? e.code : "error", r->status);
+	if (ra > ECS_RETRY_NOTICE_MS && *wait_ms > ECS_RETRY_NOTICE_MS)
+		err_emit(cl->o.warn, cl->o.ctx,
+			 "warning: %s answered %s and asks to wait %u.%u s (x-acs-retry-after); "
+			 "waiting before retry %u/%u",
+			 cl->o.conn.host, e.code[0] ? e.code : "an error",
+			 (unsigned)*wait_ms / 1000, (unsigned)(*wait_ms % 1000) / 100, attempt + 1,
+			 cl->o.retries);
+	return ECS_OK;
+}
+
+static void show_request(ecs_client *cl, size_t req_len, ecs_page *out)
 {
 	static char shown[ECS_HTTP_REQ_MAX + 1024];
+	char *nl;
+
+	redacted_request(req_buf, req_len, shown, sizeof(shown));
+	if (cl->o.dry_run) {
+		if (cl->o.dry_run_out != NULL)
+			cl->o.dry_run_out(cl->o.ctx, shown, strlen(shown));
+		memset(out, 0, offsetof(ecs_page, rec));
+		out->total_count = -1;
+		return;
+	}
+	nl = strchr(shown, '\n');
+	if (nl != NULL)
+		*nl = '\0';
+	trace(cl, "request: %s", shown);
+}
+
+/* One exchange; ECS_OK with *done = 0 means: wait *wait_ms and try again. */
+static ecs_status attempt_once(ecs_client *cl, const params *ps, unsigned attempt,
+			       int *free_reconnect, uint32_t *wait_ms, int *done, ecs_page *out,
+			       ecs_err *err)
+{
+	http_resp r;
+	size_t req_len;
+	int reused = 0, again = 0;
+	ecs_status st;
+
+	*done = 1;
+	st = build_request(cl, ps, &req_len, err);
+	if (st != ECS_OK)
+		return st;
+	if (cl->o.dry_run || cl->o.trace != NULL)
+		show_request(cl, req_len, out);
+	if (cl->o.dry_run)
+		return ECS_OK;
+	cl->requests++;
+	http_resp_init(&r, hdr_buf, sizeof(hdr_buf), body_buf, sizeof(body_buf), 0);
+	st = conn_exchange(&cl->c, req_buf, req_len, &r, &reused, err);
+	memset(req_buf, 0, req_len); /* held a signature and maybe a token */
+	*done = 0;
+	*wait_ms = 0;
+	if (st == ECS_E_CLOSED && reused && *free_reconnect) {
+		/* the server closed an idle kept-alive connection: not a failure */
+		*free_reconnect = 0;
+		*wait_ms = UINT32_MAX; /* at once, not counted as an attempt */
+		trace(cl,
+		      "retry: %s closed the kept-alive connection before answering; reconnecting "
+		      "and signing anew",
+		      cl->o.conn.host);
+		return ECS_OK;
+	}
+	if (st != ECS_OK) {
+		int transient = st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED;
+		if (!transient || attempt >= cl->o.retries) {
+			*done = 1;
+			if (transient)
+				err_prefix(err, "gave up after %u attempt%s", attempt + 1,
+					   attempt > 0 ? "s" : "");
+			return st;
+		}
+		*wait_ms = backoff_ms(attempt, 0);
+		trace(cl, "retry %u/%u in %u ms after: %s", attempt + 1, cl->o.retries,
+		      (unsigned)*wait_ms, err->msg);
+		return ECS_OK;
+	}
+	trace(cl, "response: HTTP %d, %u bytes%s", r.status, (unsigned)r.body_len,
+	      reused ? " (kept-alive connection)" : "");
+	*done = 1;
+	if (r.status == 200)
+		return answer_ok(cl, &r, out, err);
+	st = answer_error(cl, &r, attempt, wait_ms, &again, err);
+	*done = st != ECS_OK;
+	if (again)
+		*wait_ms = UINT32_MAX; /* at once, not counted as an attempt */
+	return st;
+}
+
+static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
+{
+	const char *sec[2];
 	unsigned attempt = 0;
 	int free_reconnect = 1;
 
 	for (;;) {
-		http_resp r;
-		size_t req_len;
-		int reused = 0;
 		uint32_t wait_ms = 0;
-		ecs_status st;
-
-		st = build_request(cl, ps, &req_len, err);
-		if (st != ECS_OK)
+		int done = 0;
+		ecs_status st =
+			attempt_once(cl, ps, attempt, &free_reconnect, &wait_ms, &done, out, err);
+		if (done) {
+			if (st != ECS_OK && err != NULL)
+				redact_text(err->msg, sizeof(err->msg), sec, secrets_of(cl, sec));
 			return st;
-		if (cl->o.dry_run) {
-			redacted_request(req_buf, req_len, shown, sizeof(shown));
-			if (cl->o.dry_run_out != NULL)
-				cl->o.dry_run_out(cl->o.ctx, shown, strlen(shown));
-			memset(out, 0, offsetof(ecs_page, rec));
-			out->total_count = -1;
-			return ECS_OK;
 		}
-		if (cl->o.trace != NULL) {
-			char *nl;
-			redacted_request(req_buf, req_len, shown, sizeof(shown));
-			nl = strchr(shown, '\n');
-			if (nl != NULL)
-				*nl = '\0';
-			trace(cl, "request: %s", shown);
-		}
-		cl->requests++;
-		http_resp_init(&r, hdr_buf, sizeof(hdr_buf), body_buf, sizeof(body_buf), 0);
-		st = conn_exchange(&cl->c, req_buf, req_len, &r, &reused, err);
-		memset(req_buf, 0, req_len); /* held a signature and maybe a token */
-		if (st == ECS_E_CLOSED && reused && free_reconnect) {
-			/* the server closed an idle kept-alive connection: not a failure */
-			free_reconnect = 0;
-			trace(cl,
-			      "retry: %s closed the kept-alive connection before answering; "
-			      "reconnecting and signing anew",
-			      cl->o.conn.host);
-			continue;
-		}
-		if (st != ECS_OK) {
-			int transient =
-				st == ECS_E_NET || st == ECS_E_TIMEOUT || st == ECS_E_CLOSED;
-			if (!transient || attempt >= cl->o.retries)
-				return st;
-			wait_ms = backoff_ms(attempt, 0);
-			trace(cl, "retry %u/%u in %u ms after: %s", attempt + 1, cl->o.retries,
-			      (unsigned)wait_ms, err->msg);
-		} else {
-			trace(cl, "response: HTTP %d, %u bytes%s", r.status, (unsigned)r.body_len,
-			      reused ? " (kept-alive connection)" : "");
-			if (r.status == 200) {
-				note_clock(cl, &r);
-				st = ecs_parse_page(body_buf, r.body_len, out, err);
-				if (st != ECS_OK)
-					err_prefix(err, "answer from %s", cl->o.conn.host);
-				return st;
-			} else {
-				ecs_api_error e;
-				ecs_parse_error(body_buf, r.body_len, r.status, &e);
-				if (strcmp(e.code, "InvalidTimeStamp.Expired") == 0 &&
-				    !cl->skew_corrected && server_time(&r) != 0) {
-					int64_t before = cl->clock_offset;
-					cl->clock_offset = server_time(&r) - port_time_unix();
-					cl->skew_corrected = 1;
-					trace(cl,
-					      "clock skew: %s; the server's Date differs from the "
-					      "local clock by %lld s; retrying once with the "
-					      "server's "
-					      "time",
-					      e.code, (long long)(cl->clock_offset - before));
-					continue;
-				}
-				if (!(retryable_code(e.code) || r.status >= 500) ||
-				    attempt >= cl->o.retries) {
-					if (e.code[0] == '\0')
-						return err_set(err, ECS_E_API,
-							       "API error: HTTP %d from %s with no "
-							       "error code",
-							       r.status, cl->o.conn.host);
-					return err_set(
-						err, ECS_E_API,
-						"API error %s (HTTP %d): %s RequestId: %s%s%s",
-						e.code, r.status,
-						e.message[0] ? e.message : "(no message)",
-						e.request_id[0] ? e.request_id : "-",
-						e.recommend[0] ? " Recommend: " : "", e.recommend);
-				}
-				wait_ms = backoff_ms(attempt, header_ms(&r, "x-acs-retry-after"));
-				trace(cl, "retry %u/%u in %u ms after %s (HTTP %d)", attempt + 1,
-				      cl->o.retries, (unsigned)wait_ms,
-				      e.code[0] ? e.code : "error", r.status);
-			}
-		}
+		if (wait_ms == UINT32_MAX)
+			continue; /* a free reconnect or the skew fix: not an attempt */
 		attempt++;
 		port_sleep_ms(wait_ms);
 	}
@@ -610,9 +861,64 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 static void base_params(const ecs_client *cl, params *ps)
 {
 	ps->n = 0;
+	ps->ids = 0;
 	add(ps, "RegionId", cl->o.region);
 	if (cl->o.os_type != NULL)
 		add(ps, "OSType", cl->o.os_type);
+}
+
+static int asked(const char *const *ids, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* An answer to an id query: one page that holds only what was asked. Entries for ids not
+ * asked for are dropped with a warning; an answer that lacks some ids and says more pages
+ * follow is an error, since the missing instances would otherwise be reported as not found. */
+static ecs_status check_id_answer(ecs_client *cl, const char *const *ids, size_t n, ecs_page *p,
+				  ecs_err *err)
+{
+	size_t k, kept = 0, got = p->n + p->long_ids;
+
+	/* with every id answered, further pages could hold nothing that was asked for */
+	if (got < n && p->next_token[0] != '\0')
+		return err_set(err, ECS_E_PROTO,
+			       "answer from %s: %u instances asked, %u answered, and a NextToken "
+			       "says another page follows (paging is not expected with ids)",
+			       cl->o.conn.host, (unsigned)n, (unsigned)got);
+	if (got < n && p->total_count > (int64_t)got)
+		return err_set(err, ECS_E_PROTO,
+			       "answer from %s: %u instances asked, %u answered, but TotalCount "
+			       "is %lld (another page?)",
+			       cl->o.conn.host, (unsigned)n, (unsigned)got,
+			       (long long)p->total_count);
+	if (p->long_ids > 0)
+		err_emit(cl->o.warn, cl->o.ctx,
+			 "warning: %s answered with %u instance(s) this request did not ask for "
+			 "(InstanceId longer than %u bytes: '%s'); ignored",
+			 cl->o.conn.host, (unsigned)p->long_ids, (unsigned)ECS_ID_MAX, p->long_id);
+	for (k = 0; k < p->n; k++) {
+		if (asked(ids, n, p->rec[k].id)) {
+			if (kept != k)
+				p->rec[kept] = p->rec[k];
+			kept++;
+		} else {
+			char shown[ECS_ID_MAX + 1];
+			memcpy(shown, p->rec[k].id, sizeof(shown));
+			plain_id(shown);
+			err_emit(cl->o.warn, cl->o.ctx,
+				 "warning: %s answered with instance %s that this request did not "
+				 "ask for; ignored",
+				 cl->o.conn.host, shown);
+		}
+	}
+	p->n = kept;
+	return ECS_OK;
 }
 
 ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ecs_page *out,
@@ -620,6 +926,7 @@ ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ec
 {
 	static params ps;
 	size_t i;
+	ecs_status st;
 
 	if (n == 0 || n > ECS_PAGE_MAX)
 		return err_set(err, ECS_E_INTERNAL, "batch of %u ids", (unsigned)n);
@@ -628,18 +935,29 @@ ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ec
 		snprintf(ps.names[i], sizeof(ps.names[i]), "InstanceId.%u", (unsigned)(i + 1));
 		add(&ps, ps.names[i], ids[i]);
 	}
-	return call(cl, &ps, out, err);
+	ps.ids = n;
+	st = call(cl, &ps, out, err);
+	if (st != ECS_OK || cl->o.dry_run)
+		return st;
+	return check_id_answer(cl, ids, n, out, err);
 }
 
 ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_results, ecs_page *out,
 			     ecs_err *err)
 {
 	static params ps;
+	ecs_status st;
 
 	base_params(cl, &ps);
 	snprintf(ps.max_results, sizeof(ps.max_results), "%u", max_results);
 	add(&ps, "MaxResults", ps.max_results);
 	if (token != NULL && token[0] != '\0')
 		add(&ps, "NextToken", token);
-	return call(cl, &ps, out, err);
+	st = call(cl, &ps, out, err);
+	if (st == ECS_OK && out->long_ids > 0)
+		return err_set(err, ECS_E_PROTO,
+			       "answer from %s: an InstanceId longer than %u bytes ('%s'), the "
+			       "limit for an instance id",
+			       cl->o.conn.host, (unsigned)ECS_ID_MAX, out->long_id);
+	return st;
 }

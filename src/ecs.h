@@ -18,10 +18,10 @@
 typedef struct {
 	char id[ECS_ID_MAX + 1];
 	int status; /* CloudAssistantStatus: 1 true, 0 false, -1 absent */
-	char version[48];
-	char os[16];
-	char last_heartbeat[32];
-	char last_invoked[32];
+	char version[ECS_VERSION_MAX];
+	char os[ECS_OSTYPE_MAX];
+	char last_heartbeat[ECS_TIME_MAX];
+	char last_invoked[ECS_TIME_MAX];
 	int64_t active;	     /* ActiveTaskCount, -1 absent */
 	int64_t invocations; /* InvocationCount, -1 absent */
 	int session_manager; /* SupportSessionManager: 1, 0, -1 absent */
@@ -29,30 +29,37 @@ typedef struct {
 
 /* One parsed answer. */
 typedef struct {
-	char request_id[64];
-	char next_token[512];
+	char request_id[ECS_REQUEST_ID_MAX];
+	char next_token[ECS_NEXT_TOKEN_MAX];
 	int64_t total_count; /* -1 absent */
 	size_t n;
+	size_t long_ids;	      /* entries skipped: InstanceId longer than ECS_ID_MAX */
+	char long_id[ECS_ID_MAX + 1]; /* the start of the first of them */
 	ecs_record rec[ECS_PAGE_MAX];
 } ecs_page;
 
 /* An API error as the server sent it. */
 typedef struct {
 	int http_status;
-	char code[96];
-	char message[256];
-	char request_id[64];
-	char recommend[256];
+	char code[ECS_API_CODE_MAX];
+	char message[ECS_API_MESSAGE_MAX];
+	char request_id[ECS_REQUEST_ID_MAX];
+	char recommend[ECS_API_RECOMMEND_MAX];
+	int cut; /* 1 if a field was cut at its limit (it ends with ECS_CUT_MARK) */
 } ecs_api_error;
 
 /* Maps a 200 answer's JSON to a page. Accepts CloudAssistantStatus as string or boolean
  * ("true", "True", true) and the misspelled keys of old doc examples; ignores unknown
- * fields. ECS_E_PROTO for JSON that is not such an answer, ECS_E_NOSPACE when more than
- * ECS_PAGE_MAX records arrive. */
+ * fields. ECS_E_PROTO (the server's fault) for JSON that is not such an answer: no
+ * InstanceCloudAssistantStatusSet, a NextToken that is not a string, more than
+ * ECS_PAGE_MAX records, a string field that is not a string or longer than its limit
+ * (the message names the field and the limit). An entry whose InstanceId is longer than
+ * ECS_ID_MAX cannot be one the client asked for: it is skipped and counted in long_ids. */
 ecs_status ecs_parse_page(const char *body, size_t len, ecs_page *p, ecs_err *err);
 
 /* Extracts Code/Message/RequestId/Recommend from an error body (JSON; XML <Error> too).
- * Missing fields stay empty. Never fails. */
+ * Missing fields stay empty; a field longer than its limit is cut and ends with
+ * ECS_CUT_MARK (e->cut set). Control characters become spaces. Never fails. */
 void ecs_parse_error(const char *body, size_t len, int http_status, ecs_api_error *e);
 
 typedef struct {
@@ -67,6 +74,7 @@ typedef struct {
 	const creds *cred;
 	/* sinks */
 	void (*trace)(void *ctx, const char *line); /* -v, may be NULL */
+	void (*warn)(void *ctx, const char *line);  /* warnings for stderr, may be NULL */
 	void (*dry_run_out)(void *ctx, const char *req, size_t len);
 	void *ctx;
 } ecs_opts;

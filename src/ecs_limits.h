@@ -19,5 +19,38 @@
 #define ECS_SECRET_MAX	  256	 /* an AccessKeySecret */
 #define ECS_TOKEN_MAX	  4096	 /* an STS SecurityToken (real ones are ~1-2 KB) */
 #define ECS_KEYID_MAX	  128	 /* an AccessKeyId */
+#define ECS_REGIONS_MAX	  64	 /* regions in one run (Alibaba Cloud has about 30) */
+#define ECS_REGION_MAX	  64	 /* one region id, with its NUL */
+#define ECS_FIELD_MAX	  256	 /* one string field of a record (version, OS, times) */
+#define ECS_OUT_BUF	  16384	 /* output buffer: flushed between rows (a row < 8 KB) */
+#define ECS_OUT_ROW_ROOM  8192	 /* flush before a row when less than this is free */
+
+/* Fields of an answer. A record field past its limit is a protocol error naming the field
+ * (never a blank or cut field); error texts are kept, cut with ECS_CUT_MARK. */
+#define ECS_VERSION_MAX	   128 /* CloudAssistantVersion: "2.2.3.857" today; room for suffixes */
+#define ECS_OSTYPE_MAX	   32  /* OSType: Windows | Linux | FreeBSD; room for new names */
+#define ECS_TIME_MAX	   64  /* ISO 8601: 20 bytes with Z, 35 with nanoseconds and offset */
+#define ECS_REQUEST_ID_MAX 64  /* RequestId: a 36-byte UUID (main.c keeps them at this size) */
+#define ECS_NEXT_TOKEN_MAX 512 /* NextToken: opaque, tens of bytes seen */
+/* error Code: documented ones are <= 50 bytes; a cut keeps the prefix that decides retries */
+#define ECS_API_CODE_MAX 128
+/* error Message: SignatureDoesNotMatch quotes the whole string-to-sign (KBs for 100 ids) */
+#define ECS_API_MESSAGE_MAX 768
+/* error Recommend: a troubleshooting URL, ~130 bytes */
+#define ECS_API_RECOMMEND_MAX 384
+/* ends an error text cut at its limit */
+#define ECS_CUT_MARK " [...cut]"
+/* an x-acs-retry-after wait longer than this (ms) is announced on stderr */
+#define ECS_RETRY_NOTICE_MS 3000
+
+#define ECS_ARN_MAX	    256	  /* a RAM role / OIDC provider ARN (acs:ram::<uid>:role/<64>) */
+#define ECS_POLICY_MAX	    2048  /* an inline STS session Policy (JSON); longer is refused */
+#define ECS_OIDC_TOKEN_MAX  8192  /* an OIDC token file (Kubernetes service-account JWTs ~1 KB) */
+#define ECS_CMD_MAX	    1024  /* a process_command line */
+#define ECS_PROC_ARGS_MAX   32	  /* arguments of a process_command */
+#define ECS_PROC_OUT_MAX    16384 /* stdout of a credential process (a JSON answer is < 3 KB) */
+#define ECS_PROC_TIMEOUT_MS 60000 /* a credential process's deadline (credentials-go: 60 s) */
+#define ECS_ROLE_CHAIN_MAX  8	  /* ChainableRamRoleArn links followed before giving up */
+#define ECS_STS_BODY_MAX    16384 /* an STS / credentials-URI answer (~2 KB with a token) */
 
 #endif

@@ -55,6 +55,8 @@ int err_exit_code(ecs_status status)
 		return 4;
 	case ECS_E_CREDS:
 		return 5;
+	case ECS_E_OUTPUT:
+		return 6;
 	case ECS_E_INTERNAL:
 		break;
 	}
@@ -64,8 +66,8 @@ int err_exit_code(ecs_status status)
 const char *err_name(ecs_status status)
 {
 	static const char *const names[] = {
-		"ok",	   "usage", "input", "nospace", "check",  "api",   "net",      "dns",
-		"timeout", "tls",   "proxy", "proto",	"closed", "creds", "internal",
+		"ok",	   "usage", "input", "nospace", "check",  "api",   "net",    "dns",
+		"timeout", "tls",   "proxy", "proto",	"closed", "creds", "output", "internal",
 	};
 	if ((size_t)status < sizeof(names) / sizeof(names[0]))
 		return names[status];

@@ -19,10 +19,13 @@ typedef enum {
 	ECS_E_PROTO,   /* the peer broke HTTP (bad framing, too large): exit 4 */
 	ECS_E_CLOSED,  /* the peer closed the connection before answering: exit 4 */
 	ECS_E_CREDS,   /* no usable credentials: exit 5 */
+	ECS_E_OUTPUT,  /* the output could not be written (stdout failed or closed): exit 6 */
 	ECS_E_INTERNAL /* a bug: exit 70 */
 } ecs_status;
 
-#define ECS_ERR_MSG_MAX 640
+/* An API error line: Code + Message + RequestId + Recommend at their limits (ecs_limits.h)
+ * plus context. */
+#define ECS_ERR_MSG_MAX 1536
 
 typedef struct {
 	ecs_status status;

@@ -4,6 +4,8 @@
 
 #include "json.h"
 
+#include "show.h"
+
 #include <string.h>
 
 static int valid(const json_doc *d, int i)
@@ -418,6 +420,22 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
+/* Code point of the well-formed sequence s (len bytes). */
+static uint32_t seq_cp(const unsigned char *s, size_t len)
+{
+	uint32_t cp = len == 2 ? s[0] & 0x1Fu : len == 3 ? s[0] & 0x0Fu : s[0] & 0x07u;
+	size_t k;
+
+	for (k = 1; k < len; k++)
+		cp = (cp << 6) | (s[k] & 0x3Fu);
+	return cp;
+}
+
+static int hidden_seq(const unsigned char *s, size_t len)
+{
+	return show_hidden(seq_cp(s, len));
+}
+
 ecs_status json_quote(const char *s, size_t n, char *out, size_t cap, size_t *out_len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -429,7 +447,7 @@ ecs_status json_quote(const char *s, size_t n, char *out, size_t cap, size_t *ou
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[7];
-		size_t el = 0, ul;
+		size_t el = 0, ul = 0;
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -439,11 +457,27 @@ ecs_status json_quote(const char *s, size_t n, char *out, size_t cap, size_t *ou
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
 			el = 6;
-		} else if (c >= 0x80 && (ul = utf8_len((const unsigned char *)s + i, n - i)) > 0) {
+		} else if (c >= 0x80 && (ul = utf8_len((const unsigned char *)s + i, n - i)) > 0 &&
+			   !hidden_seq((const unsigned char *)s + i, ul)) {
 			if (ul > cap - 2 - o)
 				return ECS_E_NOSPACE;
 			memcpy(out + o, s + i, ul);
 			o += ul;
+			i += ul;
+			continue;
+		} else if (c >= 0x80 && ul > 0) {
+			/* C1, bidi or invisible: valid JSON either way, escaped for terminals */
+			uint32_t cp = seq_cp((const unsigned char *)s + i, ul);
+			memcpy(esc, "\\u", 2);
+			esc[2] = hex[(cp >> 12) & 15];
+			esc[3] = hex[(cp >> 8) & 15];
+			esc[4] = hex[(cp >> 4) & 15];
+			esc[5] = hex[cp & 15];
+			el = 6;
+			if (el > cap - 2 - o)
+				return ECS_E_NOSPACE;
+			memcpy(out + o, esc, el);
+			o += el;
 			i += ul;
 			continue;
 		} else if (c >= 0x80) {

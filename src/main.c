@@ -1,800 +1,1080 @@
 /*
  * ecs-ca-status: is the Alibaba Cloud Assistant agent installed and alive on these ECS
  * instances? argv + environment -> options -> credentials -> batched API calls -> output ->
- * exit code. The only module that prints (besides the -v trace sink it hands down).
+ * exit code. parse, set up, run, finish: one exit path that wipes and flushes once. The only
+ * module that prints (besides the -v trace sink it hands down), and every line it prints to
+ * stderr is filtered for display.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "creds.h"
 #include "ecs.h"
 #include "ecs_limits.h"
 #include "err.h"
+#include "ids.h"
 #include "mbedtls/build_info.h"
+#include "out_nagios.h"
 #include "output.h"
 #include "port.h"
+#include "show.h"
+#include "store.h"
 #include "tls.h"
 #include "url.h"
 
-#define PROG		"ecs-ca-status"
-#define BATCH_DEFAULT	50u
-#define ALL_PAGE_SIZE	50u
-#define MAX_PAGES	100000u
-#define MAX_REQUEST_IDS 2048u
-
-static const char USAGE[] =
-	"usage: " PROG " [OPTIONS] [INSTANCE_ID ...]\n"
-	"Tells whether the Cloud Assistant agent is installed and alive on ECS instances\n"
-	"(ECS API DescribeCloudAssistantStatus). Ids: arguments, -i ID (repeatable), or '-' to\n"
-	"read them from standard input.\n"
-	"\n"
-	"  -r, --region ID          region (else ALIBABA_CLOUD_REGION_ID or the profile's "
-	"region_id)\n"
-	"  -a, --all                every instance of the region (pages of 50)\n"
-	"  -i, --instance-id ID     an instance id (repeatable)\n"
-	"      --os-type TYPE       Linux | Windows | FreeBSD\n"
-	"  -o, --output FMT         table (default) | json | tsv\n"
-	"      --check              exit 1 unless every listed instance has a live agent\n"
-	"      --endpoint HOST[:PORT]  default ecs.<region>.aliyuncs.com\n"
-	"      --vpc                use ecs-vpc.<region>.aliyuncs.com\n"
-	"      --signature v3|v1    v3 = ACS3-HMAC-SHA256 (default), v1 = RPC HMAC-SHA1\n"
-	"      --batch-size N       ids per request, 1..100 (default 50)\n"
-	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
-	"      --proxy URL          http://[user:pass@]host:port (else HTTPS_PROXY, ALL_PROXY)\n"
-	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
-	"      --profile NAME       profile in ~/.aliyun/config.json or "
-	"~/.alibabacloud/credentials\n"
-	"      --connect-timeout S  seconds (default 5)\n"
-	"      --read-timeout S     seconds for a whole response (default 16)\n"
-	"      --retries N          retries of throttled, 5xx and dropped requests (default 3)\n"
-	"      --dry-run            print the signed requests (secrets redacted), send nothing\n"
-	"  -v, --verbose            trace connections and requests to stderr (secrets redacted)\n"
-	"  -h, --help               this text\n"
-	"  -V, --version            version, TLS library and build target\n"
-	"\n"
-	"Credentials (first found): ALIBABA_CLOUD_ACCESS_KEY_ID + ALIBABA_CLOUD_ACCESS_KEY_SECRET\n"
-	"[+ ALIBABA_CLOUD_SECURITY_TOKEN]; ~/.aliyun/config.json; ~/.alibabacloud/credentials;\n"
-	"the ECS instance RAM role. No flag takes a secret.\n"
-	"\n"
-	"Output: table; json (API field names, all batches merged, plus TotalCount, RequestIds,\n"
-	"NotFound); tsv (no header; columns: InstanceId, status true|false|notfound, version,\n"
-	"OSType, LastHeartbeatTime, LastInvokedTime, ActiveTaskCount, InvocationCount,\n"
-	"SupportSessionManager; '-' when empty).\n"
-	"\n"
-	"Exit status: 0 success; 1 --check found an instance without a live agent or not found;\n"
-	"2 usage or bad input; 3 the API answered with an error; 4 network, DNS, proxy or TLS\n"
-	"failure; 5 no usable credentials.\n";
+#define PROG		  "ecs-ca-status"
+#define BATCH_DEFAULT	  50u
+#define ALL_PAGE_SIZE	  50u
+#define MAX_PAGES	  100000u
+#define PROGRESS_AFTER_MS 2000
 
 /* ---- mutable program state (main.c is allowed globals) ---- */
 
-static struct {
-	const char *region;
-	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin;
-	out_format fmt;
-	const char *os_type, *endpoint, *ca_file, *proxy, *no_proxy, *profile;
-	unsigned batch, retries;
-	unsigned connect_s, read_s;
-} opt;
+static cli_opts opt;
 
-static char id_arena[2 * 1024 * 1024];
-static size_t arena_len;
-static uint32_t id_off[ECS_IDS_MAX];
-static uint8_t id_found[ECS_IDS_MAX];
-static size_t nids;
-static uint32_t id_hash[1u << 18];
-static char request_ids[MAX_REQUEST_IDS][64];
-static unsigned nreq;
-static int request_ids_truncated;
+static unsigned std_closed; /* standard descriptors that were closed at start (1 << fd) */
+static ids_set ids;	    /* the instance ids asked for */
+static ids_set reqids;	    /* RequestIds of the answers, for JSON */
+static ids_set seen;	    /* --all: instance ids and NextTokens seen, to catch loops */
+static int alive_check_failed;
+static size_t notfound_cursor;
+static store keep;	     /* nagios, prom: the answers, written at the end */
+static port_outfile outfile; /* --output-file */
+static int outfile_open;
+static int64_t t_start; /* monotonic ms at start */
+static int progress_shown;
 static ecs_page page;
+/* --wait: the answers are collected over rounds and printed once at the end */
+static int waiting;
+static store answers;	 /* this round's answers and the live ones carried over */
+static uint32_t *latest; /* id i -> index + 1 of its newest answer in answers (0: none) */
+static uint8_t *home;	 /* id i -> number + 1 of the region that answered for it (0: none) */
+static size_t latest_cap;
+static unsigned cur_region_no;	       /* index of cur_region in opt.regions */
+static int region_ok[ECS_REGIONS_MAX]; /* the region was asked without an error */
+static int region_failed;	       /* some region failed: ids no region had are not checked */
 static creds cred;
+static creds_work cred_work; /* the credential chain's buffers */
+static creds_opts cred_opts;
+static int trust_ready;
 static ecs_client client;
-static out_ctx outp;
+static int client_up;
+static const char *cur_region;		      /* the region being asked */
+static unsigned requests_done, connects_done; /* of the clients already closed */
+static out_ctx out;
 
-static void eprintf(const char *fmt, ...)
+/* ---- printing ---- */
+
+/* One line to stderr: the text is filtered for display (it may quote the server, argv, the
+ * environment or a file), then the newline is added. */
+static void say(const char *text)
+{
+	char shown[512];
+	size_t n = strlen(text), i = 0, used, k;
+
+	do {
+		k = show_part(shown, sizeof(shown) - 1, text + i, n - i, &used);
+		i += used;
+		if (i == n)
+			shown[k++] = '\n';
+		port_write(2, shown, k);
+	} while (i < n);
+}
+
+static void sayf(const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 1, 2)))
 #endif
 	;
 
-static void eprintf(const char *fmt, ...)
+static void sayf(const char *fmt, ...)
 {
-	char line[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		port_write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-static int fail(const ecs_err *e)
-{
-	eprintf(PROG ": %s\n", e->msg);
-	return err_exit_code(e->status);
-}
-
-static int usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 1, 2)))
-#endif
-	;
-
-static int usage_error(const char *fmt, ...)
-{
-	char msg[512];
+	char line[ECS_ERR_MSG_MAX + 64];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	eprintf(PROG ": %s\nTry '" PROG " --help'.\n", msg);
-	return 2;
+	say(line);
 }
 
 static void trace_sink(void *ctx, const char *line)
 {
 	(void)ctx;
 	if (opt.verbose)
-		eprintf("* %s\n", line);
+		sayf("* %s", line);
 }
 
 static void warn_sink(void *ctx, const char *line)
 {
 	(void)ctx;
-	eprintf(PROG ": %s\n", line);
+	sayf(PROG ": %s", line);
+}
+
+static void progress_erase(void);
+
+/* The output sink: stdout, with the signal handler held off so that it never writes into the
+ * middle of a flush. A stdout closed at start fails every write. */
+static int stdout_write(void *ctx, const void *buf, size_t len)
+{
+	int rc;
+
+	(void)ctx;
+	if (!outfile_open && (std_closed & 2u))
+		return -1;
+	if (!outfile_open && progress_shown)
+		progress_erase(); /* rows and the progress line may share a terminal */
+	port_signals_hold(1);
+	rc = outfile_open ? port_outfile_write(&outfile, buf, len) : port_write(1, buf, len);
+	port_signals_hold(0);
+	return rc;
 }
 
 static void dry_run_sink(void *ctx, const char *req, size_t len)
 {
 	(void)ctx;
-	port_write(1, req, len);
-	port_write(1, "\n", 1);
+	out_bytes(&out, req, len);
+	out_str(&out, "\n");
+	out_flush(&out);
 }
 
-/* ---- ids ---- */
-
-static int valid_id(const char *s, size_t n)
+static ecs_status read_ids_stdin(ecs_err *err)
 {
-	size_t i;
-
-	if (n == 0 || n > ECS_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-static const char *id_at(size_t i)
-{
-	return id_arena + id_off[i];
-}
-
-static uint32_t hash_id(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
-static int add_id(const char *s, size_t n)
-{
-	char shown[80];
-
-	if (!valid_id(s, n)) {
-		size_t k, m = n < 64 ? n : 64;
-		for (k = 0; k < m; k++)
-			shown[k] = ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) ? '?' : s[k];
-		shown[m] = '\0';
-		if (n == 0)
-			return usage_error("empty instance id");
-		if (n > ECS_ID_MAX)
-			return usage_error("instance id '%s...' is longer than %d bytes", shown,
-					   ECS_ID_MAX);
-		return usage_error("invalid instance id '%s': only letters, digits and '-' are "
-				   "allowed",
-				   shown);
-	}
-	if (nids == ECS_IDS_MAX)
-		return usage_error("more than %d instance ids", ECS_IDS_MAX);
-	if (arena_len + n + 1 > sizeof(id_arena))
-		return usage_error("instance ids take more than %u bytes",
-				   (unsigned)sizeof(id_arena));
-	memcpy(id_arena + arena_len, s, n);
-	id_arena[arena_len + n] = '\0';
-	id_off[nids++] = (uint32_t)arena_len;
-	arena_len += n + 1;
-	return 0;
-}
-
-/* Removes repeated ids, keeping the first of each, in input order. The hash table uses only
- * as many slots as the number of ids needs, so its pages are touched in proportion. */
-static void dedupe(void)
-{
-	size_t slots = 1024, i, kept = 0;
-
-	while (slots < 2 * nids && slots < sizeof(id_hash) / sizeof(id_hash[0]))
-		slots <<= 1;
-	memset(id_hash, 0, slots * sizeof(id_hash[0]));
-	for (i = 0; i < nids; i++) {
-		const char *s = id_at(i);
-		size_t n = strlen(s);
-		uint32_t h = hash_id(s, n) & (uint32_t)(slots - 1);
-		int dup = 0;
-		while (id_hash[h] != 0) {
-			if (strcmp(id_at(id_hash[h] - 1), s) == 0) {
-				dup = 1;
-				break;
-			}
-			h = (h + 1) & (uint32_t)(slots - 1);
-		}
-		if (dup)
-			continue;
-		id_off[kept] = id_off[i];
-		id_hash[h] = (uint32_t)kept + 1;
-		kept++;
-	}
-	nids = kept;
-}
-
-static int read_ids_stdin(void)
-{
-	char chunk[4096], cur[ECS_ID_MAX + 2];
-	size_t cl = 0, got, i;
-	int too_long = 0, rc;
+	char chunk[4096];
+	size_t got;
+	ecs_status st;
 
 	for (;;) {
 		if (port_file_read(0, chunk, sizeof(chunk), &got) != PORT_OK)
-			return usage_error("cannot read instance ids from standard input");
-		for (i = 0; i < got || (got == 0 && i == 0); i++) {
-			char c = got == 0 ? ' ' : chunk[i];
-			if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',') {
-				if (cl > 0) {
-					rc = add_id(cur, too_long ? ECS_ID_MAX + 1 : cl);
-					if (rc != 0)
-						return rc;
-				}
-				cl = 0;
-				too_long = 0;
-			} else if (cl < ECS_ID_MAX + 1) {
-				cur[cl++] = c;
-			} else {
-				too_long = 1;
-			}
-			if (got == 0)
-				break;
-		}
+			return err_set(err, ECS_E_INPUT,
+				       "cannot read instance ids from standard "
+				       "input: %s",
+				       port_strerror());
 		if (got == 0)
-			return 0;
-	}
-}
-
-/* ---- options ---- */
-
-static int parse_uint(const char *flag, const char *v, unsigned lo, unsigned hi, unsigned *out)
-{
-	unsigned long x = 0;
-	size_t i;
-
-	if (v[0] == '\0' || strlen(v) > 9)
-		return usage_error("%s: expected a number from %u to %u, got '%.32s'", flag, lo, hi,
-				   v);
-	for (i = 0; v[i] != '\0'; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return usage_error("%s: expected a number from %u to %u, got '%.32s'", flag,
-					   lo, hi, v);
-		x = x * 10 + (unsigned long)(v[i] - '0');
-	}
-	if (x < lo || x > hi)
-		return usage_error("%s: %lu is out of range %u..%u", flag, x, lo, hi);
-	*out = (unsigned)x;
-	return 0;
-}
-
-/* Canonical spelling of an OS type, NULL if unknown. */
-static const char *os_type_name(const char *v)
-{
-	static const char *const names[] = {"Linux", "Windows", "FreeBSD"};
-	size_t i, k;
-
-	for (i = 0; i < 3; i++) {
-		const char *n = names[i];
-		for (k = 0; n[k] != '\0' && v[k] != '\0'; k++) {
-			char a = n[k], b = v[k];
-			if (a >= 'A' && a <= 'Z')
-				a = (char)(a - 'A' + 'a');
-			if (b >= 'A' && b <= 'Z')
-				b = (char)(b - 'A' + 'a');
-			if (a != b)
-				break;
-		}
-		if (n[k] == '\0' && v[k] == '\0')
-			return n;
-	}
-	return NULL;
-}
-
-typedef struct {
-	const char *lng;
-	char shrt;
-	int takes_value;
-	int id;
-} optdef;
-
-enum {
-	O_REGION = 1,
-	O_ALL,
-	O_ID,
-	O_OSTYPE,
-	O_OUTPUT,
-	O_CHECK,
-	O_ENDPOINT,
-	O_VPC,
-	O_SIG,
-	O_BATCH,
-	O_CAFILE,
-	O_PROXY,
-	O_NOPROXY,
-	O_PROFILE,
-	O_CTO,
-	O_RTO,
-	O_RETRIES,
-	O_DRY,
-	O_VERBOSE,
-	O_HELP,
-	O_VERSION
-};
-
-static const optdef OPTS[] = {
-	{"region", 'r', 1, O_REGION},	  {"all", 'a', 0, O_ALL},
-	{"instance-id", 'i', 1, O_ID},	  {"os-type", 0, 1, O_OSTYPE},
-	{"output", 'o', 1, O_OUTPUT},	  {"check", 0, 0, O_CHECK},
-	{"endpoint", 0, 1, O_ENDPOINT},	  {"vpc", 0, 0, O_VPC},
-	{"signature", 0, 1, O_SIG},	  {"batch-size", 0, 1, O_BATCH},
-	{"ca-file", 0, 1, O_CAFILE},	  {"proxy", 0, 1, O_PROXY},
-	{"no-proxy", 0, 1, O_NOPROXY},	  {"profile", 0, 1, O_PROFILE},
-	{"connect-timeout", 0, 1, O_CTO}, {"read-timeout", 0, 1, O_RTO},
-	{"retries", 0, 1, O_RETRIES},	  {"dry-run", 0, 0, O_DRY},
-	{"verbose", 'v', 0, O_VERBOSE},	  {"help", 'h', 0, O_HELP},
-	{"version", 'V', 0, O_VERSION},
-};
-
-static int apply(const optdef *d, const char *v, const char *flag)
-{
-	switch (d->id) {
-	case O_REGION:
-		opt.region = v;
-		return ecs_valid_region(v) ? 0
-					   : usage_error("%s: invalid region id '%.64s'", flag, v);
-	case O_ALL:
-		opt.all = 1;
-		return 0;
-	case O_ID:
-		return add_id(v, strlen(v));
-	case O_OSTYPE:
-		opt.os_type = os_type_name(v);
-		return opt.os_type != NULL
-			       ? 0
-			       : usage_error("%s: '%.32s' is not Linux, Windows or FreeBSD", flag,
-					     v);
-	case O_OUTPUT:
-		if (strcmp(v, "table") == 0)
-			opt.fmt = OUT_TABLE;
-		else if (strcmp(v, "json") == 0)
-			opt.fmt = OUT_JSON;
-		else if (strcmp(v, "tsv") == 0)
-			opt.fmt = OUT_TSV;
-		else
-			return usage_error("%s: '%.32s' is not table, json or tsv", flag, v);
-		return 0;
-	case O_CHECK:
-		opt.check = 1;
-		return 0;
-	case O_ENDPOINT:
-		opt.endpoint = v;
-		return 0;
-	case O_VPC:
-		opt.vpc = 1;
-		return 0;
-	case O_SIG:
-		if (strcmp(v, "v3") == 0)
-			opt.sig_v1 = 0;
-		else if (strcmp(v, "v1") == 0)
-			opt.sig_v1 = 1;
-		else
-			return usage_error("%s: '%.32s' is not v3 or v1", flag, v);
-		return 0;
-	case O_BATCH:
-		return parse_uint(flag, v, 1, 100, &opt.batch);
-	case O_CAFILE:
-		opt.ca_file = v;
-		return 0;
-	case O_PROXY:
-		opt.proxy = v;
-		return 0;
-	case O_NOPROXY:
-		opt.no_proxy = v;
-		return 0;
-	case O_PROFILE:
-		opt.profile = v;
-		return 0;
-	case O_CTO:
-		return parse_uint(flag, v, 1, 3600, &opt.connect_s);
-	case O_RTO:
-		return parse_uint(flag, v, 1, 3600, &opt.read_s);
-	case O_RETRIES:
-		return parse_uint(flag, v, 0, 20, &opt.retries);
-	case O_DRY:
-		opt.dry_run = 1;
-		return 0;
-	case O_VERBOSE:
-		opt.verbose = 1;
-		return 0;
-	case O_HELP:
-		return -1;
-	case O_VERSION:
-		return -2;
-	}
-	return usage_error("internal: unknown option");
-}
-
-static int parse_args(int argc, char **argv)
-{
-	int i, only_ids = 0, rc;
-
-	opt.fmt = OUT_TABLE;
-	opt.batch = BATCH_DEFAULT;
-	opt.retries = 3;
-	opt.connect_s = 5;
-	opt.read_s = 16;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		size_t k;
-		if (only_ids || a[0] != '-' || a[1] == '\0') {
-			if (strcmp(a, "-") == 0) {
-				opt.read_stdin = 1;
-				continue;
-			}
-			rc = add_id(a, strlen(a));
-			if (rc != 0)
-				return rc;
-			continue;
-		}
-		if (strcmp(a, "--") == 0) {
-			only_ids = 1;
-			continue;
-		}
-		if (a[1] == '-') {
-			const char *name = a + 2, *eq = strchr(name, '=');
-			size_t nl = eq != NULL ? (size_t)(eq - name) : strlen(name);
-			const optdef *d = NULL;
-			for (k = 0; k < sizeof(OPTS) / sizeof(OPTS[0]); k++)
-				if (strlen(OPTS[k].lng) == nl &&
-				    strncmp(OPTS[k].lng, name, nl) == 0)
-					d = &OPTS[k];
-			if (d == NULL)
-				return usage_error("unknown option '%.*s'", (int)(nl + 2), a);
-			if (d->takes_value) {
-				const char *v = eq != NULL ? eq + 1 : NULL;
-				if (v == NULL) {
-					if (i + 1 >= argc)
-						return usage_error("option '--%s' needs a value",
-								   d->lng);
-					v = argv[++i];
-				}
-				rc = apply(d, v, d->lng);
-			} else {
-				if (eq != NULL)
-					return usage_error("option '--%s' takes no value", d->lng);
-				rc = apply(d, NULL, d->lng);
-			}
-			if (rc != 0)
-				return rc;
-			continue;
-		}
-		/* short options, possibly bundled: -av, -rcn-hangzhou, -o json */
-		for (k = 1; a[k] != '\0'; k++) {
-			const optdef *d = NULL;
-			size_t m;
-			for (m = 0; m < sizeof(OPTS) / sizeof(OPTS[0]); m++)
-				if (OPTS[m].shrt != 0 && OPTS[m].shrt == a[k])
-					d = &OPTS[m];
-			if (d == NULL)
-				return usage_error("unknown option '-%c'",
-						   (a[k] >= 0x20 && a[k] < 0x7f) ? a[k] : '?');
-			if (d->takes_value) {
-				const char *v = a[k + 1] != '\0' ? a + k + 1 : NULL;
-				if (v == NULL) {
-					if (i + 1 >= argc)
-						return usage_error("option '-%c' needs a value",
-								   d->shrt);
-					v = argv[++i];
-				}
-				rc = apply(d, v, d->lng);
-				if (rc != 0)
-					return rc;
-				break;
-			}
-			rc = apply(d, NULL, d->lng);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-static const char *env_first(const char *const *names)
-{
-	for (; *names != NULL; names++) {
-		const char *v = port_getenv(*names);
-		if (v != NULL && v[0] != '\0')
-			return v;
-	}
-	return NULL;
-}
-
-/* ---- running ---- */
-
-static void remember_request_id(const char *id)
-{
-	if (id[0] == '\0' || opt.dry_run)
-		return;
-	if (nreq < MAX_REQUEST_IDS)
-		snprintf(request_ids[nreq++], sizeof(request_ids[0]), "%s", id);
-	else
-		request_ids_truncated = 1;
-}
-
-static int alive_check_failed;
-
-static void emit(const ecs_record *r)
-{
-	out_record(&outp, r);
-	if (r->status != 1)
-		alive_check_failed = 1;
-}
-
-static ecs_status run_ids(ecs_err *err)
-{
-	const char *batch[ECS_PAGE_MAX];
-	size_t start = 0, i, k;
-
-	while (start < nids) {
-		size_t n = nids - start < opt.batch ? nids - start : opt.batch;
-		ecs_status st;
-		for (i = 0; i < n; i++)
-			batch[i] = id_at(start + i);
-		st = ecs_describe_ids(&client, batch, n, &page, err);
+			return ids_feed_end(&ids, err);
+		st = ids_feed(&ids, chunk, got, "standard input", err);
 		if (st != ECS_OK)
 			return st;
-		remember_request_id(page.request_id);
-		if (!opt.dry_run) {
-			for (i = 0; i < n; i++) {
-				const ecs_record *r = NULL;
-				for (k = 0; k < page.n && r == NULL; k++)
-					if (strcmp(page.rec[k].id, batch[i]) == 0)
-						r = &page.rec[k];
-				if (r != NULL) {
-					id_found[start + i] = 1;
-					emit(r);
-				} else {
-					alive_check_failed = 1;
-					out_notfound(&outp, batch[i]);
-				}
-			}
-		}
-		start += n;
-		if (outp.failed)
-			break; /* stdout closed (e.g. | head): no point in asking more */
+	}
+}
+
+/* ---- setting up ---- */
+
+/* The documented Alibaba Cloud names only: a generic REGION or REGION_ID set for some other
+ * tool must not pick an endpoint. */
+static ecs_status region_from_env(ecs_err *err)
+{
+	static const char *const names[] = {"ALIBABA_CLOUD_REGION_ID", "ALIBABACLOUD_REGION_ID",
+					    "ALICLOUD_REGION_ID", "ALICLOUD_REGION", NULL};
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		const char *v = port_getenv(names[i]);
+		if (v != NULL && v[0] != '\0')
+			return cli_add_regions(&opt, v, names[i], err);
 	}
 	return ECS_OK;
 }
 
-static ecs_status run_all(ecs_err *err)
+static ecs_status setup_input(ecs_err *err)
 {
-	static char token[sizeof(page.next_token)], prev[sizeof(page.next_token)];
-	unsigned pages = 0;
-	size_t k;
+	ecs_status st;
 
-	token[0] = '\0';
-	for (;;) {
-		ecs_status st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
-		if (st != ECS_OK)
-			return st;
-		remember_request_id(page.request_id);
-		for (k = 0; k < page.n; k++)
-			emit(&page.rec[k]);
-		if (opt.dry_run || page.next_token[0] == '\0' || outp.failed)
-			return ECS_OK;
-		if (strcmp(page.next_token, token) == 0 || strcmp(page.next_token, prev) == 0)
-			return err_set(err, ECS_E_PROTO,
-				       "the API returned the same NextToken twice; stopping");
-		if (++pages >= MAX_PAGES)
-			return err_set(err, ECS_E_PROTO, "more than %u pages; stopping", MAX_PAGES);
-		memcpy(prev, token, sizeof(prev));
-		memcpy(token, page.next_token, sizeof(token));
-	}
+	if (opt.read_stdin && (st = read_ids_stdin(err)) != ECS_OK)
+		return st;
+	if (opt.all && ids_count(&ids) > 0)
+		return usage_error(err, "--all and instance ids exclude each other");
+	if (!opt.all && ids_count(&ids) == 0)
+		return usage_error(err, "no instance ids given (pass ids, -i ID, '-' for stdin, "
+					"or --all)");
+	return ECS_OK;
 }
 
-static void print_version(void)
+static ecs_status setup_trust(ecs_err *err);
+
+/* TLS for the credential sources that need it (STS, an https credentials URI): the same
+ * trust anchors as the ECS call, set up on first use. */
+static ecs_status creds_tls_ready(void *ctx, ecs_err *err)
 {
-	char line[256];
-	int n = snprintf(line, sizeof(line), PROG " %s (mbedTLS %s, %s)\n", ECS_VERSION,
-			 MBEDTLS_VERSION_STRING, ECS_TARGET);
-	port_write(1, line, (size_t)n);
+	(void)ctx;
+	return setup_trust(err);
 }
 
-int main(int argc, char **argv)
+static ecs_status setup_creds(ecs_err *err)
 {
-	static const char *const region_env[] = {"ALIBABA_CLOUD_REGION_ID",
-						 "ALIBABACLOUD_REGION_ID",
-						 "ALICLOUD_REGION_ID",
-						 "ALICLOUD_REGION",
-						 "REGION_ID",
-						 "REGION",
-						 NULL};
-	ecs_err err;
-	creds_opts co;
-	ecs_opts eo;
-	tls_trust trust;
+	creds_opts *co = &cred_opts;
+	ecs_status st;
+
+	memset(co, 0, sizeof(*co));
+	co->profile = opt.profile;
+	co->warn = warn_sink;
+	co->trace = trace_sink;
+	co->tls_ready = creds_tls_ready;
+	co->proxy = opt.proxy;
+	co->no_proxy = opt.no_proxy;
+	co->connect_timeout_ms = opt.connect_s * 1000u;
+	co->read_timeout_ms = opt.read_s * 1000u;
+	co->sts_v1 = opt.sig_v1;
+	st = creds_resolve(&cred, co, &cred_work, err);
+	if (st != ECS_OK)
+		return st;
+	if (opt.verbose)
+		sayf("* credentials: %s (AccessKeyId %.4s****)", cred.source, cred.key_id);
+	if (opt.nregions == 0 && !opt.regions_all && (st = region_from_env(err)) != ECS_OK)
+		return st;
+	if (opt.nregions == 0 && !opt.regions_all && cred.region[0] != '\0' &&
+	    (st = cli_add_regions(&opt, cred.region, "the profile's region_id", err)) != ECS_OK)
+		return st;
+	if (opt.nregions == 0 && !opt.regions_all)
+		return usage_error(err,
+				   "no region: pass --region ID or set ALIBABA_CLOUD_REGION_ID");
+	return ECS_OK;
+}
+
+static ecs_status setup_endpoint(ecs_opts *eo, const char *region, ecs_err *err)
+{
 	url_parts ep;
 	ecs_status st;
-	int rc, code;
+
+	if (opt.endpoint == NULL) {
+		eo->conn.port = 443;
+		eo->conn.tls = 1;
+		return ecs_default_endpoint(region, opt.vpc, eo->conn.host, sizeof(eo->conn.host),
+					    err);
+	}
+	st = url_parse_endpoint(opt.endpoint, &ep, err);
+	if (st != ECS_OK) {
+		err_prefix(err, "--endpoint");
+		return st;
+	}
+	if (!ep.tls)
+		return usage_error(err, "--endpoint: plain http:// would send the signature and "
+					"the security token unencrypted; the API is served over "
+					"https:// (give HOST[:PORT] or https://HOST[:PORT])");
+	snprintf(eo->conn.host, sizeof(eo->conn.host), "%s", ep.host);
+	eo->conn.port = ep.port;
+	eo->conn.tls = 1;
+	return ECS_OK;
+}
+
+static void close_client(void)
+{
+	if (!client_up)
+		return;
+	requests_done += client.requests;
+	connects_done += client.c.connects;
+	ecs_client_close(&client);
+	client_up = 0;
+}
+
+/* The config.json profile's own settings (aliyun-cli's endpoint, endpoint_type,
+ * read_timeout, connect_timeout, retry_count), below the flags and above the environment. */
+static ecs_status profile_settings(ecs_err *err)
+{
+	const creds_settings *ps = &cred.settings;
+	const struct {
+		const char *flag;
+		int64_t v, max; /* aliyun-cli takes any number: ours are clamped, not refused */
+	} nums[] = {{"connect-timeout", ps->connect_timeout, 3600},
+		    {"read-timeout", ps->read_timeout, 3600},
+		    {"retries", ps->retry_count, 20}};
+	char num[24], from[64];
+	ecs_status st = ECS_OK;
 	size_t i;
 
-	memset(&err, 0, sizeof(err));
-	rc = parse_args(argc, argv);
-	if (rc == -1) {
-		port_write(1, USAGE, sizeof(USAGE) - 1);
-		return 0;
+	if (ps->endpoint[0] != '\0')
+		st = cli_default(&opt, "endpoint", ps->endpoint, "the profile's endpoint", err);
+	if (st == ECS_OK && strcmp(ps->endpoint_type, "vpc") == 0)
+		st = cli_default(&opt, "vpc", "1", "the profile's endpoint_type", err);
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]) && st == ECS_OK; i++) {
+		if (nums[i].v <= 0)
+			continue; /* aliyun-cli: 0 = not set */
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)(nums[i].v < nums[i].max ? nums[i].v : nums[i].max));
+		snprintf(from, sizeof(from), "the profile's %s", nums[i].flag);
+		st = cli_default(&opt, nums[i].flag, num, from, err);
 	}
-	if (rc == -2) {
-		print_version();
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	if (opt.read_stdin && (rc = read_ids_stdin()) != 0)
-		return rc;
-	if (opt.all && nids > 0)
-		return usage_error("--all and instance ids exclude each other");
-	if (!opt.all && nids == 0)
-		return usage_error(
-			"no instance ids given (pass ids, -i ID, '-' for stdin, or --all)");
-	dedupe();
+	return st;
+}
 
-	/* credentials first: the profile may carry the region */
-	memset(&co, 0, sizeof(co));
-	co.profile = opt.profile;
-	co.warn = warn_sink;
-	co.trace = trace_sink;
-	st = creds_resolve(&cred, &co, &err);
-	if (st != ECS_OK)
-		return fail(&err);
-	if (opt.verbose)
-		eprintf("* credentials: %s (AccessKeyId %.4s****)\n", cred.source, cred.key_id);
-	if (opt.region == NULL)
-		opt.region = env_first(region_env);
-	if (opt.region == NULL && cred.region[0] != '\0')
-		opt.region = cred.region;
-	if (opt.region == NULL) {
-		creds_wipe(&cred);
-		return usage_error("no region: pass --region ID or set ALIBABA_CLOUD_REGION_ID");
-	}
-	if (!ecs_valid_region(opt.region)) {
-		creds_wipe(&cred);
-		return usage_error("invalid region id '%.64s'", opt.region);
-	}
+/* Settings as aliyun-cli takes them, below the flags: ALIBABA_CLOUD_ENDPOINT, the endpoint type
+ * (vpc) and the timeout and retry variables aliyun-cli hands its plugins. */
+static ecs_status setup_settings(ecs_err *err)
+{
+	static const char *const type_vars[] = {"ALIBABA_CLOUD_ENDPOINT_TYPE",
+						"ALIBABACLOUD_ENDPOINT_TYPE",
+						"ALICLOUD_ENDPOINT_TYPE", NULL};
+	static const struct {
+		const char *var, *flag;
+	} nums[] = {{"ALIBABA_CLOUD_CONNECT_TIMEOUT", "connect-timeout"},
+		    {"ALIBABA_CLOUD_READ_TIMEOUT", "read-timeout"},
+		    {"ALIBABA_CLOUD_RETRY_COUNT", "retries"}};
+	ecs_status st = profile_settings(err);
+	size_t i;
 
+	if (st == ECS_OK)
+		st = cli_default(&opt, "endpoint", port_getenv("ALIBABA_CLOUD_ENDPOINT"),
+				 "ALIBABA_CLOUD_ENDPOINT", err);
+
+	for (i = 0; type_vars[i] != NULL && st == ECS_OK; i++) {
+		const char *v = port_getenv(type_vars[i]);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		if (strcmp(v, "vpc") == 0)
+			st = cli_default(&opt, "vpc", "1", type_vars[i], err);
+		else if (strcmp(v, "public") != 0)
+			st = usage_error(err, "%s: '%.32s' is not vpc or public", type_vars[i], v);
+		break;
+	}
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]) && st == ECS_OK; i++)
+		st = cli_default(&opt, nums[i].flag, port_getenv(nums[i].var), nums[i].var, err);
+	return st;
+}
+
+/* The trust anchors, once for every connection of the run. */
+static ecs_status setup_trust(ecs_err *err)
+{
+	tls_trust trust;
+	ecs_status st;
+
+	if (opt.dry_run || trust_ready)
+		return ECS_OK;
+	st = tls_find_trust(opt.ca_file, &trust, err);
+	if (st == ECS_OK)
+		st = tls_global_init(&trust, err);
+	if (st == ECS_OK && opt.verbose)
+		sayf("* trust anchors: %s (%s)", trust.path, trust.origin);
+	trust_ready = st == ECS_OK;
+	return st;
+}
+
+/* A client for one region (closing the previous one). */
+static ecs_status setup_client(const char *region, ecs_err *err)
+{
+	ecs_opts eo;
+	ecs_status st;
+
+	if (client_up && cur_region != NULL && strcmp(cur_region, region) == 0)
+		return ECS_OK; /* the next round in the same region: keep the connection */
+	close_client();
+	cur_region = region;
 	memset(&eo, 0, sizeof(eo));
-	snprintf(eo.region, sizeof(eo.region), "%s", opt.region);
-	if (opt.endpoint != NULL) {
-		st = url_parse_endpoint(opt.endpoint, &ep, &err);
-		if (st != ECS_OK) {
-			creds_wipe(&cred);
-			err_prefix(&err, "--endpoint");
-			return fail(&err);
-		}
-		snprintf(eo.conn.host, sizeof(eo.conn.host), "%s", ep.host);
-		eo.conn.port = ep.port;
-		eo.conn.tls = ep.tls;
-		if (!ep.tls)
-			eprintf(PROG
-				": warning: plain http:// endpoint: requests travel unencrypted\n");
-	} else {
-		st = ecs_default_endpoint(opt.region, opt.vpc, eo.conn.host, sizeof(eo.conn.host),
-					  &err);
-		if (st != ECS_OK) {
-			creds_wipe(&cred);
-			return fail(&err);
-		}
-		eo.conn.port = 443;
-		eo.conn.tls = 1;
-	}
+	snprintf(eo.region, sizeof(eo.region), "%s", region);
+	if ((st = setup_endpoint(&eo, region, err)) != ECS_OK)
+		return st;
 	eo.conn.connect_timeout_ms = opt.connect_s * 1000u;
 	eo.conn.read_timeout_ms = opt.read_s * 1000u;
 	eo.conn.trace = opt.verbose ? trace_sink : NULL;
-	st = conn_pick_proxy(&eo.conn, opt.proxy, opt.no_proxy, &err);
-	if (st != ECS_OK) {
-		creds_wipe(&cred);
-		return fail(&err);
-	}
-	if (eo.conn.tls && !opt.dry_run) {
-		st = tls_find_trust(opt.ca_file, &trust, &err);
-		if (st == ECS_OK)
-			st = tls_global_init(&trust, &err);
-		if (st != ECS_OK) {
-			creds_wipe(&cred);
-			return fail(&err);
-		}
-		if (opt.verbose)
-			eprintf("* trust anchors: %s (%s)\n", trust.path, trust.origin);
-	}
+	if ((st = conn_pick_proxy(&eo.conn, opt.proxy, opt.no_proxy, err)) != ECS_OK)
+		return st;
 	eo.sig_v1 = opt.sig_v1;
 	eo.retries = opt.retries;
 	eo.os_type = opt.os_type;
 	eo.dry_run = opt.dry_run;
 	eo.cred = &cred;
 	eo.trace = opt.verbose ? trace_sink : NULL;
+	eo.warn = warn_sink;
 	eo.dry_run_out = dry_run_sink;
 	ecs_client_init(&client, &eo);
+	client_up = 1;
+	return ECS_OK;
+}
 
-	if (!opt.dry_run)
-		out_begin(&outp, opt.fmt);
-	st = opt.all ? run_all(&err) : run_ids(&err);
-	ecs_client_close(&client);
-	creds_wipe(&cred);
-	if (st != ECS_OK) {
-		if (!opt.dry_run)
-			out_abort(&outp); /* what arrived before the failure, never a broken
-					     document */
-		return fail(&err);
-	}
-	if (opt.dry_run)
-		return 0;
-	if (tls_clock_untrusted())
-		eprintf(PROG ": warning: the local clock is wrong (before this build); certificate "
-			     "dates were not checked\n");
-	out_end_records(&outp, (int64_t)outp.rows);
-	if (opt.fmt == OUT_JSON) {
-		unsigned r;
-		int first = 1;
-		out_json_request_ids_begin(&outp);
-		for (r = 0; r < nreq; r++)
-			out_json_request_id(&outp, request_ids[r], r == 0);
-		out_json_notfound_begin(&outp);
-		for (i = 0; i < nids && !opt.all; i++) {
-			if (!id_found[i]) {
-				out_json_notfound(&outp, id_at(i), first);
-				first = 0;
-			}
+/* ---- running ---- */
+
+/* On a terminal, a run that takes longer than about 2 s shows how far it is on stderr; the
+ * line is erased when the run ends. Never when stderr is not a terminal, nor for the
+ * monitoring formats. */
+static void progress(size_t done, size_t total)
+{
+	char line[96];
+	int n;
+
+	if (opt.fmt == OUT_NAGIOS || opt.fmt == OUT_PROM || opt.dry_run || !port_isatty(2) ||
+	    port_time_ms() - t_start < PROGRESS_AFTER_MS)
+		return;
+	if (total > 0)
+		n = snprintf(line, sizeof(line), "\r%s: %u of %u instances answered...", PROG,
+			     (unsigned)done, (unsigned)total);
+	else
+		n = snprintf(line, sizeof(line), "\r%s: %u instances answered...", PROG,
+			     (unsigned)done);
+	port_write(2, line, (size_t)n);
+	progress_shown = 1;
+}
+
+static void progress_erase(void)
+{
+	if (progress_shown)
+		port_write(2, "\r\033[K", 4);
+	progress_shown = 0;
+}
+
+static ecs_status remember_request_id(ecs_err *err)
+{
+	int is_new;
+
+	if (page.request_id[0] == '\0' || opt.dry_run)
+		return ECS_OK;
+	return ids_insert(&reqids, page.request_id, strlen(page.request_id), &is_new, err);
+}
+
+static ecs_status output_failed(ecs_err *err)
+{
+	if (outfile_open)
+		return err_set(err, ECS_E_OUTPUT, "cannot write to %s: %s", outfile.tmp,
+			       port_strerror());
+	if (port_write_broken_pipe())
+		return err_set(err, ECS_E_OUTPUT, "standard output was closed by the reader");
+	if (std_closed & 2u)
+		return err_set(err, ECS_E_OUTPUT, "standard output is closed");
+	return err_set(err, ECS_E_OUTPUT, "cannot write to standard output: %s", port_strerror());
+}
+
+/* Temporary credentials are refreshed before they expire, before signing the next batch. */
+static ecs_status refresh_creds(ecs_err *err)
+{
+	int64_t now = port_time_unix();
+
+	if (opt.dry_run || !creds_refresh_due(&cred, now))
+		return ECS_OK;
+	if (client_up)
+		conn_close(&client.c); /* one TLS handshake at a time fits the TLS pool */
+	return creds_refresh_if_due(&cred, now, &cred_opts, &cred_work, err);
+}
+
+static ecs_status emit(const ecs_record *r, ecs_err *err)
+{
+	/* ages against the server's idea of now when the local clock is off */
+	out.now_unix = port_time_unix() + (client_up ? client.clock_offset : 0);
+	if (r->status != 1)
+		alive_check_failed = 1;
+	return out_record(&out, r, err);
+}
+
+/* The record of page for id, NULL if the answer has none; a record that appears twice is the
+ * server's fault. */
+static const ecs_record *record_for(const char *id, ecs_err *err, ecs_status *st)
+{
+	const ecs_record *r = NULL;
+	size_t k;
+
+	for (k = 0; k < page.n; k++) {
+		if (strcmp(page.rec[k].id, id) != 0)
+			continue;
+		if (r != NULL) {
+			*st = err_set(err, ECS_E_PROTO, "the API answered twice for instance %s",
+				      id);
+			return NULL;
 		}
-		if (request_ids_truncated)
-			eprintf(PROG ": note: more than %u request ids; the list is cut\n",
-				MAX_REQUEST_IDS);
+		r = &page.rec[k];
 	}
-	if (out_finish(&outp) != 0 && outp.rows + outp.notfound > 0) {
-		/* a closed pipe after some output is what "| head" does: not an error */
+	return r;
+}
+
+/* --wait: keeps r as the newest answer (of id idx, or of --all when idx is SIZE_MAX). */
+static ecs_status keep_answer(size_t idx, const ecs_record *r, ecs_err *err)
+{
+	ecs_status st = store_add(&answers, r, cur_region, err);
+
+	if (st == ECS_OK && idx != (size_t)-1)
+		latest[idx] = (uint32_t)store_count(&answers);
+	return st;
+}
+
+/* Collecting (--wait, several regions): an id belongs to the region that answered for it;
+ * one that no region has answered for stays to be asked in the others. */
+static int pending(size_t i)
+{
+	if (!waiting)
+		return 1;
+	if (home[i] == 0)
+		return 1;
+	return home[i] == cur_region_no + 1 && ids_state(&ids, i) != IDS_LIVE;
+}
+
+static ecs_status answer_id(size_t idx, const ecs_record *r, ecs_err *err)
+{
+	ids_mark(&ids, idx, r == NULL ? IDS_NOTFOUND : r->status == 1 ? IDS_LIVE : IDS_FOUND);
+	if (waiting) {
+		if (r == NULL) {
+			home[idx] = 0; /* gone from its region, or not in this one */
+			latest[idx] = 0;
+			return ECS_OK;
+		}
+		home[idx] = (uint8_t)(cur_region_no + 1);
+		return keep_answer(idx, r, err);
 	}
+	if (r != NULL)
+		return emit(r, err);
+	alive_check_failed = 1;
+	out_notfound(&out, ids_at(&ids, idx));
+	return ECS_OK;
+}
+
+static ecs_status answer_batch(const size_t *idx, size_t n, ecs_err *err)
+{
+	ecs_status st = ECS_OK;
+	size_t i;
+
+	for (i = 0; i < n && st == ECS_OK; i++) {
+		const ecs_record *r = record_for(ids_at(&ids, idx[i]), err, &st);
+		if (st == ECS_OK)
+			st = answer_id(idx[i], r, err);
+	}
+	return st;
+}
+
+/* Asks for every id, or with --wait for those whose agent is not live yet, in batches. */
+static ecs_status run_ids(ecs_err *err)
+{
+	const char *batch[ECS_PAGE_MAX];
+	size_t idx[ECS_PAGE_MAX], next = 0, total = ids_count(&ids), n;
+	ecs_status st;
+
+	while (next < total) {
+		for (n = 0; n < opt.batch && next < total; next++) {
+			if (!pending(next))
+				continue;
+			idx[n] = next;
+			batch[n++] = ids_at(&ids, next);
+		}
+		if (n == 0)
+			break;
+		st = refresh_creds(err);
+		if (st == ECS_OK)
+			st = ecs_describe_ids(&client, batch, n, &page, err);
+		if (st == ECS_OK)
+			st = remember_request_id(err);
+		if (st == ECS_OK && !opt.dry_run)
+			st = answer_batch(idx, n, err);
+		if (st != ECS_OK)
+			return st;
+		if (out.failed)
+			return output_failed(err); /* e.g. | head: stop asking */
+		progress(next, total);
+	}
+	return ECS_OK;
+}
+
+/* --all: every instance once; a NextToken seen before, or an instance on two pages, means the
+ * server's paging loops: stop rather than ask forever. */
+static ecs_status page_seen(unsigned pages, ecs_err *err)
+{
+	ecs_status st = ECS_OK;
+	int is_new = 1;
+	size_t k;
+
+	for (k = 0; k < page.n && st == ECS_OK; k++) {
+		st = ids_insert(&seen, page.rec[k].id, strlen(page.rec[k].id), &is_new, err);
+		if (st == ECS_OK && !is_new)
+			return err_set(err, ECS_E_PROTO,
+				       "the API returned instance %s again on page %u: its paging "
+				       "loops; stopping after %u requests",
+				       page.rec[k].id, pages + 1, client.requests);
+	}
+	if (st == ECS_OK && page.next_token[0] != '\0') {
+		/* tokens live in the same set, marked apart from instance ids by a prefix byte
+		 * that no instance id has */
+		char key[sizeof(page.next_token) + 1];
+		key[0] = '\x01';
+		memcpy(key + 1, page.next_token, strlen(page.next_token) + 1);
+		st = ids_insert(&seen, key, strlen(key), &is_new, err);
+		if (st == ECS_OK && !is_new)
+			return err_set(err, ECS_E_PROTO,
+				       "the API returned a NextToken it had returned before (page "
+				       "%u): its paging loops; stopping after %u requests",
+				       pages + 1, client.requests);
+	}
+	return st;
+}
+
+static ecs_status run_all(ecs_err *err)
+{
+	static char token[sizeof(page.next_token)];
+	unsigned pages = 0;
+	size_t k;
+	ecs_status st;
+
+	token[0] = '\0';
+	for (;;) {
+		st = refresh_creds(err);
+		if (st == ECS_OK)
+			st = ecs_describe_page(&client, token, ALL_PAGE_SIZE, &page, err);
+		if (st == ECS_OK)
+			st = remember_request_id(err);
+		if (st == ECS_OK && !opt.dry_run)
+			st = page_seen(pages, err);
+		if (st != ECS_OK)
+			return st;
+		for (k = 0; k < page.n && st == ECS_OK; k++)
+			st = waiting ? keep_answer((size_t)-1, &page.rec[k], err)
+				     : emit(&page.rec[k], err);
+		if (st != ECS_OK)
+			return st;
+		if (out.failed)
+			return output_failed(err);
+		progress(out.rows, 0);
+		if (opt.dry_run || page.next_token[0] == '\0')
+			return ECS_OK;
+		if (++pages >= MAX_PAGES)
+			return err_set(err, ECS_E_PROTO, "more than %u pages; stopping", MAX_PAGES);
+		memcpy(token, page.next_token, sizeof(token));
+	}
+}
+
+/* From the signal handler: the complete rows, a closed JSON document, a note, the
+ * conventional exit code. Async-signal-safe: only raw writes. */
+static void raw_stdout(const void *buf, size_t len)
+{
+	if (!(std_closed & 2u))
+		port_write_raw(1, buf, len);
+}
+
+static void on_signal(int signo)
+{
+	static const char note[] = PROG ": interrupted; the rows written are complete, the "
+					"rest was not checked\n";
+
+	if (outfile_open)
+		port_outfile_abort_raw(&outfile); /* the old file stays as it was */
+	else
+		out_emergency(&out, raw_stdout);
+	port_write_raw(2, note, sizeof(note) - 1);
+	port_exit(128 + signo);
+}
+
+/* Format, file and thresholds; the monitoring formats keep every answer until the end. */
+/* Format, region labels, filters and thresholds: known from the command line alone, so that
+ * even a usage or credentials failure is reported in the format asked for. */
+static void output_settings(void)
+{
+	out.fmt = opt.dry_run && (opt.fmt == OUT_NAGIOS || opt.fmt == OUT_PROM)
+			  ? OUT_TSV /* a dry run has no answer to judge: only the requests */
+			  : opt.fmt;
+	out.only_down = opt.down;
+	out.region = opt.nregions == 1 ? opt.regions[0] : NULL;
+	out.show_region = opt.nregions > 1 || opt.regions_all;
+	out.os_filter = opt.os_type != NULL && !opt.all ? opt.os_type : NULL;
+	out.keep = &keep;
+	out.now_unix = port_time_unix();
+	if (out.fmt == OUT_TABLE && opt.output_file == NULL && port_isatty(1))
+		out.width = port_term_width(1);
+	if (opt.fmt == OUT_NAGIOS && !opt.warn.set && !opt.crit.set)
+		nagios_range_parse("0", "critical", &opt.crit, NULL); /* critical at 1 or more */
+}
+
+static ecs_status open_outfile(ecs_err *err)
+{
+	char detail[ECS_ERR_MSG_MAX - 32];
+
+	if (opt.output_file == NULL || opt.dry_run || outfile_open)
+		return ECS_OK;
+	if (port_outfile_open(&outfile, opt.output_file, detail, sizeof(detail)) != PORT_OK)
+		return err_set(err, ECS_E_OUTPUT, "--output-file: %s", detail);
+	outfile_open = 1;
+	return ECS_OK;
+}
+
+/* ---- --wait ---- */
+
+static void record_from_store(const store_rec *sr, ecs_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", sr->id);
+	snprintf(r->version, sizeof(r->version), "%s", sr->version);
+	snprintf(r->os, sizeof(r->os), "%s", sr->os);
+	snprintf(r->last_heartbeat, sizeof(r->last_heartbeat), "%s", sr->last_heartbeat);
+	snprintf(r->last_invoked, sizeof(r->last_invoked), "%s", sr->last_invoked);
+	r->status = sr->status;
+	r->session_manager = sr->session_manager;
+	r->active = sr->active;
+	r->invocations = sr->invocations;
+}
+
+/* A new round keeps only the answers of the ids that are live (they are not asked again);
+ * --all starts every round afresh. */
+static ecs_status round_start(ecs_err *err)
+{
+	store next;
+	size_t i;
+	ecs_status st = ECS_OK;
+
+	store_init(&next, port_mem_resize);
+	for (i = 0; i < ids_count(&ids) && st == ECS_OK; i++) {
+		store_rec sr;
+		ecs_record r;
+		if (ids_state(&ids, i) != IDS_LIVE)
+			continue;
+		store_get(&answers, latest[i] - 1, &sr);
+		record_from_store(&sr, &r);
+		st = store_add(&next, &r, sr.region, err);
+		latest[i] = (uint32_t)store_count(&next);
+	}
+	store_free(&answers);
+	answers = next;
+	if (opt.all)
+		ids_free(&seen);
+	return st;
+}
+
+static unsigned live_now(unsigned *of)
+{
+	unsigned live = 0;
+	size_t i;
+
+	if (opt.all) {
+		*of = (unsigned)store_count(&answers);
+		for (i = 0; i < store_count(&answers); i++) {
+			store_rec sr;
+			store_get(&answers, i, &sr);
+			live += sr.status == 1;
+		}
+		return live;
+	}
+	*of = (unsigned)ids_count(&ids);
+	for (i = 0; i < ids_count(&ids); i++)
+		live += ids_state(&ids, i) == IDS_LIVE;
+	return live;
+}
+
+static void wait_progress(unsigned live, unsigned of, int64_t left_ms)
+{
+	char line[128];
+	int n;
+
+	if (!port_isatty(2) || opt.fmt == OUT_NAGIOS || opt.fmt == OUT_PROM)
+		return;
+	n = snprintf(line, sizeof(line), "\r\033[K%s: %u of %u agents live, waiting %lld s more...",
+		     PROG, live, of, (long long)((left_ms + 999) / 1000));
+	port_write(2, line, (size_t)n);
+	progress_shown = 1;
+}
+
+/* The final state of every instance, in input order (--all: in the order of the last
+ * round's pages). */
+static ecs_status wait_output(ecs_err *err)
+{
+	ecs_status st = ECS_OK;
+	size_t i, n = opt.all ? store_count(&answers) : ids_count(&ids);
+
+	waiting = 0;
+	for (i = 0; i < n && st == ECS_OK; i++) {
+		store_rec sr;
+		ecs_record r;
+		size_t at = opt.all ? i : latest[i];
+		if (!opt.all && at == 0) {
+			if (ids_state(&ids, i) == IDS_NOTFOUND && region_failed)
+				ids_mark(&ids, i,
+					 IDS_UNCHECKED); /* maybe in the region that failed */
+			if (ids_state(&ids, i) == IDS_NOTFOUND) {
+				alive_check_failed = 1;
+				out.region = NULL;
+				out_notfound(&out, ids_at(&ids, i));
+			}
+			continue;
+		}
+		store_get(&answers, opt.all ? i : at - 1, &sr);
+		record_from_store(&sr, &r);
+		out.region = sr.region;
+		st = emit(&r, err);
+	}
+	return st;
+}
+
+/* One pass over every region. A failure in a region is reported at once, with the region's
+ * name, and the others are still asked; the first failure is the run's status. */
+static ecs_status round_regions(ecs_status *first, ecs_err *err)
+{
+	ecs_err e;
+	unsigned r;
+
+	for (r = 0; r < opt.nregions; r++) {
+		ecs_status st;
+		cur_region_no = r;
+		memset(&e, 0, sizeof(e));
+		st = setup_client(opt.regions[r], &e);
+		if (st == ECS_OK) {
+			if (opt.all)
+				ids_free(&seen);
+			st = opt.all ? run_all(&e) : run_ids(&e);
+		}
+		region_ok[r] = st == ECS_OK;
+		if (st == ECS_OK)
+			continue;
+		if (st == ECS_E_OUTPUT || st == ECS_E_NOSPACE || st == ECS_E_INTERNAL) {
+			*err = e;
+			return st; /* not the region's fault: stop */
+		}
+		region_failed = 1;
+		err_prefix(&e, "region %s", opt.regions[r]);
+		if (opt.nregions > 1)
+			sayf(PROG ": %s", e.msg);
+		if (*first == ECS_OK) {
+			*first = st;
+			*err = e;
+		}
+	}
+	return ECS_OK;
+}
+
+static ecs_status collect_begin(ecs_err *err)
+{
+	size_t n = ids_count(&ids) + 1;
+
+	latest = port_mem_resize(NULL, 0, n * (sizeof(uint32_t) + 1));
+	if (latest == NULL)
+		return err_set(err, ECS_E_NOSPACE, "not enough memory to keep %u answers",
+			       (unsigned)n);
+	latest_cap = n;
+	memset(latest, 0, n * (sizeof(uint32_t) + 1));
+	home = (uint8_t *)(latest + n);
+	waiting = 1;
+	return ECS_OK;
+}
+
+/* Rounds until every agent is live or --wait seconds pass (one last round at the deadline);
+ * without --wait, one round. */
+static ecs_status run_collected(ecs_err *err)
+{
+	int64_t deadline = t_start + (int64_t)opt.wait_s * 1000;
+	ecs_status st, first = ECS_OK;
+	unsigned live, of;
+
+	if ((st = collect_begin(err)) != ECS_OK)
+		return st;
+	for (;;) {
+		int64_t now;
+		st = round_start(err);
+		if (st == ECS_OK)
+			st = round_regions(&first, err);
+		if (st != ECS_OK)
+			return st;
+		live = live_now(&of);
+		now = port_time_ms();
+		if (opt.wait_s == 0 || first != ECS_OK || live == of || now >= deadline)
+			break;
+		wait_progress(live, of, deadline - now);
+		trace_sink(NULL, "wait: not every agent is live yet; asking again");
+		port_sleep_ms((uint32_t)(deadline - now < (int64_t)opt.interval_s * 1000
+						 ? deadline - now
+						 : (int64_t)opt.interval_s * 1000));
+	}
+	progress_erase();
+	st = wait_output(err);
+	return st != ECS_OK ? st : first;
+}
+
+static ecs_status run(ecs_err *err)
+{
+	ecs_status st;
+
+	/* the first client before any output: a bad --endpoint or proxy leaves stdout empty */
+	if ((st = setup_client(opt.regions[0], err)) != ECS_OK)
+		return st;
+	if (!opt.dry_run)
+		out_begin(&out);
+	port_on_signal(on_signal);
+	if ((opt.wait_s > 0 || opt.nregions > 1) && !opt.dry_run)
+		return run_collected(err);
+	for (cur_region_no = 0; cur_region_no < opt.nregions; cur_region_no++) {
+		out.region = opt.regions[cur_region_no];
+		st = setup_client(opt.regions[cur_region_no], err);
+		if (st == ECS_OK)
+			st = opt.all ? run_all(err) : run_ids(err);
+		if (st != ECS_OK)
+			return st;
+	}
+	return ECS_OK;
+}
+
+/* ---- finishing ---- */
+
+static const char *request_id_at(void *ctx, size_t i)
+{
+	(void)ctx;
+	return ids_at(&reqids, i);
+}
+
+/* Called for i = 0, 1, 2, ... in order: a cursor keeps it linear. */
+static const char *notfound_at(void *ctx, size_t i)
+{
+	(void)ctx;
+	if (i == 0)
+		notfound_cursor = 0;
+	while (notfound_cursor < ids_count(&ids) &&
+	       ids_state(&ids, notfound_cursor) != IDS_NOTFOUND)
+		notfound_cursor++;
+	return ids_at(&ids, notfound_cursor++);
+}
+
+static void summarize(ecs_status st, const ecs_err *err, out_summary *s)
+{
+	size_t i, n = ids_count(&ids);
+
+	memset(s, 0, sizeof(*s));
+	s->complete = st == ECS_OK;
+	s->error_code = err_name(st);
+	s->error_msg = err->msg;
+	for (i = 0; i < n; i++) {
+		int state = ids_state(&ids, i);
+		s->not_checked += state == IDS_UNCHECKED;
+		s->n_notfound += state == IDS_NOTFOUND;
+	}
+	s->n_request_ids = ids_count(&reqids);
+	s->request_id_at = request_id_at;
+	s->notfound_at = notfound_at;
+}
+
+static void print_version(void)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), PROG " %s (mbedTLS %s, %s)\n", ECS_VERSION,
+		 MBEDTLS_VERSION_STRING, ECS_TARGET);
+	out_str(&out, line);
+}
+
+static void report(const ecs_err *err)
+{
+	if (err->status == ECS_E_OUTPUT && port_write_broken_pipe() && !outfile_open)
+		return; /* the reader left on purpose (| head): the exit code says it */
+	sayf(PROG ": %s", err->msg);
+	if (err->status == ECS_E_USAGE)
+		say("Try '" PROG " --help'.");
+}
+
+/* --output-file: replaced by what this run wrote when it started asking the API (and, for
+ * prom and nagios, always: their failure report is the point); else left as it was. */
+static ecs_status output_file_done(ecs_status st, ecs_err *err)
+{
+	char detail[ECS_ERR_MSG_MAX - 32];
+	int keep_it = out.began || opt.fmt == OUT_PROM || opt.fmt == OUT_NAGIOS;
+
+	if (!outfile_open)
+		return st;
+	outfile_open = 0;
+	if (!keep_it || out.failed) {
+		port_outfile_abort(&outfile);
+		return st;
+	}
+	if (port_outfile_commit(&outfile, detail, sizeof(detail)) != PORT_OK && st == ECS_OK)
+		return err_set(err, ECS_E_OUTPUT, "--output-file: %s", detail);
+	return st;
+}
+
+/* After a table on a terminal, one line of summary on stderr. */
+static void table_summary(void)
+{
+	if (opt.fmt != OUT_TABLE || !port_isatty(1) || opt.output_file != NULL || opt.dry_run)
+		return;
+	sayf("%u instances: %u live, %u down, %u not found", out.answered + out.notfound, out.live,
+	     out.answered - out.live, out.notfound);
+}
+
+/* Writes what is left, says what failed, wipes, and turns what was verified into the exit
+ * code. The one way out of main(). */
+static int finish(ecs_status st, ecs_err *err)
+{
+	out_summary s;
+	int code;
+
+	progress_erase();
+	close_client();
+	creds_wipe(&cred);
+	if (st != ECS_OK && (opt.fmt == OUT_PROM || opt.fmt == OUT_NAGIOS)) {
+		ecs_err e2; /* the failure report replaces the old file (a stale success) */
+		if (open_outfile(&e2) != ECS_OK)
+			sayf(PROG ": %s", e2.msg);
+	}
+	summarize(st, err, &s);
+	s.duration_ms = port_time_ms() - t_start;
+	s.warn = &opt.warn;
+	s.crit = &opt.crit;
+	s.nregions = opt.nregions;
+	s.regions = opt.regions;
+	s.region_ok = region_ok;
+	if (out_finish(&out, &s) != 0 && st == ECS_OK)
+		st = output_failed(err);
+	st = output_file_done(st, err);
+	if (st != ECS_OK) {
+		report(err);
+		if (s.not_checked > 0 && out.rows + out.notfound > 0 &&
+		    !(err->status == ECS_E_OUTPUT && port_write_broken_pipe()))
+			sayf(PROG ": %u of %u instances were not checked", s.not_checked,
+			     (unsigned)ids_count(&ids));
+		return opt.fmt == OUT_NAGIOS ? NAGIOS_UNKNOWN : err_exit_code(st);
+	}
+	if (opt.fmt == OUT_NAGIOS)
+		return out.nagios_state;
 	code = 0;
-	if (opt.check && alive_check_failed)
-		code = err_exit_code(ECS_E_CHECK);
-	if (opt.verbose) {
-		eprintf("* %u request(s), %u connection(s), %u instance(s), %u not found\n",
-			client.requests, client.c.connects, outp.rows, outp.notfound);
-		if (tls_pool_high_water() > 0) /* measured only with ECS_POOL_STATS set */
-			eprintf("* tls pool high-water: %u bytes of %u\n",
-				(unsigned)tls_pool_high_water(), (unsigned)ECS_TLS_POOL_SIZE);
-	}
+	if ((opt.check || opt.wait_s > 0) && alive_check_failed)
+		code = err_exit_code(ECS_E_CHECK); /* --wait: not all live by the deadline */
+	table_summary();
+	if (out.os_filter != NULL && out.notfound > 0)
+		sayf(PROG ": note: %u instance(s) not returned: not found, or not of OS type %s "
+			  "(--os-type)",
+		     out.notfound, out.os_filter);
+	if (opt.verbose)
+		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
+		     requests_done, connects_done, out.rows, out.notfound);
+	if (!opt.dry_run && tls_clock_untrusted())
+		say(PROG ": warning: the local clock is before this build's date; certificate "
+			 "dates were not checked");
 	return code;
+}
+
+/* A usage error is UNKNOWN (3) in a Nagios check even when -o nagios comes after the bad
+ * flag. */
+static int wants_nagios(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-onagios") == 0 || strcmp(argv[i], "--output=nagios") == 0 ||
+		    ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) &&
+		     i + 1 < argc && strcmp(argv[i + 1], "nagios") == 0))
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	ecs_err err;
+	ecs_status st;
+
+	std_closed = port_harden();
+	t_start = port_time_ms();
+	memset(&err, 0, sizeof(err));
+	store_init(&keep, port_mem_resize);
+	ids_init(&ids, port_mem_resize);
+	ids_init(&reqids, port_mem_resize);
+	ids_init(&seen, port_mem_resize);
+	out_init(&out, OUT_TABLE, stdout_write, NULL);
+	st = cli_parse(argc, argv, &opt, &ids, &err);
+	if (st == ECS_OK && (opt.help || opt.version)) {
+		out_str(&out, opt.help ? cli_usage : "");
+		if (opt.version)
+			print_version();
+		return finish(ECS_OK, &err);
+	}
+	if (st != ECS_OK && wants_nagios(argc, argv))
+		opt.fmt = OUT_NAGIOS;
+	output_settings();
+	if (st == ECS_OK)
+		st = setup_input(&err);
+	if (st == ECS_OK)
+		st = setup_creds(&err);
+	if (st == ECS_OK)
+		st = setup_settings(&err);
+	if (st == ECS_OK)
+		st = open_outfile(&err);
+	if (st == ECS_OK)
+		st = setup_trust(&err);
+	if (st == ECS_OK)
+		st = run(&err);
+	return finish(st, &err);
 }

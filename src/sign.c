@@ -619,3 +619,36 @@ int sign_parse_http_date(const char *s, size_t len, int64_t *out)
 	*out = sign_days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + se;
 	return 0;
 }
+
+static int two_digits(const char *s, int64_t *out)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	*out = (s[0] - '0') * 10 + (s[1] - '0');
+	return 0;
+}
+
+int sign_parse_iso_time(const char *s, size_t n, int64_t *out)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int64_t yh, yl, y, mo, d, h, mi, se;
+	size_t i = 19;
+
+	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+		return -1;
+	if (s[19] == '.')
+		for (i = 20; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	if (i + 1 != n || s[i] != 'Z' || two_digits(s, &yh) || two_digits(s + 2, &yl) ||
+	    two_digits(s + 5, &mo) || two_digits(s + 8, &d) || two_digits(s + 11, &h) ||
+	    two_digits(s + 14, &mi) || two_digits(s + 17, &se))
+		return -1;
+	y = yh * 100 + yl;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+	    se > 60)
+		return -1;
+	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return -1;
+	*out = sign_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	return 0;
+}

@@ -75,6 +75,10 @@ ecs_status sign_v3_authorization(const char *method, const char *uri, const char
  * Years outside 0000..9999 are clamped. */
 void sign_format_time(int64_t t, char out[21]);
 
+/* "YYYY-MM-DDThh:mm:ssZ" (also with a fraction of a second before the Z) -> Unix seconds.
+ * Returns 0 on success, -1 if malformed. */
+int sign_parse_iso_time(const char *s, size_t n, int64_t *out);
+
 /* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1..12, d 1..31). */
 int64_t sign_days_from_civil(int64_t y, int64_t m, int64_t d);
 

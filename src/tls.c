@@ -18,7 +18,7 @@
 #endif
 
 #ifndef ECS_BUILD_TIME
-#define ECS_BUILD_TIME 1767225600 /* 2026-01-01: a floor for "the local clock is wrong" */
+#define ECS_BUILD_TIME 1767225600 /* set by mk/build.mk from the source date */
 #endif
 
 /* Process-wide TLS state (the port and main.c aside, the only mutable globals: mbedTLS needs

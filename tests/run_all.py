@@ -2,13 +2,14 @@
 """Runs every test suite of ecs-ca-status and prints one closing line 'check: N passed, N failed'.
 
 Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
-transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite (static
-musl binary and the ASan one), fuzz corpus replay, a valgrind memcheck run, checks on the
-release binary itself (static, no /dev/random), what ships with it (options in sync with the
-completions and the man page, man page lint, bash/zsh completion, make install/uninstall,
-make release: tests/ship/test_ship.py) and make dist with two offline builds that must give
-the same bytes (tests/ship/test_dist.py). With --cross ARCH only the suites that run a
-cross-built binary under qemu-user are run.
+transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite, the server
+faults suite, the issue 9 "never lies" suite and the monitoring suite (nagios, prom,
+--output-file, terminals), each on the static musl binary and the ASan one, fuzz corpus replay, a
+valgrind memcheck run, checks on the release binary itself (static, no /dev/random), what ships
+with it (options in sync with the completions and the man page, man page lint, bash/zsh
+completion, make install/uninstall, make release: tests/ship/test_ship.py) and make dist with
+two offline builds that must give the same bytes (tests/ship/test_dist.py). With --cross ARCH
+only the suites that run a cross-built binary under qemu-user are run.
 """
 import argparse
 import os
@@ -114,6 +115,28 @@ def main():
                                               "./ecs-ca-status"], timeout=900)
             run("integration (asan)", [py, "tests/integration/test_cli.py", "--bin",
                                        "build/asan/ecs-ca-status"], timeout=900)
+            run("server faults (static musl)", [py, "tests/integration/test_server_faults.py",
+                                                "--bin", "./ecs-ca-status"], timeout=300)
+            run("server faults (asan)", [py, "tests/integration/test_server_faults.py", "--bin",
+                                         "build/asan/ecs-ca-status"], timeout=300)
+        if want("integration never-lies"):  # --only integration or --only never-lies
+            run("never-lies (static musl)", [py, "tests/integration/test_never_lies.py", "--bin",
+                                             "./ecs-ca-status"], timeout=300)
+            run("never-lies (asan)", [py, "tests/integration/test_never_lies.py", "--bin",
+                                      "build/asan/ecs-ca-status"], timeout=300)
+        if want("integration monitoring"):
+            run("integration monitoring (static musl)", [py, "tests/integration/test_monitoring.py",
+                                                         "--bin", "./ecs-ca-status"], timeout=300)
+            run("integration monitoring (asan)", [py, "tests/integration/test_monitoring.py", "--bin",
+                                                  "build/asan/ecs-ca-status", "--slack", "2"],
+                timeout=300)
+        if want("integration creds"):
+            run("integration creds chain (static musl)",
+                [py, "tests/integration/test_creds_chain.py", "--bin", "./ecs-ca-status"],
+                timeout=300)
+            run("integration creds chain (asan)",
+                [py, "tests/integration/test_creds_chain.py", "--bin", "build/asan/ecs-ca-status"],
+                timeout=300)
         if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
             run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
                 timeout=600)

@@ -463,6 +463,13 @@ const char *port_strerror(void)
 	return strerror(errno);
 }
 
+static int write_errno;
+
+int port_write_broken_pipe(void)
+{
+	return write_errno == EPIPE;
+}
+
 int port_write(int stream, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -472,8 +479,11 @@ int port_write(int stream, const void *buf, size_t len)
 		ssize_t r = write(fd, p, len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			write_errno = r < 0 ? errno : EIO;
+			errno = write_errno;
 			return -1;
+		}
 		p += r;
 		len -= (size_t)r;
 	}
@@ -496,22 +506,27 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t 
 #if defined(ECS_TINY_MALLOC)
 /*
  * The static release build replaces libc's malloc (musl's mallocng is ~5 KB of code) with a
- * small arena: mbedTLS allocates from its own static pool and our code never allocates, so
- * the only callers are libc's resolver (one getaddrinfo result per connection, freed before
- * the next) and setenv. Blocks are carved from the top and a free of the topmost block gives
- * its space back, which is exactly the resolver's pattern. Exhaustion returns NULL (ENOMEM),
- * which getaddrinfo reports as an error, never a crash.
+ * small arena: mbedTLS allocates from its own static pool once TLS is set up and our code
+ * never allocates, so the callers are libc's resolver (one getaddrinfo result per connection),
+ * setenv, and mbedTLS hashing before the pool exists (a message digest context holds two
+ * blocks, freed in allocation order: --dry-run signs without ever setting up TLS). Blocks are
+ * carved from the top; a freed block is marked, and the top shrinks past every freed block
+ * under it, so blocks freed in any order are all given back once the newer ones are gone.
+ * Exhaustion says so on stderr (a bug, never normal) and returns NULL (ENOMEM).
  */
 #define ARENA_SIZE  32768
 #define ARENA_ALIGN 16
+#define ARENA_NONE  ((size_t)-1)
 
 static unsigned char arena[ARENA_SIZE] __attribute__((aligned(ARENA_ALIGN)));
 static size_t arena_top;
+static size_t arena_last = ARENA_NONE; /* offset of the topmost block */
 
-/* Each block is preceded by its size and the previous top (both in one aligned header). */
+/* Each block is preceded by its size, the offset of the block below it and a free mark. */
 typedef struct {
 	size_t size;
-	size_t prev_top;
+	size_t prev;
+	size_t freed;
 } arena_hdr;
 #define HDR_SIZE ((sizeof(arena_hdr) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
 
@@ -520,23 +535,35 @@ void free(void *p);
 void *calloc(size_t a, size_t b);
 void *realloc(void *p, size_t n);
 
+static void *arena_exhausted(void)
+{
+	static const char msg[] = "ecs-ca-status: internal error: the release build's 32 KiB "
+				  "allocator arena is exhausted; please report this\n";
+	static int told;
+
+	if (!told) {
+		told = 1;
+		(void)!write(2, msg, sizeof(msg) - 1);
+	}
+	errno = ENOMEM;
+	return NULL;
+}
+
 void *malloc(size_t n)
 {
 	size_t need;
 	arena_hdr *h;
 
-	if (n > ARENA_SIZE) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (n > ARENA_SIZE)
+		return arena_exhausted();
 	need = HDR_SIZE + ((n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
-	if (need > ARENA_SIZE - arena_top) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (need > ARENA_SIZE - arena_top)
+		return arena_exhausted();
 	h = (arena_hdr *)(void *)(arena + arena_top);
 	h->size = need;
-	h->prev_top = arena_top;
+	h->prev = arena_last;
+	h->freed = 0;
+	arena_last = arena_top;
 	arena_top += need;
 	return (unsigned char *)h + HDR_SIZE;
 }
@@ -548,8 +575,14 @@ void free(void *p)
 	if (p == NULL)
 		return;
 	h = (arena_hdr *)(void *)((unsigned char *)p - HDR_SIZE);
-	if (h->prev_top + h->size == arena_top)
-		arena_top = h->prev_top; /* topmost block: give it back */
+	h->freed = 1;
+	while (arena_last != ARENA_NONE) {
+		h = (arena_hdr *)(void *)(arena + arena_last);
+		if (!h->freed)
+			break;
+		arena_top = arena_last; /* topmost block is free: give it back */
+		arena_last = h->prev;
+	}
 }
 
 void *calloc(size_t a, size_t b)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Local emulator of the Alibaba Cloud ECS endpoint for one action, DescribeCloudAssistantStatus.
+"""Local emulator of the Alibaba Cloud ECS endpoint for DescribeCloudAssistantStatus (and
+DescribeRegions, answered for the regions the fixtures know).
 
 Python 3 standard library only.  It verifies both signature styles with its own code, written from
 the algorithm descriptions in shared/docs/alibaba-ecs-api.md (sections 2 and 3):
@@ -25,6 +26,7 @@ import re
 import signal
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -36,8 +38,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.dont_write_bytecode = True   # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixtures  # noqa: E402
+import sts_emulator  # noqa: E402
 
 ACTION = "DescribeCloudAssistantStatus"
+REGIONS_ACTION = "DescribeRegions"
+ACTIONS = (ACTION, REGIONS_ACTION)
+LOG_MAX = 2000                 # entries kept in /__emu/stats "log" (the oldest are dropped)
 API_VERSION = "2014-05-26"
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -174,6 +180,7 @@ ERRORS = {
     "InvalidTimeStamp.Format": (400, "Specified time stamp or date value is not well formatted."),
     "MissingSecurityToken": (400, "SecurityToken is mandatory for this request."),
     "InvalidSecurityToken.Mismatch": (400, "Specified SecurityToken does not match the access key."),
+    "InvalidSecurityToken.Expired": (400, "Specified SecurityToken is expired."),
     "MissingParameter.RegionId": (400, _MISSING_MSG % "RegionId"),
     "InvalidAction.NotFound": (404, "Specified api is not found, please check your url and method."),
     "UnsupportedHTTPMethod": (400, "This http method is not supported."),
@@ -255,10 +262,40 @@ CONFIG_DEFAULTS = {
     "throttle_every": 0, "error_every": 0, "drop_every": 0, "delay_ms": 0, "skew_seconds": 0,
     "force_error": None, "max_ids": DEFAULT_MAX_IDS,
     "bool_status": False, "title_status": False, "misspelled": False, "odd_next_token": False,
+    "script": None, "retry_after_ms": None,
+    "page_loop": 0, "page_overlap": False, "hostile_text": False,
+    "agents_up_after": 0, "odd_versions": False,
 }
-_INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids")
-_BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token")
+CONFIG_DEFAULTS.update(sts_emulator.CONFIG_DEFAULTS)
+_INT_KEYS = ("throttle_every", "error_every", "drop_every", "delay_ms", "skew_seconds", "max_ids",
+             "page_loop", "sts_lifetime")
+_BOOL_KEYS = ("bool_status", "title_status", "misspelled", "odd_next_token", "page_overlap",
+              "hostile_text", "odd_versions", "sts_expired")
 _FAULTS = ("drop_every", "throttle_every", "error_every")
+
+
+_SCRIPT_KINDS = ("answer", "drop", "cut", "reset")
+
+
+def _check_script(value):
+    """A list of canned answers, one per API request, used up in order (None = off)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError("script must be a list")
+    out = []
+    for e in value:
+        if not isinstance(e, dict) or e.get("kind", "answer") not in _SCRIPT_KINDS:
+            raise ValueError("script entries are objects with kind in %s" % (_SCRIPT_KINDS,))
+        e = dict(e)
+        e.setdefault("kind", "answer")
+        e.setdefault("status", 200)
+        e.setdefault("body", "")
+        e.setdefault("headers", [])
+        if not isinstance(e["body"], str) or not isinstance(e["status"], int):
+            raise ValueError("script entry: body must be a string, status an integer")
+        out.append(e)
+    return out
 
 
 class State:
@@ -267,22 +304,30 @@ class State:
     def __init__(self, keys, config):
         self.lock = threading.Lock()
         self.keys = keys
+        self.sts_issued = []              # temporary keys handed out by the STS mode
         self.config = dict(CONFIG_DEFAULTS)
         self.reset()
         self.apply_config(config)
 
     def reset(self):
         with self.lock:
+            self.up_since = time.time()   # agents_up_after counts from here (and config changes)
+            self.log = collections.deque(maxlen=LOG_MAX)
+            self.actions = collections.Counter()
             self.requests = 0
             self.connections = 0          # connections that carried >= 1 API request
             self.tcp_connections = 0      # every accepted connection, control calls included
             self.ok = 0
             self.dropped = 0
+            self.scripted = 0
             self.errors = collections.Counter()
             self.max_per_conn = 0
             self.last_request = None
             self.nonces = collections.OrderedDict()   # (key id, nonce) -> time seen
             self.fault_counters = dict.fromkeys(_FAULTS, 0)
+            self.sts_requests = 0
+            self.sts_last = None
+            self.sts_log = []
 
     def apply_config(self, changes):
         """Validate and apply {name: value}; raises ValueError.  0/None/false disable."""
@@ -303,6 +348,17 @@ class State:
                     value = DEFAULT_MAX_IDS
             elif name in _BOOL_KEYS:
                 value = bool(value)
+            elif name == "script":
+                value = _check_script(value)
+            elif name == "retry_after_ms":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                          or value < 0):
+                    raise ValueError("retry_after_ms must be an integer >= 0 or null")
+            elif name == "agents_up_after":
+                if value is None or value is False:
+                    value = 0
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise ValueError("agents_up_after must be a number of seconds >= 0")
             elif name == "force_error":
                 value = value or None
                 if value is not None:
@@ -312,11 +368,26 @@ class State:
             new[name] = value
         if new["bool_status"] and new["title_status"]:
             raise ValueError("bool_status and title_status exclude each other")
+        if "agents_up_after" in changes and new["agents_up_after"] != self.config["agents_up_after"]:
+            self.up_since = time.time()                   # a new agents_up_after counts from now
         self.config = new
         self.fault_counters = dict.fromkeys(_FAULTS, 0)   # "every Nth" counts from the change
 
     def now(self):
         return time.time() + self.config["skew_seconds"]
+
+    def agents_up(self, cfg):
+        """agents_up_after=N: True once N s have passed since it was set (or the last reset)."""
+        return bool(cfg["agents_up_after"]) and time.time() - self.up_since >= cfg["agents_up_after"]
+
+    def note(self, action, params, status):
+        """One entry of the request log (called with the lock held)."""
+        self.log.append({"t": round(time.time() - self.up_since, 3), "action": action,
+                         "region": params.get("RegionId"),
+                         "ids": sum(1 for k in params if k.startswith("InstanceId.")),
+                         "status": status})
+        if action:
+            self.actions[action] += 1
 
     def check_nonce(self, key_id, nonce, now):
         """True if fresh (and remember it), False if seen within the window."""
@@ -340,10 +411,18 @@ class State:
                 "tcp_connections": self.tcp_connections,
                 "ok": self.ok,
                 "dropped": self.dropped,
+                "scripted": self.scripted,
                 "errors": dict(self.errors),
                 "max_requests_per_connection": self.max_per_conn,
                 "last_request": self.last_request,
                 "config": dict(self.config),
+                "actions": dict(self.actions),
+                "agents_up": self.agents_up(self.config),
+                "log": list(self.log),
+                "sts_requests": self.sts_requests,
+                "sts_last": self.sts_last,
+                "sts_log": list(self.sts_log),
+                "sts_issued": list(self.sts_issued),
             }
 
 
@@ -360,6 +439,7 @@ class Auth:
         self.string_to_sign = None
         self.canonical_request = None
         self.key_id = None
+        self.action = None
 
 
 def _check_time(text, now):
@@ -377,8 +457,10 @@ def _check_key(state, key_id):
     return key
 
 
-def _check_token(key, token):
+def _check_token(key, token, now=None):
     expected = key.get("sts_token")
+    if expected and key.get("expires") is not None and now is not None and now >= key["expires"]:
+        raise ApiError("InvalidSecurityToken.Expired")
     if expected:
         if token is None or token == "":
             raise ApiError("MissingSecurityToken")
@@ -387,6 +469,15 @@ def _check_token(key, token):
     elif token:
         raise ApiError("InvalidSecurityToken.Mismatch",
                        "A SecurityToken was sent with an access key that is not an STS key.")
+
+
+def _version_of(action):
+    """The API version an action belongs to: ECS's, STS's (sts_emulator), or None."""
+    if action in ACTIONS:
+        return API_VERSION
+    if action == "AssumeRole":
+        return sts_emulator.STS_VERSION
+    return None
 
 
 def _sig_mismatch(sts):
@@ -401,9 +492,11 @@ def auth_v1(state, auth, method, params, now):
         return v
 
     action = need("Action")
-    if action != ACTION:
+    version = _version_of(action)
+    if version is None:
         raise ApiError("InvalidAction.NotFound")
-    if need("Version") != API_VERSION:
+    auth.action = action
+    if need("Version") != version:
         raise ApiError("InvalidVersion")
     for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion",
                  "SignatureNonce", "Timestamp"):
@@ -424,7 +517,7 @@ def auth_v1(state, auth, method, params, now):
     expected = v1_sign_string(key["secret"], auth.string_to_sign)
     if not hmac.compare_digest(_bytes(params["Signature"]), expected.encode()):
         raise _sig_mismatch(auth.string_to_sign)
-    _check_token(key, params.get("SecurityToken"))
+    _check_token(key, params.get("SecurityToken"), now)
     if not state.check_nonce(auth.key_id, params["SignatureNonce"], now):
         raise ApiError("SignatureNonceUsed")
 
@@ -456,9 +549,11 @@ def auth_v3(state, auth, method, uri, query_pairs, headers, body, now):
     for name in _V3_REQUIRED:
         if not headers.get(name, "").strip():
             raise ApiError("MissingParameter", _MISSING_MSG % name)
-    if headers["x-acs-action"].strip() != ACTION:
+    version = _version_of(headers["x-acs-action"].strip())
+    if version is None:
         raise ApiError("InvalidAction.NotFound")
-    if headers["x-acs-version"].strip() != API_VERSION:
+    auth.action = headers["x-acs-action"].strip()
+    if headers["x-acs-version"].strip() != version:
         raise ApiError("InvalidVersion")
     signed = fields["SignedHeaders"].split(";")
     signed_set = set(h.lower() for h in signed)
@@ -480,7 +575,7 @@ def auth_v3(state, auth, method, uri, query_pairs, headers, body, now):
     expected = v3_signature(key["secret"], auth.string_to_sign)
     if not hmac.compare_digest(_bytes(fields["Signature"]), expected.encode()):
         raise _sig_mismatch(auth.string_to_sign)
-    _check_token(key, headers.get("x-acs-security-token"))
+    _check_token(key, headers.get("x-acs-security-token"), now)
     if not state.check_nonce(auth.key_id, headers["x-acs-signature-nonce"].strip(), now):
         raise ApiError("SignatureNonceUsed")
 
@@ -542,6 +637,33 @@ def parse_next_token(token, region, os_type):
     return int(offset)
 
 
+# A server whose paging misbehaves (page_loop, page_overlap): tokens "LOOP-k-REGION", where k
+# counts the pages reached through a token; not tamper-evident, they only have to differ.
+_LOOP_PREFIX = "LOOP-"
+
+# Display attacks in server text (hostile_text): CSI as U+009B (a JSON escape), a raw 0x9B byte
+# (invalid UTF-8 on the wire; carried here as the lone surrogate U+DC9B and put on the wire by
+# _send), RIGHT-TO-LEFT OVERRIDE U+202E, RIGHT-TO-LEFT ISOLATE U+2067 and ESC.
+HOSTILE_TEXT = "\u009b31m\udc9b2J\u202egpj\u2067\x1b[0m"
+_RAW_BYTE_MARK = b"\\udc9b"   # how json.dumps writes U+DC9B
+
+
+def _loop_page(params, region, cfg, total):
+    """(offset, next_token) of a page in page_loop mode: the page reached through token k is
+    followed by token k+1, and token N by token 1 again (A->B->...->A); the page of token k
+    starts at k*MaxResults, wrapping around the region."""
+    max_results = _int_param(params, "MaxResults", "InvalidParameter.MaxResults", 1, 50, 10)
+    token = params.get("NextToken") or ""
+    k = 0
+    if token:
+        m = re.fullmatch(re.escape(_LOOP_PREFIX) + r"([0-9]{1,6})-" + re.escape(region), token)
+        if not m:
+            raise ApiError("InvalidParameter.NextToken")
+        k = int(m.group(1))
+    nxt = k + 1 if k < cfg["page_loop"] else 1
+    return (k * max_results) % max(total, 1), max_results, "%s%d-%s" % (_LOOP_PREFIX, nxt, region)
+
+
 def _int_param(params, name, code, lo, hi, default):
     text = params.get(name)
     if text is None or text == "":
@@ -582,12 +704,16 @@ def describe(params, now, cfg):
     if os_type is not None and os_type.lower() not in ("windows", "linux", "freebsd"):
         raise ApiError("InvalidParameter.OSType")
 
-    items = fixtures.select(region, now, ids or None, os_type)
+    items = fixtures.select(region, now, ids or None, os_type, all_up=cfg.get("_agents_up", False))
     total = len(items)
     next_token = ""
     if ids:
         # Paging parameters are ignored with InstanceId; the set follows fixture order.
         page_number, page_size, page = 1, len(ids), items
+    elif cfg["page_loop"] and (params.get("MaxResults") or params.get("NextToken")):
+        offset, max_results, next_token = _loop_page(params, region, cfg, total)
+        page = items[offset:offset + max_results]
+        page_number, page_size = offset // max_results + 1, max_results
     elif params.get("MaxResults") not in (None, "") or params.get("NextToken") not in (None, ""):
         max_results = _int_param(params, "MaxResults", "InvalidParameter.MaxResults", 1, 50, 10)
         token = params.get("NextToken") or ""
@@ -595,8 +721,9 @@ def describe(params, now, cfg):
         if offset > total:
             raise ApiError("InvalidParameter.NextToken")
         page = items[offset:offset + max_results]
+        step = max_results - 1 if cfg["page_overlap"] and max_results > 1 else max_results
         if offset + max_results < total:
-            next_token = make_next_token(region, os_type, offset + max_results, cfg["odd_next_token"])
+            next_token = make_next_token(region, os_type, offset + step, cfg["odd_next_token"])
         page_number, page_size = offset // max_results + 1, max_results
     else:
         page_size = _int_param(params, "PageSize", "InvalidParam.PageSize", 1, 50, 10)
@@ -617,6 +744,11 @@ def describe(params, now, cfg):
                 elif cfg["title_status"]:
                     v = v.title()
                 k = status_key
+            elif k == "CloudAssistantVersion" and (cfg["hostile_text"] or cfg["odd_versions"]):
+                if cfg["odd_versions"]:
+                    v = fixtures.odd_version(v)
+                if cfg["hostile_text"]:
+                    v = (v or "1.0") + HOSTILE_TEXT
             o[k] = v
         out_items.append(o)
     return {
@@ -626,6 +758,18 @@ def describe(params, now, cfg):
         "NextToken": next_token,
         "InstanceCloudAssistantStatusSet": {item_key: out_items},
     }
+
+
+def describe_regions(params):
+    """DescribeRegions: every region of the fixtures, in fixture order.  AcceptLanguage zh-CN
+    (default), en-US or ja picks LocalName; RegionId, InstanceChargeType and ResourceType are
+    accepted and ignored, as the real call ignores them for this list."""
+    lang = params.get("AcceptLanguage") or "zh-CN"
+    if lang not in ("zh-CN", "en-US", "ja"):
+        raise ApiError("InvalidParameter", "The specified parameter AcceptLanguage is not valid.")
+    return {"Regions": {"Region": [
+        {"RegionId": r, "LocalName": fixtures.region_name(r, lang),
+         "RegionEndpoint": "ecs.%s.aliyuncs.com" % r} for r in fixtures.REGIONS]}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -646,6 +790,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.api_count = 0      # API requests on this connection
+        self._note = None       # (action, params) of the request being answered, for the log
         self.now = None         # emulator clock for the current request
 
     @property
@@ -672,6 +817,11 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("ecs-emulator: %s %s\n" % (self.client_address[0], fmt % args))
 
     def _finish_log(self, status, code):
+        note = getattr(self, "_note", None)
+        if note is not None:
+            self._note = None
+            with self.state.lock:
+                self.state.note(note[0], note[1], status)
         if self.server.log:
             sig = getattr(self, "_sig", None) or "-"
             sys.stderr.write("ecs-emulator: %s \"%s\" %s %s sig=%s\n"
@@ -680,6 +830,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- responses --------------------------------------------------------------------------
     def _send(self, status, body_obj, extra_headers=(), request_id=None):
         body = json.dumps(body_obj, separators=(",", ":")).encode()
+        if self.state.config["hostile_text"]:
+            body = body.replace(_RAW_BYTE_MARK, b"\x9b")
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = "HTTP/1.1"   # garbage/0.9 request lines still get a status line
             self.close_connection = True
@@ -697,17 +849,61 @@ class Handler(BaseHTTPRequestHandler):
             self._headers_buffer.append(body)
         self.flush_headers()
 
+    def _scripted(self, e):
+        """One scripted answer: raw body as given; drop = close without a byte; cut = headers
+        and the first half of the body, then FIN; reset = the same, then RST."""
+        body = e["body"].encode("utf-8", "surrogateescape")
+        with self.state.lock:
+            self.state.scripted += 1
+        if e["kind"] == "drop":
+            self._finish_log("-", "(scripted drop)")
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self.send_response(e["status"])
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in e["headers"]:
+            self.send_header(k, v)
+        self.send_header("Connection", "keep-alive")
+        self._headers_buffer.append(b"\r\n")
+        if e["kind"] == "answer":
+            self._headers_buffer.append(body)
+            self.flush_headers()
+            self._finish_log(e["status"], "(scripted)")
+            return
+        self._headers_buffer.append(body[:len(body) // 2])
+        self.flush_headers()
+        self.wfile.flush()
+        self._finish_log(e["status"], "(scripted %s)" % e["kind"])
+        self.close_connection = True
+        try:
+            if e["kind"] == "reset":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def _send_error(self, err, count=True):
         request_id = str(uuid.uuid4()).upper()
         body = {
             "RequestId": request_id,
             "HostId": "ecs.aliyuncs.com",
             "Code": err.code,
-            "Message": err.message,
+            "Message": err.message + (HOSTILE_TEXT if self.state.config["hostile_text"] else ""),
             "Recommend": "https://api.aliyun.com/troubleshoot?q=%s&product=Ecs&requestId=%s"
                          % (urllib.parse.quote(err.code), request_id),
         }
-        extra = [("x-acs-retry-after", RETRY_AFTER_MS)] if err.code.startswith("Throttling") else []
+        with self.state.lock:
+            ra = self.state.config["retry_after_ms"]
+        ra = RETRY_AFTER_MS if ra is None else str(ra)
+        extra = [("x-acs-retry-after", ra)] if err.code.startswith("Throttling") else []
         if count:
             with self.state.lock:
                 self.state.errors[err.code] += 1
@@ -832,12 +1028,19 @@ class Handler(BaseHTTPRequestHandler):
 
         auth = None
         early = None
+        self._note = (params.get("Action") or headers.get("x-acs-action", "").strip() or None, params)
+        if headers.get("authorization", "").strip().startswith("ACS3-"):
+            action = headers.get("x-acs-action", "").strip()
+        else:
+            action = params.get("Action", "")
         if method not in ("GET", "POST"):
             early = ApiError("UnsupportedHTTPMethod")
         elif path != "/":
             early = ApiError("InvalidAction.NotFound")
         elif dup is not None:
             early = ApiError("InvalidParameter", "Parameter %s is given more than once." % dup)
+        elif action == "AssumeRoleWithOIDC":
+            return self.handle_sts(action, params, None, now, False)   # anonymous: no signature
         else:
             auth = authenticate(st, method, path, query_pairs, params, headers, body, now)
             self._sig = auth.version
@@ -874,6 +1077,11 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if early is None and auth.error is None:
+            with st.lock:
+                entry = st.config["script"].pop(0) if st.config["script"] else None
+            if entry is not None:
+                return self._scripted(entry)
         if cfg["force_error"]:
             code, status = parse_forced_error(cfg["force_error"])
             msg = ERRORS.get(code, (status, "Forced error %s." % code))[1]
@@ -888,8 +1096,15 @@ class Handler(BaseHTTPRequestHandler):
             return self._send_error(early)
         if auth.error is not None:
             return self._send_error(auth.error)
+        if action == "AssumeRole":
+            token_sent = params.get("SecurityToken") or headers.get("x-acs-security-token")
+            return self.handle_sts(action, params, auth, now, token_sent)
         try:
-            result = describe(params, now, cfg)
+            if auth.action == REGIONS_ACTION:
+                result = describe_regions(params)
+            else:
+                cfg["_agents_up"] = st.agents_up(cfg)
+                result = describe(params, now, cfg)
         except ApiError as e:
             return self._send_error(e)
         request_id = str(uuid.uuid4()).upper()
@@ -897,6 +1112,24 @@ class Handler(BaseHTTPRequestHandler):
             st.ok += 1
         self._send(200, dict([("RequestId", request_id)] + list(result.items())), (), request_id)
         self._finish_log(200, None)
+
+    def handle_sts(self, action, params, auth, now, token_sent):
+        """STS mode (sts_emulator): AssumeRole after the signature check, or AssumeRoleWithOIDC."""
+        st = self.state
+        sts_emulator.record(st, action, params, auth.version if auth else None,
+                            auth.key_id if auth else None, token_sent)
+        try:
+            if action == "AssumeRole":
+                result = sts_emulator.assume_role(st, params, auth.key_id, now)
+            else:
+                result = sts_emulator.assume_role_with_oidc(st, params, now)
+        except sts_emulator.StsError as e:
+            return self._send_error(ApiError(e.code, e.message, e.status))
+        request_id = str(uuid.uuid4()).upper()
+        with st.lock:
+            st.ok += 1
+        self._send(200, dict([("RequestId", request_id)] + list(result.items())), (), request_id)
+        self._finish_log(200, action)
 
     # -- control API ------------------------------------------------------------------------
     def control(self, path):
@@ -1002,11 +1235,26 @@ def main(argv=None):
     p.add_argument("--misspelled", action="store_true",
                    help="item key InstanceCloudAssitantStatus, field CloudAssitantStatus")
     p.add_argument("--odd-next-token", action="store_true", help="NextToken values containing + / =")
+    p.add_argument("--page-loop", type=int, default=0,
+                   help="NextTokens cycle through N tokens (A->B->...->A) and never end")
+    p.add_argument("--page-overlap", action="store_true",
+                   help="each NextToken page repeats the last instance of the page before")
+    p.add_argument("--hostile-text", action="store_true",
+                   help="C1, bidi and ESC characters (and a raw 0x9B byte) in versions and error messages")
+    p.add_argument("--odd-versions", action="store_true",
+                   help="CloudAssistantVersion with a quote, backslash, newline, non-ASCII, bidi control")
+    p.add_argument("--agents-up-after", type=float, default=0, metavar="S",
+                   help="agents that are down come up S seconds after start (or reset)")
+    p.add_argument("--sts-lifetime", type=int, default=0,
+                   help="STS mode: temporary keys live S seconds (0 = DurationSeconds)")
+    p.add_argument("--sts-expired", action="store_true", help="STS mode: answer already expired keys")
+    p.add_argument("--oidc-token", default=sts_emulator.DEFAULT_OIDC_TOKEN,
+                   help="STS mode: the one OIDC token AssumeRoleWithOIDC accepts")
     a = p.parse_args(argv)
 
     try:
         keys = load_keys(a.creds)
-        config = {name: getattr(a, name) for name in CONFIG_DEFAULTS}
+        config = {name: getattr(a, name) for name in CONFIG_DEFAULTS if hasattr(a, name)}
         state = State(keys, config)
     except (OSError, ValueError, KeyError) as e:
         p.error(str(e))

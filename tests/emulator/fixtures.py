@@ -19,6 +19,27 @@ REGIONS = {
 
 OS_TYPES = ("Linux", "Windows", "FreeBSD")
 
+# region -> LocalName per AcceptLanguage of DescribeRegions (zh-CN is the API's default).
+REGION_NAMES = {
+    "cn-hangzhou": {"zh-CN": "华东1（杭州）", "en-US": "China (Hangzhou)", "ja": "中国 (杭州)"},
+    "cn-shanghai": {"zh-CN": "华东2（上海）", "en-US": "China (Shanghai)", "ja": "中国 (上海)"},
+}
+
+
+# What the emulator's odd_versions switch appends to every CloudAssistantVersion: characters that
+# output formats must escape or filter (quote, backslash, newline), non-ASCII, a bidi control.
+ODD_VERSION_SUFFIX = ' "beta" \\ build\nnext \u00e9\u202e'
+
+
+def odd_version(version):
+    """CloudAssistantVersion as served with odd_versions on (empty stays empty)."""
+    return version + ODD_VERSION_SUFFIX if version else version
+
+
+def region_name(region, lang="zh-CN"):
+    """LocalName of a fixture region as DescribeRegions gives it."""
+    return REGION_NAMES[region][lang]
+
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 # Agent versions per OS (cycled).  SupportSessionManager needs Linux >= 2.2.3.189 or
@@ -67,10 +88,14 @@ def _supports_session(os_type, version):
     return tuple(int(p) for p in version.split(".")) >= need
 
 
-def instances(region, now=None):
+def instances(region, now=None, all_up=False):
     """All fixture instances of a region, in fixture (= response) order, as the JSON items the
     API returns with CloudAssistantStatus as the string "true"/"false".  Keys absent from an
-    item are absent on the wire too.  Raises KeyError for an unknown region."""
+    item are absent on the wire too.  Raises KeyError for an unknown region.
+
+    all_up=True: the emulator's agents_up_after mode once the time has come: every agent that is
+    down (stopped, or never installed) is installed and live, its last heartbeat 0-4 s ago;
+    agents that were live are as before."""
     if now is None:
         now = time.time()
     now = int(now)
@@ -79,6 +104,9 @@ def instances(region, now=None):
     for i in range(count):
         os_type = _os_of(i)
         state = _state_of(i)
+        came_up = all_up and state != "running"
+        if all_up:
+            state = "running"
         item = {"InstanceId": instance_id(region, i)}
         if state == "absent":
             item["CloudAssistantStatus"] = "false"
@@ -98,6 +126,8 @@ def instances(region, now=None):
         if state == "running":
             item["CloudAssistantStatus"] = "true"
             heartbeat = now - (5 + (i * 7) % 55)          # seen within the last minute
+            if came_up:
+                heartbeat = now - i % 5
             active = (i % 4 == 1) and 1 or 0
         else:
             item["CloudAssistantStatus"] = "false"
@@ -115,10 +145,10 @@ def instances(region, now=None):
     return out
 
 
-def select(region, now=None, instance_ids=None, os_type=None):
+def select(region, now=None, instance_ids=None, os_type=None, all_up=False):
     """The instances a query returns before paging: fixture order, optionally restricted to a set
     of ids (unknown ids simply absent) and an OSType (case-insensitive)."""
-    items = instances(region, now)
+    items = instances(region, now, all_up)
     if instance_ids is not None:
         wanted = set(instance_ids)
         items = [it for it in items if it["InstanceId"] in wanted]

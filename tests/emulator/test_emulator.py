@@ -470,6 +470,52 @@ def test_paging(c):
     c.control("POST", "/__emu/config", {"odd_next_token": False})
 
 
+def test_misbehaving_paging(c):
+    for n in (1, 3, 7):
+        c.control("POST", "/__emu/config", {"page_loop": n})
+        tokens, pages, token = [], [], None
+        for _ in range(n + 2):
+            api = {"RegionId": "cn-hangzhou", "MaxResults": "50"}
+            if token:
+                api["NextToken"] = token
+            r = c.v1(api)
+            pages.append([i["InstanceId"] for i in items_of(r)])
+            token = r.json["NextToken"]
+            tokens.append(token)
+        eq("page_loop %d: tokens cycle" % n, tokens[:n + 1],
+           ["LOOP-%d-cn-hangzhou" % k for k in list(range(1, n + 1)) + [1]])
+        all_ids = [i["InstanceId"] for i in fixtures.instances("cn-hangzhou", 0)]
+        eq("page_loop %d: page of token k starts at 50k mod 300" % n, [p[0] for p in pages[:n + 1]],
+           [all_ids[(k * 50) % 300] for k in range(n + 1)])
+    r = c.v1({"RegionId": "cn-hangzhou", "NextToken": "LOOP-2-cn-shanghai"})
+    eq("page_loop: token of another region rejected", r.code, "InvalidParameter.NextToken")
+    c.control("POST", "/__emu/config", {"page_loop": 0, "page_overlap": True})
+    seen, tokens, token = [], [], None
+    for _ in range(20):
+        api = {"RegionId": "cn-hangzhou", "MaxResults": "50"}
+        if token:
+            api["NextToken"] = token
+        r = c.v3(api)
+        seen.append([i["InstanceId"] for i in items_of(r)])
+        token = r.json["NextToken"]
+        if not token:
+            break
+        tokens.append(token)
+    check("page_overlap: each page starts with the last of the page before",
+          all(a[-1] == b[0] for a, b in zip(seen, seen[1:])) and len(seen) > 2, [p[:1] for p in seen])
+    eq("page_overlap: tokens all different", len(set(tokens)), len(tokens))
+    c.control("POST", "/__emu/config", {"page_overlap": False, "hostile_text": True})
+    r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "3"})
+    check("hostile_text: raw 0x9B byte and escapes in the body",
+          b"\x9b2J" in r.raw and b"\\u009b31m" in r.raw and b"\\u202e" in r.raw, r.raw[:300])
+    c.control("POST", "/__emu/config", {"force_error": "Forbidden.RAM"})
+    r = c.v1({"RegionId": "cn-hangzhou"})
+    check("hostile_text: in error messages", r.status == 403 and b"\x9b2J" in r.raw, r.raw[:300])
+    c.control("POST", "/__emu/config", {"hostile_text": False, "force_error": None})
+    r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "3"})
+    check("hostile_text off: plain body", b"\x9b" not in r.raw and b"\\u202e" not in r.raw)
+
+
 def test_modes(c):
     cfg = c.control("POST", "/__emu/config", {"bool_status": True})
     eq("config echo", cfg["bool_status"], True)
@@ -483,7 +529,12 @@ def test_modes(c):
     r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "2"})
     its = items_of(r, "InstanceCloudAssitantStatus")
     check("misspelled keys", "CloudAssitantStatus" in its[0] and "CloudAssistantStatus" not in its[0], its[0])
-    c.control("POST", "/__emu/config", {"misspelled": False})
+    c.control("POST", "/__emu/config", {"misspelled": False, "odd_versions": True})
+    r = c.v1({"RegionId": "cn-hangzhou", "PageSize": "20"})
+    eq("odd_versions", [i["CloudAssistantVersion"] for i in items_of(r)],
+       [fixtures.odd_version(i["CloudAssistantVersion"]) for i in fixtures.instances("cn-hangzhou", r.date)[:20]])
+    check("odd_versions: the suffix has the characters", all(ch in fixtures.ODD_VERSION_SUFFIX for ch in '"\\\n\u202e'))
+    c.control("POST", "/__emu/config", {"odd_versions": False})
     err = c.control("POST", "/__emu/config", {"no_such_switch": 1})
     check("config rejects unknown key", "error" in err)
 
@@ -574,6 +625,79 @@ def test_stats(c):
     except socket.timeout:
         check("server closes after Connection: close", False, "no EOF within 3 s")
     s.close()
+
+
+def test_regions(c):
+    """DescribeRegions: signed like the other action (v1 and V3), every fixture region."""
+    c.control("POST", "/__emu/reset", None)
+    want = [{"RegionId": r, "LocalName": fixtures.region_name(r), "RegionEndpoint": "ecs.%s.aliyuncs.com" % r}
+            for r in fixtures.REGIONS]
+    r = c.v1({}, over={"Action": "DescribeRegions"})
+    eq("DescribeRegions v1 status", r.status, 200)
+    eq("DescribeRegions v1 regions", (r.json or {}).get("Regions"), {"Region": want})
+    check("DescribeRegions RequestId", isinstance((r.json or {}).get("RequestId"), str) and r.json["RequestId"],
+          r.json)
+    eq("DescribeRegions keys", sorted(r.json or {}), ["Regions", "RequestId"])
+    r = c.v3({"AcceptLanguage": "en-US"}, extra_headers={"x-acs-action": "DescribeRegions"})
+    eq("DescribeRegions V3 en-US", [x["LocalName"] for x in r.json["Regions"]["Region"]],
+       ["China (Hangzhou)", "China (Shanghai)"])
+    r = c.v3({"RegionId": "cn-shanghai"}, method="GET", extra_headers={"x-acs-action": "DescribeRegions"})
+    eq("DescribeRegions ignores RegionId", [x["RegionId"] for x in r.json["Regions"]["Region"]],
+       list(fixtures.REGIONS))
+    r = c.v1({}, over={"Action": "DescribeRegions"}, tamper=True)
+    eq("DescribeRegions v1 bad signature", (r.status, r.code), (400, "SignatureDoesNotMatch"))
+    r = c.v3({}, extra_headers={"x-acs-action": "DescribeRegions"}, tamper=True)
+    eq("DescribeRegions V3 bad signature", (r.status, r.code), (400, "SignatureDoesNotMatch"))
+    r = c.v1({}, over={"Action": "DescribeRegions", "Version": "2016-03-14"})
+    eq("DescribeRegions wrong version", r.code, "InvalidVersion")
+    r = c.v1({"AcceptLanguage": "fr"}, over={"Action": "DescribeRegions"})
+    eq("DescribeRegions bad AcceptLanguage", (r.status, r.code), (400, "InvalidParameter"))
+    r = c.v1({}, over={"Action": "DescribeZones"})
+    eq("other actions still unknown", r.code, "InvalidAction.NotFound")
+    c.control("POST", "/__emu/config", {"force_error": "Throttling.User"})
+    r = c.v1({}, over={"Action": "DescribeRegions"})
+    eq("faults apply to DescribeRegions", r.code, "Throttling.User")
+    c.control("POST", "/__emu/config", {"force_error": None})
+    st = c.control("GET", "/__emu/stats")
+    eq("stats actions", st["actions"], {"DescribeRegions": 8, "DescribeZones": 1})
+    eq("stats log: one entry per API request", len(st["log"]), 9)
+    eq("stats log entry", {k: st["log"][2][k] for k in ("action", "region", "ids", "status")},
+       {"action": "DescribeRegions", "region": "cn-shanghai", "ids": 0, "status": 200})
+
+
+def test_agents_up(c):
+    """agents_up_after=N: agents that are down are live from N s after the switch (or a reset)."""
+    ids = [it["InstanceId"] for it in fixtures.instances("cn-hangzhou", 0)[:20]]
+    api = dict({"RegionId": "cn-hangzhou"}, **{"InstanceId.%d" % (k + 1): i for k, i in enumerate(ids)})
+    down = [it["InstanceId"] for it in fixtures.instances("cn-hangzhou", 0)[:20]
+            if it["CloudAssistantStatus"] == "false"]
+    check("agents_up: the sample has down agents", len(down) >= 2, down)
+    cfg = c.control("POST", "/__emu/config", {"agents_up_after": 1.5})
+    eq("agents_up_after echoed", cfg["agents_up_after"], 1.5)
+    t0 = time.time()
+    r = c.v1(api)
+    eq("agents_up: before N s, fixtures as usual", items_of(r), fixtures.instances("cn-hangzhou", r.date)[:20])
+    eq("agents_up: stats before", c.control("GET", "/__emu/stats")["agents_up"], False)
+    time.sleep(max(0, 1.6 - (time.time() - t0)))
+    r = c.v1(api)
+    got = items_of(r)
+    eq("agents_up: after N s every agent live", [i["CloudAssistantStatus"] for i in got], ["true"] * 20)
+    eq("agents_up: items as fixtures.instances(all_up=True)", got,
+       fixtures.instances("cn-hangzhou", r.date, all_up=True)[:20])
+    came = [i for i in got if i["InstanceId"] in down]
+    check("agents_up: came-up agents have a version and a fresh heartbeat",
+          all(i["CloudAssistantVersion"] and r.date - emu.parse_timestamp(i["LastHeartbeatTime"]) < 5
+              for i in came), came)
+    eq("agents_up: stats after", c.control("GET", "/__emu/stats")["agents_up"], True)
+    c.control("POST", "/__emu/reset", None)
+    r = c.v1(api)
+    check("agents_up: reset restarts the clock", any(i["CloudAssistantStatus"] == "false" for i in items_of(r)))
+    c.control("POST", "/__emu/config", {"agents_up_after": 0})
+    time.sleep(0.1)
+    r = c.v1(api)
+    check("agents_up_after 0 = off", any(i["CloudAssistantStatus"] == "false" for i in items_of(r)))
+    err = c.control("POST", "/__emu/config", {"agents_up_after": "soon"})
+    check("agents_up_after must be a number", "error" in err, err)
 
 
 def test_garbage(c, port, ctx):
@@ -679,6 +803,68 @@ def test_metadata(tmp, ecs):
         eq("metadata SIGTERM exits cleanly", stop(proc), 0)
 
 
+def test_sts(c):
+    """STS mode (sts_emulator.py): signed AssumeRole, anonymous AssumeRoleWithOIDC, temporary keys
+    the ECS action accepts until they expire, STS error codes."""
+    import sts_emulator as sts
+    arn = "acs:ram::%s:role/%%s" % sts.ACCOUNT
+    over = {"Action": "AssumeRole", "Version": sts.STS_VERSION}
+    v3h = {"x-acs-action": "AssumeRole", "x-acs-version": sts.STS_VERSION}
+    c.control("POST", "/__emu/config", {"sts_lifetime": 0, "sts_expired": False})
+    api = {"RoleArn": arn % "ops", "RoleSessionName": "selftest", "DurationSeconds": "900"}
+    r = c.v1(api, method="POST", form=True, over=over)
+    eq("sts v1 AssumeRole", r.status, 200)
+    cred = r.json.get("Credentials", {})
+    check("sts answer has the four fields",
+          all(cred.get(k) for k in ("AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration")),
+          r.json)
+    exp = emu.parse_timestamp(cred.get("Expiration"))
+    check("sts Expiration = now + DurationSeconds", exp is not None and abs(exp - time.time() - 900) < 5)
+    eq("sts v1 tampered", c.v1(api, method="POST", form=True, over=over, tamper=True).code,
+       "SignatureDoesNotMatch")
+    eq("sts v3 AssumeRole", c.v3(api, form=True, extra_headers=v3h).status, 200)
+    KEYS[cred["AccessKeyId"]] = {"secret": cred["AccessKeySecret"], "sts_token": cred["SecurityToken"]}
+    eq("ECS call with the temporary key", c.v1({"RegionId": "cn-hangzhou"},
+                                              key_id=cred["AccessKeyId"]).status, 200)
+    KEYS[cred["AccessKeyId"]] = {"secret": cred["AccessKeySecret"], "sts_token": "CAISwrong"}
+    eq("ECS call with the wrong token", c.v1({"RegionId": "cn-hangzhou"}, key_id=cred["AccessKeyId"]).code,
+       "InvalidSecurityToken.Mismatch")
+    for name, change, code, status in [
+            ("malformed ARN", {"RoleArn": "acs:ram::1:rol/x"}, "InvalidParameter.RoleArn", 400),
+            ("unknown role", {"RoleArn": arn % "nosuch"}, "EntityNotExist.Role", 404),
+            ("denied role", {"RoleArn": arn % "denied"}, "NoPermission", 403),
+            ("external id missing", {"RoleArn": arn % "needs-external-id"}, "NoPermission", 403),
+            ("short duration", {"DurationSeconds": "899"}, "InvalidParameter.DurationSeconds", 400),
+            ("long duration", {"DurationSeconds": "3601"}, "InvalidParameter.DurationSeconds", 400),
+            ("bad session name", {"RoleSessionName": "a b"}, "InvalidParameter.RoleSessionName", 400)]:
+        r = c.v1(dict(api, **change), method="POST", form=True, over=over)
+        eq("sts %s" % name, (r.status, r.code), (status, code))
+    c.control("POST", "/__emu/config", {"sts_lifetime": 1})
+    r = c.v1(api, method="POST", form=True, over=over)
+    cred = r.json["Credentials"]
+    KEYS[cred["AccessKeyId"]] = {"secret": cred["AccessKeySecret"], "sts_token": cred["SecurityToken"]}
+    time.sleep(1.2)
+    eq("ECS call with an expired temporary key", c.v1({"RegionId": "cn-hangzhou"},
+                                                       key_id=cred["AccessKeyId"]).code,
+       "InvalidSecurityToken.Expired")
+    c.control("POST", "/__emu/config", {"sts_lifetime": 0})
+    form = {"Action": "AssumeRoleWithOIDC", "Version": sts.STS_VERSION, "Format": "JSON",
+            "Timestamp": iso(time.time()), "RoleArn": arn % "oidc-role", "RoleSessionName": "pod",
+            "OIDCProviderArn": "acs:ram::%s:oidc-provider/p" % sts.ACCOUNT,
+            "OIDCToken": sts.DEFAULT_OIDC_TOKEN}
+    body = lambda f: "&".join("%s=%s" % (enc(k), enc(v)) for k, v in f.items()).encode()  # noqa: E731
+    hdr = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = c.raw("POST", "/", body(form), hdr)
+    eq("sts AssumeRoleWithOIDC (anonymous)", r.status, 200)
+    r = c.raw("POST", "/", body(dict(form, OIDCToken="eyJ.other")), hdr)
+    eq("sts OIDC wrong token", r.code, "AuthenticationFail.OIDCToken.Invalid")
+    r = c.raw("POST", "/", body(dict(form, OIDCProviderArn="x")), hdr)
+    eq("sts OIDC bad provider", r.code, "InvalidParameter.OIDCProviderArn")
+    st = c.control("GET", "/__emu/stats")
+    eq("sts stats: last action", st["sts_last"]["action"], "AssumeRoleWithOIDC")
+    check("sts stats: issued keys listed", len(st["sts_issued"]) >= 3, len(st["sts_issued"]))
+
+
 def main():
     t0 = time.time()
     tmp = tempfile.mkdtemp(prefix="emu-test-")
@@ -698,9 +884,12 @@ def main():
         for name, fn in [("vectors", test_vectors), ("accept", lambda: test_accept(c)),
                          ("reject", lambda: test_reject(c)), ("paging", lambda: test_paging(c)),
                          ("modes", lambda: test_modes(c)), ("faults", lambda: test_faults(c)),
+                         ("misbehaving paging", lambda: test_misbehaving_paging(c)),
                          ("stats", lambda: test_stats(c)), ("garbage", lambda: test_garbage(c, port, ctx)),
+                         ("regions", lambda: test_regions(c)), ("agents up", lambda: test_agents_up(c)),
                          ("plain http", lambda: test_plain_http(tmp)),
-                         ("metadata", lambda: test_metadata(tmp, c))]:
+                         ("metadata", lambda: test_metadata(tmp, c)),
+                         ("sts", lambda: test_sts(c))]:
             try:
                 fn()
             except Exception as e:  # a crash in one group must not hide the others

@@ -132,7 +132,7 @@ def sample(ids, k, seed):
 
 TSV_FIELDS = ["InstanceId", "CloudAssistantStatus", "CloudAssistantVersion", "OSType", "LastHeartbeatTime",
               "LastInvokedTime", "ActiveTaskCount", "InvocationCount", "SupportSessionManager"]
-TABLE_COLS = ["INSTANCE_ID", "AGENT", "VERSION", "OS", "LAST_HEARTBEAT", "ACTIVE", "TOTAL", "SESSION_MGR"]
+TABLE_COLS = ["INSTANCE_ID", "AGENT", "VERSION", "OS", "HEARTBEAT", "TASKS", "RUNS", "SSM"]
 
 
 def _txt(v):
@@ -155,23 +155,30 @@ def _digits(v):
     return "-" if v in (None, "", "-") else re.sub(r"[^0-9]", "", v)
 
 
+def _age_class(v):
+    """The table shows the heartbeat as an age ("42s", "3m", "5h", "12d"): compare its form."""
+    if v in (None, "", "-"):
+        return "-"
+    return "age" if re.fullmatch(r"[0-9]+[smhd]", v) else v
+
+
 def table_expected(item):
     return {
         "INSTANCE_ID": item["InstanceId"],
         "AGENT": "yes" if item["CloudAssistantStatus"] == "true" else "no",
         "VERSION": _txt(item.get("CloudAssistantVersion")),
         "OS": _txt(item.get("OSType")),
-        "LAST_HEARTBEAT": _digits(item.get("LastHeartbeatTime")),
-        "ACTIVE": _txt(item.get("ActiveTaskCount")),
-        "TOTAL": _txt(item.get("InvocationCount")),
-        "SESSION_MGR": "yes" if item.get("SupportSessionManager") else "no",
+        "HEARTBEAT": "age" if item.get("LastHeartbeatTime") else "-",
+        "TASKS": _txt(item.get("ActiveTaskCount")),
+        "RUNS": _txt(item.get("InvocationCount")),
+        "SSM": "yes" if item.get("SupportSessionManager") else "no",
     }
 
 
 def table_normalize(row):
     row = dict(row)
-    row["LAST_HEARTBEAT"] = _digits(row.get("LAST_HEARTBEAT"))
-    row["SESSION_MGR"] = {"true": "yes", "false": "no"}.get(row.get("SESSION_MGR"), row.get("SESSION_MGR"))
+    row["HEARTBEAT"] = _age_class(row.get("HEARTBEAT"))
+    row["SSM"] = {"true": "yes", "false": "no"}.get(row.get("SSM"), row.get("SSM"))
     return row
 
 
@@ -710,7 +717,8 @@ class T:
                 self.fail("JSON item %s: %s" % (it.get("InstanceId"), bad))
             self.check(it.get("CloudAssistantStatus") in ("true", "false"),
                        "JSON CloudAssistantStatus must be the string \"true\"/\"false\": %r" % it)
-            got = json_normalize(it)
+            self.eq(it.get("RegionId"), region, "JSON RegionId of %s" % it.get("InstanceId"))
+            got = json_normalize({k: v for k, v in it.items() if k != "RegionId"})
             exps = [json_expected(c) for c in self._candidates(region, it["InstanceId"], nows)]
             if got not in exps:
                 self.fail("JSON item for %s:\n  got  %r\n  want %r" % (it["InstanceId"], it, exps[0]))
@@ -1056,6 +1064,56 @@ add("bad-id/slash", _bad_id, ["i-a/b"], "i-a/b")
 add("bad-id/non-ascii", _bad_id, ["i-\u00e9t\u00e9"], "i-\u00e9t\u00e9")
 add("bad-id/via-i", _bad_id, ["-i", "i-bad!"], "i-bad!")
 add("bad-id/via-stdin", _bad_id, ["-"], "i-bad!", stdin="%s\ni-bad!\n" % _ok)
+
+
+@test("settings/aliyun-cli-environment")
+def _(t):
+    # issue 14: the endpoint, endpoint type, timeout and retry settings aliyun-cli takes from the
+    # environment are honoured below the flags
+    iid = ALL_IDS[REGION][0]
+    with t.ecs() as emu:
+        ep = "127.0.0.1:%d" % emu.port
+        r = t.run(["-r", REGION, "-o", "tsv", iid], t.env(AK, {"ALIBABA_CLOUD_ENDPOINT": ep}))
+        t.exit(r, 0)
+        t.tsv(r, [iid])
+        # the flag wins over the variable
+        r = t.call(emu, ["-o", "tsv", iid], env=t.env(AK, {"ALIBABA_CLOUD_ENDPOINT": "127.0.0.1:1"}))
+        t.exit(r, 0)
+        st = emu.stats()
+    t.stat_eq(st, "requests", 2)
+    for var, val in (("ALIBABA_CLOUD_CONNECT_TIMEOUT", "soon"), ("ALIBABA_CLOUD_READ_TIMEOUT", "0"),
+                     ("ALIBABA_CLOUD_RETRY_COUNT", "99"), ("ALIBABA_CLOUD_ENDPOINT_TYPE", "intranet")):
+        r = t.run(["-r", REGION, "--dry-run", iid], t.env(AK, {var: val}))
+        t.exit(r, 2)
+        t.err_line(r, var)
+    r = t.run(["-r", REGION, "--dry-run", iid], t.env(AK, {"ALIBABA_CLOUD_ENDPOINT_TYPE": "vpc"}))
+    t.exit(r, 0)
+    t.check("host: ecs-vpc.%s.aliyuncs.com" % REGION in r.out, "vpc endpoint type not used: %r" % r.out[:300])
+    r = t.run(["-r", REGION, "--retries", "1", "--dry-run", iid], t.env(AK, {"ALIBABA_CLOUD_RETRY_COUNT": "99"}))
+    t.exit(r, 0)  # the flag given: the (bad) variable is not even read
+
+
+@test("settings/aliyun-cli-profile")
+def _(t):
+    # issue 14: a config.json profile's endpoint, endpoint_type and timeouts, as aliyun-cli keeps
+    # them, below the flags and above the environment
+    iid = ALL_IDS[REGION][0]
+    with t.ecs() as emu:
+        prof = {"name": "default", "mode": "AK", "access_key_id": AK_ID, "access_key_secret": AK_SECRET,
+                "region_id": REGION, "endpoint": "127.0.0.1:%d" % emu.port, "read_timeout": 7,
+                "retry_timeout": 99, "connect_timeout": 4000, "retry_count": 50}
+        cfg = t.config_json([prof])
+        env = t.env({"ALIBABA_CLOUD_CONFIG_FILE": cfg, "ALIBABA_CLOUD_ENDPOINT": "127.0.0.1:1",
+                     "ALIBABA_CLOUD_RETRY_COUNT": "bad"})
+        r = t.run(["-o", "tsv", "-v", iid], env)
+        st = emu.stats()
+    t.exit(r, 0)
+    t.tsv(r, [iid])
+    t.stat_eq(st, "requests", 1)
+    bad = dict(prof, read_timeout="7")
+    r = t.run(["-o", "tsv", iid], t.env({"ALIBABA_CLOUD_CONFIG_FILE": t.config_json([bad], rel="cfg/bad.json")}))
+    t.exit(r, 2)
+    t.err_line(r, "read_timeout")
 
 
 @test("usage/no-ids-no-all")
@@ -2018,10 +2076,25 @@ def _(t):
 def _(t):
     with t.proxy("--auth", "user:" + PROXY_PASSWORD) as px, t.ecs() as emu:
         url = "http://user:%s@127.0.0.1:%d" % (urllib.parse.quote(PROXY_PASSWORD, safe=""), px.port)
-        r = t.call(emu, ["-v", "--proxy", url, "-o", "tsv", ALL_IDS[REGION][0]])
+        r = t.call(emu, ["-v", "-o", "tsv", ALL_IDS[REGION][0]], env=t.env(AK, {"HTTPS_PROXY": url}))
         ps = px.stats()
     t.exit(r, 0)
     t.check(ps["connects"] and ps["connects"][0]["auth_ok"], "proxy credentials not accepted: %r" % ps)
+
+
+@test("proxy/userinfo-on-argv-refused")
+def _(t):
+    # issue 9.15: argv is world-readable (ps, /proc/PID/cmdline): no flag takes a secret
+    with t.proxy("--auth", "user:" + PROXY_PASSWORD) as px, t.ecs() as emu:
+        for user in ("user:%s" % urllib.parse.quote(PROXY_PASSWORD, safe=""), "justuser"):
+            url = "http://%s@127.0.0.1:%d" % (user, px.port)
+            r = t.call(emu, ["--proxy", url, "-o", "tsv", ALL_IDS[REGION][0]])
+            t.exit(r, 2)
+            t.err_line(r, "--proxy", "HTTPS_PROXY")
+        ps = px.stats()
+        st = emu.stats()
+    t.eq(len(ps["connects"]), 0, "proxy connections")
+    t.stat_eq(st, "requests", 0)
 
 
 @test("proxy/no-proxy-bypasses")

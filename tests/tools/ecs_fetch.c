@@ -31,7 +31,7 @@ static void trace_line(void *ctx, const char *line)
 
 static int fail(const ecs_err *e)
 {
-	fprintf(stderr, "ecs-fetch: %s\n", e->msg);
+	fprintf(stderr, "ecs-fetch: %s [%s]\n", e->msg, err_name(e->status));
 	return err_exit_code(e->status);
 }
 

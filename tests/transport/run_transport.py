@@ -1036,6 +1036,25 @@ HOSTILE = {
     "reset-mid-body": (["connection reset"], ()),
     "many-1xx": ([], ("1xx", "interim", "informational")),
 }
+# A close before the response ends is a dropped request (retryable, like an RST), never
+# "bad HTTP": the stable error name says which class the client put it in.
+CLOSED_HOSTILE = ("short-body", "short-body-abrupt", "short-chunked", "eof-in-headers",
+                  "eof-immediately")
+for _path in CLOSED_HOSTILE:
+    def _closed(path=_path):
+        @scenario("hostile-%s-is-closed" % path, needs=["hostile"])
+        def _(t):
+            r = t.run([t.url("hostile", "/" + path)])
+            r.fails("[closed]")
+    _closed()
+
+
+@scenario("hostile-reset-mid-body-is-net", needs=["hostile"])
+def _(t):
+    r = t.run([t.url("hostile", "/reset-mid-body")])
+    r.fails("[net]")
+
+
 SLOW_HOSTILE = ("drip-headers", "drip-body", "status-hang", "header-hang", "silent")
 
 for _path, (_need, _any) in HOSTILE.items():

@@ -1,0 +1,226 @@
+/* Pure parser of the SDKs' ~/.alibabacloud/credentials (INI) into one creds_profile. Key
+ * names as credentials-go reads them (credentials/providers/profile.go and its README). */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "creds_int.h"
+
+typedef struct {
+	const char *key;
+	size_t off, cap;
+} ini_field;
+
+#define F(k, m)                                                                                    \
+	{                                                                                          \
+		k, offsetof(creds_profile, m), sizeof(((creds_profile *)0)->m)                     \
+	}
+static const ini_field FIELDS[] = {
+	F("access_key_id", key_id),
+	F("access_key_secret", secret),
+	F("security_token", token),
+	F("role_name", ram_role),
+	F("region_id", region),
+	F("region", region),
+	F("role_arn", role.role_arn),
+	F("role_session_name", role.session),
+	F("policy", role.policy),
+	F("oidc_provider_arn", oidc_provider_arn),
+	F("oidc_token_file_path", oidc_token_file),
+	F("credentials_uri", uri),
+};
+#undef F
+
+typedef struct {
+	const char *path;
+	unsigned line;
+	const char *want;
+	size_t want_len;
+	int in_want, found;
+	char type[32];
+	ecs_err *err;
+} ini_ctx;
+
+static int is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n > 0 && is_blank((*s)[0])) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && is_blank((*s)[*n - 1]))
+		(*n)--;
+}
+
+static ecs_status ini_store(const ini_ctx *x, const char *key, const char *v, size_t n, char *out,
+			    size_t cap)
+{
+	if (n >= cap)
+		return err_set(x->err, ECS_E_INPUT, "%s:%u: %s is longer than %zu bytes", x->path,
+			       x->line, key, cap - 1);
+	if (cr_has_ctl(v, n))
+		return err_set(x->err, ECS_E_INPUT, "%s:%u: %s contains a control character",
+			       x->path, x->line, key);
+	cr_wipe(out, cap);
+	memcpy(out, v, n);
+	return ECS_OK;
+}
+
+/* The value part of "key = value": surrounding quotes removed, or for an unquoted value an
+ * inline comment (" #..." / " ;...") cut off. */
+static ecs_status ini_value(const ini_ctx *x, const char **v, size_t *n)
+{
+	const char *s = *v;
+	size_t len = *n, i;
+
+	trim(&s, &len);
+	if (len > 0 && (s[0] == '"' || s[0] == '\'')) {
+		const char *close = memchr(s + 1, s[0], len - 1);
+		const char *rest;
+		size_t rn;
+
+		if (close == NULL)
+			return err_set(x->err, ECS_E_INPUT, "%s:%u: unterminated quoted value",
+				       x->path, x->line);
+		rest = close + 1;
+		rn = (size_t)(s + len - rest);
+		trim(&rest, &rn);
+		if (rn > 0 && rest[0] != '#' && rest[0] != ';')
+			return err_set(x->err, ECS_E_INPUT, "%s:%u: text after the closing quote",
+				       x->path, x->line);
+		*v = s + 1;
+		*n = (size_t)(close - (s + 1));
+		return ECS_OK;
+	}
+	for (i = 1; i < len; i++)
+		if ((s[i] == '#' || s[i] == ';') && is_blank(s[i - 1])) {
+			len = i;
+			break;
+		}
+	trim(&s, &len);
+	*v = s;
+	*n = len;
+	return ECS_OK;
+}
+
+static ecs_status ini_section(ini_ctx *x, const char *l, size_t n)
+{
+	const char *close = memchr(l, ']', n), *name = l + 1, *rest;
+	size_t nn, rn;
+
+	if (close == NULL)
+		return err_set(x->err, ECS_E_INPUT, "%s:%u: unterminated section header (no ']')",
+			       x->path, x->line);
+	nn = (size_t)(close - name);
+	trim(&name, &nn);
+	rest = close + 1;
+	rn = (size_t)(l + n - rest);
+	trim(&rest, &rn);
+	if (nn == 0)
+		return err_set(x->err, ECS_E_INPUT, "%s:%u: empty section name", x->path, x->line);
+	if (rn > 0 && rest[0] != '#' && rest[0] != ';')
+		return err_set(x->err, ECS_E_INPUT, "%s:%u: text after the section header", x->path,
+			       x->line);
+	x->in_want = nn == x->want_len && memcmp(name, x->want, nn) == 0;
+	x->found |= x->in_want;
+	return ECS_OK;
+}
+
+/* "key = value" (or "key: value", like go-ini): stored when in the wanted section. */
+static ecs_status ini_pair(ini_ctx *x, const char *l, size_t n, creds_profile *p)
+{
+	const char *eq, *k = l, *v;
+	size_t kn, vn, i;
+	ecs_status st;
+
+	for (eq = l; eq < l + n && *eq != '=' && *eq != ':'; eq++)
+		;
+	if (eq == l + n)
+		return err_set(x->err, ECS_E_INPUT, "%s:%u: expected 'key = value' or '[section]'",
+			       x->path, x->line);
+	kn = (size_t)(eq - l);
+	v = eq + 1;
+	vn = (size_t)(l + n - v);
+	trim(&k, &kn);
+	if (kn == 0)
+		return err_set(x->err, ECS_E_INPUT, "%s:%u: empty key before '%c'", x->path,
+			       x->line, *eq);
+	if ((st = ini_value(x, &v, &vn)) != ECS_OK || !x->in_want)
+		return st;
+	if (cr_eqn(k, kn, "type")) /* a long type is simply unknown: keep its start */
+		return ini_store(x, "type", v, vn < sizeof(x->type) ? vn : sizeof(x->type) - 1,
+				 x->type, sizeof(x->type));
+	if (cr_eqn(k, kn, "role_name"))
+		p->ram_role_set = 1;
+	for (i = 0; i < NELEM(FIELDS); i++)
+		if (cr_eqn(k, kn, FIELDS[i].key))
+			return ini_store(x, FIELDS[i].key, v, vn, (char *)p + FIELDS[i].off,
+					 FIELDS[i].cap);
+	return ECS_OK; /* other keys are the SDKs' business */
+}
+
+static ecs_status parse_ini(const char *buf, size_t len, ini_ctx *x, creds_profile *p)
+{
+	size_t pos = 0;
+	ecs_status st;
+
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		pos = 3;
+	while (pos < len) {
+		const char *l = buf + pos, *eol = memchr(l, '\n', len - pos);
+		size_t n = eol != NULL ? (size_t)(eol - l) : len - pos;
+
+		pos += n + (eol != NULL);
+		x->line++;
+		if (memchr(l, '\0', n) != NULL)
+			return err_set(x->err, ECS_E_INPUT, "%s:%u: NUL byte", x->path, x->line);
+		if (n > 0 && l[n - 1] == '\r')
+			n--;
+		trim(&l, &n);
+		if (n == 0 || l[0] == '#' || l[0] == ';')
+			continue;
+		st = l[0] == '[' ? ini_section(x, l, n) : ini_pair(x, l, n, p);
+		if (st != ECS_OK)
+			return st;
+	}
+	return ECS_OK;
+}
+
+ecs_status creds_parse_ini(const char *buf, size_t len, const char *section,
+			   const char *path_for_msgs, creds_profile *p, ecs_err *err)
+{
+	const char *want = (section != NULL && section[0] != '\0') ? section : "default";
+	char shown[64];
+	ini_ctx x;
+	ecs_status st;
+
+	cr_wipe(p, sizeof(*p));
+	memset(&x, 0, sizeof(x));
+	x.path = path_for_msgs;
+	x.want = want;
+	x.want_len = strlen(want);
+	x.err = err;
+	if (x.want_len >= sizeof(p->name))
+		return err_set(err, ECS_E_INPUT, "section name longer than %zu bytes",
+			       sizeof(p->name) - 1);
+	st = parse_ini(buf, len, &x, p);
+	if (st == ECS_OK && !x.found) {
+		p->missing = 1;
+		st = err_set(err, ECS_E_CREDS, "%s has no [%s] section", path_for_msgs,
+			     cr_show(shown, sizeof(shown), want, x.want_len));
+	}
+	memcpy(p->name, want, x.want_len + 1);
+	if (st == ECS_OK)
+		st = creds_profile_decide(p, x.type, 1, path_for_msgs, err);
+	if (st != ECS_OK) {
+		int missing = p->missing;
+		cr_wipe(p, sizeof(*p));
+		p->missing = missing;
+		memcpy(p->name, want, x.want_len + 1);
+	}
+	return st;
+}

@@ -1,0 +1,65 @@
+/* Internal to the creds_*.c files: shared helpers and the sources the chain calls. */
+#ifndef ECS_CREDS_INT_H
+#define ECS_CREDS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "creds.h"
+
+#define CREDS_WHY_MAX 200 /* one reason in the "tried" list */
+#define NELEM(a)      (sizeof(a) / sizeof((a)[0]))
+
+/* A warning or trace line to the caller's sink (o may be NULL). */
+#define cr_emit(o, warning, ...)                                                                   \
+	err_emit((o) == NULL ? NULL : ((warning) ? (o)->warn : (o)->trace),                        \
+		 (o) == NULL ? NULL : (o)->ctx, __VA_ARGS__)
+
+void cr_wipe(void *p, size_t n);
+void cr_wipe_secrets(creds *c);
+int cr_ieqn(const char *s, size_t n, const char *t); /* case-insensitive s[0..n) == t */
+int cr_eqn(const char *s, size_t n, const char *t);
+int cr_has_ctl(const char *s, size_t n);
+/* A name (never a secret) for a message: non-printable bytes '?', long ones cut with "...". */
+const char *cr_show(char *dst, size_t cap, const char *s, size_t n);
+/* A RAM role name: 1..64 of letters, digits, '-', '_', '.'. */
+int cr_role_ok(const char *s, size_t n);
+/* A path for a message, at most 96 bytes: a long one loses its middle. */
+const char *cr_short_path(char *dst, size_t cap, const char *p);
+/* First non-empty variable of names; *which gets its name (names[0] when none). */
+const char *cr_env_first(const char *const *names, size_t n, const char **which);
+int cr_env_true(const char *name);
+/* Copies an environment value (named var in messages) into out; ECS_E_INPUT when too long
+ * or with control characters. */
+ecs_status cr_env_copy(const char *var, const char *v, char *out, size_t cap, ecs_err *err);
+/* Sets c->refresh_at from c->expires and now. */
+void cr_plan_refresh(creds *c, int64_t now);
+/* Connection options for an https (or http) source: timeouts, trace, proxy. */
+ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, uint16_t port,
+			int tls, ecs_err *err);
+
+/* ---- sources; each fills out (key_id, secret, token, expires) and wipes it on error ---- */
+
+/* The ECS metadata service. Soft failures (not on ECS, no role) are ECS_E_CREDS with the
+ * reason in why; a bad ECS_CA_STATUS_METADATA_ENDPOINT is ECS_E_INPUT in err. */
+ecs_status creds_meta_get(creds_net *n, const char *role_req, const creds_opts *o, creds *out,
+			  char *why, size_t why_cap, ecs_err *err);
+/* The credentials a request is signed with (token "" = none). */
+typedef struct {
+	const char *id, *secret, *token;
+} cr_keys;
+
+/* STS AssumeRole for r, signed with the credentials in with. */
+ecs_status creds_sts_assume(creds_net *n, const creds_role *r, const cr_keys *with,
+			    const creds_opts *o, creds *out, ecs_err *err);
+/* STS AssumeRoleWithOIDC (anonymous): the token is read from token_file. */
+ecs_status creds_sts_oidc(creds_net *n, const creds_role *r, const char *provider_arn,
+			  const char *token_file, const creds_opts *o, creds *out, ecs_err *err);
+/* GET uri (origin names where it was configured, in messages). */
+ecs_status creds_uri_get(creds_net *n, const char *uri, const char *origin, const creds_opts *o,
+			 creds *out, ecs_err *err);
+/* Runs cmd (origin as above). */
+ecs_status creds_proc_get(creds_work *w, const char *cmd, const char *origin, const creds_opts *o,
+			  creds *out, ecs_err *err);
+
+#endif

@@ -1,0 +1,439 @@
+/* Helpers shared by the creds_*.c files, and the parsers of temporary-credential answers
+ * (metadata service, credentials URI, STS, external process). */
+#include <stdio.h>
+#include <string.h>
+
+#include "creds_int.h"
+#include "json.h"
+#include "mbedtls/platform_util.h"
+#include "port.h"
+#include "sign.h"
+
+#define TEMP_JSON_TOKENS 96  /* the answers have about a dozen members */
+#define REFRESH_MARGIN_S 180 /* credentials-go refreshes 180 s before expiry */
+
+void cr_wipe(void *p, size_t n)
+{
+	mbedtls_platform_zeroize(p, n);
+}
+
+void creds_wipe(creds *c)
+{
+	if (c != NULL)
+		cr_wipe(c, sizeof(*c));
+}
+
+void creds_work_wipe(creds_work *w)
+{
+	if (w != NULL)
+		cr_wipe(w, sizeof(*w));
+}
+
+void cr_wipe_secrets(creds *c)
+{
+	cr_wipe(c->key_id, sizeof(c->key_id));
+	cr_wipe(c->secret, sizeof(c->secret));
+	cr_wipe(c->token, sizeof(c->token));
+	c->expires = 0;
+}
+
+static int lower(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch;
+}
+
+int cr_ieqn(const char *s, size_t n, const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i] == '\0' || lower((unsigned char)s[i]) != lower((unsigned char)t[i]))
+			return 0;
+	return t[n] == '\0';
+}
+
+int cr_eqn(const char *s, size_t n, const char *t)
+{
+	return strlen(t) == n && memcmp(s, t, n) == 0;
+}
+
+int cr_has_ctl(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+const char *cr_show(char *dst, size_t cap, const char *s, size_t n)
+{
+	size_t i, o = 0, keep = n;
+
+	if (cap < 8) {
+		if (cap > 0)
+			dst[0] = '\0';
+		return dst;
+	}
+	if (keep > cap - 1)
+		keep = cap - 4;
+	for (i = 0; i < keep; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		dst[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	if (keep < n) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+int cr_role_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+#define PATH_SHOWN 96
+const char *cr_short_path(char *dst, size_t cap, const char *p)
+{
+	size_t n = strlen(p), head = (PATH_SHOWN - 3) / 2, tail = PATH_SHOWN - 3 - head;
+
+	if (n <= PATH_SHOWN || cap <= PATH_SHOWN) {
+		snprintf(dst, cap, "%s", p);
+		return dst;
+	}
+	memcpy(dst, p, head);
+	memcpy(dst + head, "...", 3);
+	memcpy(dst + head + 3, p + n - tail, tail + 1);
+	return dst;
+}
+
+const char *cr_env_first(const char *const *names, size_t n, const char **which)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *v = port_getenv(names[i]);
+		if (v != NULL && v[0] != '\0') {
+			*which = names[i];
+			return v;
+		}
+	}
+	*which = names[0];
+	return NULL;
+}
+
+int cr_env_true(const char *name)
+{
+	const char *v = port_getenv(name);
+
+	return v != NULL && cr_ieqn(v, strlen(v), "true");
+}
+
+ecs_status cr_env_copy(const char *var, const char *v, char *out, size_t cap, ecs_err *err)
+{
+	size_t n = strlen(v);
+
+	if (n >= cap)
+		return err_set(err, ECS_E_INPUT, "%s is longer than %zu bytes", var, cap - 1);
+	if (cr_has_ctl(v, n))
+		return err_set(err, ECS_E_INPUT,
+			       "%s contains a control character (a stray CR or newline?)", var);
+	memcpy(out, v, n + 1);
+	return ECS_OK;
+}
+
+void cr_plan_refresh(creds *c, int64_t now)
+{
+	int64_t life, margin;
+
+	if (c->expires <= 0) {
+		c->refresh_at = 0;
+		return;
+	}
+	life = c->expires - now;
+	margin = life / 2 < REFRESH_MARGIN_S ? life / 2 : REFRESH_MARGIN_S;
+	c->refresh_at = c->expires - (margin > 0 ? margin : 0);
+}
+
+ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, uint16_t port,
+			int tls, ecs_err *err)
+{
+	size_t n = strlen(host);
+
+	memset(co, 0, sizeof(*co));
+	if (n >= sizeof(co->host))
+		return err_set(err, ECS_E_INPUT, "host name longer than %zu bytes",
+			       sizeof(co->host) - 1);
+	memcpy(co->host, host, n + 1);
+	co->port = port;
+	co->tls = tls;
+	co->connect_timeout_ms = o != NULL && o->connect_timeout_ms ? o->connect_timeout_ms : 5000;
+	co->read_timeout_ms = o != NULL && o->read_timeout_ms ? o->read_timeout_ms : 10000;
+	co->no_resend = 1; /* a signed request carries a one-time nonce */
+	if (o != NULL) {
+		co->trace = o->trace;
+		co->trace_ctx = o->ctx;
+		if (tls && o->tls_ready != NULL) {
+			ecs_status st = o->tls_ready(o->ctx, err);
+			if (st != ECS_OK)
+				return st;
+		}
+	}
+	return conn_pick_proxy(co, o != NULL ? o->proxy : NULL, o != NULL ? o->no_proxy : NULL,
+			       err);
+}
+
+/* ---- time ---- */
+
+static int digits(const char *s, size_t n, int *out)
+{
+	size_t i;
+	int v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int creds_parse_time(const char *s, size_t n, int64_t *out)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, se, leap;
+
+	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z')
+		return -1;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || se > 59)
+		return -1;
+	*out = sign_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	return 0;
+}
+
+/* ---- temporary-credential answers ---- */
+
+typedef struct {
+	const json_doc *d;
+	int obj;
+	const char *who;
+	ecs_err *err;
+} answer;
+
+/* String member key into out; required ones must be present and non-empty. */
+static ecs_status ans_str(const answer *a, const char *key, int required, char *out, size_t cap,
+			  size_t *len)
+{
+	int i = json_get(a->d, a->obj, key);
+	size_t n = 0;
+	ecs_status st;
+
+	out[0] = '\0';
+	*len = 0;
+	if (i < 0 || json_is_null(a->d, i))
+		return required ? err_set(a->err, ECS_E_CREDS, "%s's answer has no %s", a->who, key)
+				: ECS_OK;
+	if (!json_is_string(a->d, i))
+		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s is not a string", a->who, key);
+	st = json_string(a->d, i, out, cap, &n);
+	if (st != ECS_OK) {
+		cr_wipe(out, cap);
+		if (st == ECS_E_NOSPACE)
+			return err_set(a->err, ECS_E_NOSPACE, "%s from %s is longer than %zu bytes",
+				       key, a->who, cap - 1);
+		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s has a bad escape", a->who,
+			       key);
+	}
+	if (cr_has_ctl(out, n)) {
+		cr_wipe(out, cap);
+		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s contains a control character",
+			       a->who, key);
+	}
+	if (n == 0 && required)
+		return err_set(a->err, ECS_E_CREDS, "%s's answer has an empty %s", a->who, key);
+	*len = n;
+	return ECS_OK;
+}
+
+/* Expiration member key: required or optional; checked against now. */
+static ecs_status ans_expiry(const answer *a, const char *key, int required, int64_t now,
+			     int64_t *out)
+{
+	char exp[24], raw[40], now_s[21];
+	int i = json_get(a->d, a->obj, key);
+	size_t n = 0;
+
+	*out = 0;
+	if (i < 0 || json_is_null(a->d, i))
+		return required ? err_set(a->err, ECS_E_CREDS, "%s's answer has no %s", a->who, key)
+				: ECS_OK;
+	if (!json_is_string(a->d, i) || json_string(a->d, i, exp, sizeof(exp), &n) != ECS_OK ||
+	    creds_parse_time(exp, n, out) != 0) {
+		int rn = a->d->tok[i].end - a->d->tok[i].start;
+		cr_show(raw, sizeof(raw), a->d->js + a->d->tok[i].start, rn > 0 ? (size_t)rn : 0);
+		return err_set(a->err, ECS_E_PROTO,
+			       "%s's answer: %s '%s' is not YYYY-MM-DDThh:mm:ssZ", a->who, key,
+			       raw);
+	}
+	if (*out <= now) {
+		sign_format_time(now, now_s);
+		return err_set(a->err, ECS_E_CREDS,
+			       "credentials from %s already expired at %s (local clock: %s)",
+			       a->who, exp, now_s);
+	}
+	return ECS_OK;
+}
+
+/* Parses buf into d over toks; the object of interest is at path ("" = the root). */
+static ecs_status ans_open(json_doc *d, jsmntok_t *toks, const char *buf, size_t len,
+			   const char *path, answer *a)
+{
+	ecs_err jerr;
+
+	if (json_parse(d, buf, len, toks, TEMP_JSON_TOKENS, &jerr) != ECS_OK)
+		return err_set(a->err, ECS_E_PROTO, "%s's answer is not valid JSON: %s", a->who,
+			       jerr.msg);
+	if (d->ntok < 1 || d->tok[0].type != JSMN_OBJECT)
+		return err_set(a->err, ECS_E_PROTO, "%s's answer is not a JSON object", a->who);
+	a->d = d;
+	a->obj = path[0] == '\0' ? 0 : json_get(d, 0, path);
+	if (a->obj < 0 || d->tok[a->obj].type != JSMN_OBJECT)
+		return err_set(a->err, ECS_E_CREDS, "%s's answer has no %s object", a->who, path);
+	return ECS_OK;
+}
+
+static ecs_status code_success(const answer *a)
+{
+	char code[48], shown[48];
+	size_t n = 0;
+	int i = json_get(a->d, 0, "Code");
+
+	if (i < 0 || !json_is_string(a->d, i))
+		return err_set(a->err, ECS_E_CREDS, "%s's answer has no Code", a->who);
+	if (json_eq(a->d, i, "Success"))
+		return ECS_OK;
+	if (json_string(a->d, i, code, sizeof(code), &n) != ECS_OK) {
+		memcpy(code, "?", 2);
+		n = 1;
+	}
+	return err_set(a->err, ECS_E_CREDS, "%s answered Code '%s'", a->who,
+		       cr_show(shown, sizeof(shown), code, n));
+}
+
+/* The four members under names idn/secn/tokn/expn; token and expiry required or not. */
+static ecs_status ans_keys(const answer *a, const char *const names[4], int token_required,
+			   int exp_required, int64_t now, creds *c)
+{
+	size_t n;
+	ecs_status st;
+
+	if ((st = ans_str(a, names[0], 1, c->key_id, sizeof(c->key_id), &n)) != ECS_OK ||
+	    (st = ans_str(a, names[1], 1, c->secret, sizeof(c->secret), &n)) != ECS_OK ||
+	    (st = ans_str(a, names[2], token_required, c->token, sizeof(c->token), &n)) != ECS_OK)
+		return st;
+	return ans_expiry(a, names[3], exp_required, now, &c->expires);
+}
+
+static const char *const TEMP_NAMES[4] = {"AccessKeyId", "AccessKeySecret", "SecurityToken",
+					  "Expiration"};
+
+ecs_status creds_parse_temp(const char *buf, size_t len, int64_t now_unix, const char *who,
+			    creds *c, ecs_err *err)
+{
+	jsmntok_t toks[TEMP_JSON_TOKENS];
+	json_doc d;
+	answer a;
+	ecs_status st;
+
+	a.who = who;
+	a.err = err;
+	cr_wipe_secrets(c);
+	st = ans_open(&d, toks, buf, len, "", &a);
+	if (st == ECS_OK)
+		st = code_success(&a);
+	if (st == ECS_OK)
+		st = ans_keys(&a, TEMP_NAMES, 1, 1, now_unix, c);
+	if (st != ECS_OK)
+		cr_wipe_secrets(c);
+	cr_wipe(toks, sizeof(toks));
+	return st;
+}
+
+ecs_status creds_parse_metadata(const char *buf, size_t len, int64_t now_unix, creds *c,
+				ecs_err *err)
+{
+	return creds_parse_temp(buf, len, now_unix, "the metadata service", c, err);
+}
+
+ecs_status creds_parse_sts(const char *buf, size_t len, int64_t now_unix, creds *c, ecs_err *err)
+{
+	jsmntok_t toks[TEMP_JSON_TOKENS];
+	json_doc d;
+	answer a;
+	ecs_status st;
+
+	a.who = "STS";
+	a.err = err;
+	cr_wipe_secrets(c);
+	st = ans_open(&d, toks, buf, len, "Credentials", &a);
+	if (st == ECS_OK)
+		st = ans_keys(&a, TEMP_NAMES, 1, 1, now_unix, c);
+	if (st != ECS_OK)
+		cr_wipe_secrets(c);
+	cr_wipe(toks, sizeof(toks));
+	return st;
+}
+
+ecs_status creds_parse_process(const char *buf, size_t len, int64_t now_unix, creds *c,
+			       ecs_err *err)
+{
+	static const char *const names[4] = {"access_key_id", "access_key_secret", "sts_token",
+					     "expiration"};
+	jsmntok_t toks[TEMP_JSON_TOKENS];
+	char mode[24];
+	json_doc d;
+	answer a;
+	size_t mn = 0;
+	ecs_status st;
+
+	a.who = "the credential process";
+	a.err = err;
+	cr_wipe_secrets(c);
+	st = ans_open(&d, toks, buf, len, "", &a);
+	if (st == ECS_OK)
+		st = ans_str(&a, "mode", 0, mode, sizeof(mode), &mn);
+	if (st == ECS_OK && mn > 0 && !cr_eqn(mode, mn, "AK") && !cr_eqn(mode, mn, "StsToken")) {
+		char shown[32];
+		st = err_set(err, ECS_E_CREDS,
+			     "the credential process answered mode '%s'; expected AK or StsToken",
+			     cr_show(shown, sizeof(shown), mode, mn));
+	}
+	if (st == ECS_OK)
+		st = ans_keys(&a, names, cr_eqn(mode, mn, "StsToken"), 0, now_unix, c);
+	if (st == ECS_OK && cr_eqn(mode, mn, "AK"))
+		cr_wipe(c->token, sizeof(c->token)); /* long-term keys carry no token */
+	if (st != ECS_OK)
+		cr_wipe_secrets(c);
+	cr_wipe(toks, sizeof(toks));
+	return st;
+}

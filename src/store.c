@@ -1,0 +1,125 @@
+#include "store.h"
+
+#include <string.h>
+
+#define DATA_MIN 8192u
+#define OFF_MIN	 256u
+
+typedef struct {
+	int64_t active, invocations;
+	int32_t status, session_manager;
+} packed_nums;
+
+void store_init(store *s, ids_resize_fn resize)
+{
+	memset(s, 0, sizeof(*s));
+	s->resize = resize;
+}
+
+void store_free(store *s)
+{
+	if (s->data != NULL)
+		s->resize(s->data, s->cap, 0);
+	if (s->off != NULL)
+		s->resize(s->off, s->off_cap * sizeof(uint32_t), 0);
+	store_init(s, s->resize);
+}
+
+size_t store_count(const store *s)
+{
+	return s->n;
+}
+
+static int reserve(store *s, size_t need)
+{
+	size_t nc = s->cap == 0 ? DATA_MIN : s->cap;
+	void *q;
+
+	if (s->len + need <= s->cap)
+		return 0;
+	while (nc < s->len + need)
+		nc *= 2;
+	if (nc > 0xffffffffu)
+		return -1;
+	q = s->resize(s->data, s->cap, nc);
+	if (q == NULL)
+		return -1;
+	s->data = q;
+	s->cap = nc;
+	return 0;
+}
+
+static int reserve_off(store *s)
+{
+	size_t nc = s->off_cap == 0 ? OFF_MIN : s->off_cap * 2;
+	void *q;
+
+	if (s->n < s->off_cap)
+		return 0;
+	q = s->resize(s->off, s->off_cap * sizeof(uint32_t), nc * sizeof(uint32_t));
+	if (q == NULL)
+		return -1;
+	s->off = q;
+	s->off_cap = nc;
+	return 0;
+}
+
+ecs_status store_add(store *s, const ecs_record *r, const char *region, ecs_err *err)
+{
+	const char *strs[6];
+	size_t lens[6], need = sizeof(packed_nums), i;
+	packed_nums nums;
+
+	strs[0] = r->id;
+	strs[1] = r->version;
+	strs[2] = r->os;
+	strs[3] = r->last_heartbeat;
+	strs[4] = r->last_invoked;
+	strs[5] = region != NULL ? region : "";
+	for (i = 0; i < 6; i++) {
+		lens[i] = strlen(strs[i]);
+		need += lens[i] + 1;
+	}
+	if (reserve(s, need) != 0 || reserve_off(s) != 0)
+		return err_set(err, ECS_E_NOSPACE,
+			       "not enough memory to keep %u answers (is a memory limit such as "
+			       "ulimit -v set too low?)",
+			       (unsigned)(s->n + 1));
+	s->off[s->n++] = (uint32_t)s->len;
+	nums.active = r->active;
+	nums.invocations = r->invocations;
+	nums.status = r->status;
+	nums.session_manager = r->session_manager;
+	memcpy(s->data + s->len, &nums, sizeof(nums));
+	s->len += sizeof(nums);
+	for (i = 0; i < 6; i++) {
+		memcpy(s->data + s->len, strs[i], lens[i] + 1);
+		s->len += lens[i] + 1;
+	}
+	return ECS_OK;
+}
+
+void store_get(const store *s, size_t i, store_rec *r)
+{
+	const char *p = s->data + s->off[i];
+	const char **f[6];
+	packed_nums nums;
+	size_t k;
+
+	memcpy(&nums, p, sizeof(nums));
+	r->active = nums.active;
+	r->invocations = nums.invocations;
+	r->status = nums.status;
+	r->session_manager = nums.session_manager;
+	p += sizeof(nums);
+	f[0] = &r->id;
+	f[1] = &r->version;
+	f[2] = &r->os;
+	f[3] = &r->last_heartbeat;
+	f[4] = &r->last_invoked;
+	f[5] = &r->region;
+	for (k = 0; k < 6; k++) {
+		*f[k] = p;
+		p += strlen(p) + 1;
+	}
+}

@@ -1,0 +1,93 @@
+/* Unit tests for port_proc_run() (port/posix/port_proc.c): real processes, real pipes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h> /* needs the four headers above first */
+
+#include <string.h>
+
+#include "port.h"
+
+static char out[64];
+
+static port_status run(const char *script, int64_t ms, size_t *len, int *code)
+{
+	const char *argv[] = {"/bin/sh", "-c", script, "arg0", NULL};
+	char detail[128];
+
+	memset(out, 0, sizeof(out));
+	return port_proc_run(argv, port_time_ms() + ms, out, sizeof(out), len, code, detail,
+			     sizeof(detail));
+}
+
+static void test_proc_output_and_status(void **state)
+{
+	size_t len;
+	int code;
+
+	(void)state;
+	assert_int_equal(run("printf 'hello %s' \"$0\"", 5000, &len, &code), PORT_OK);
+	assert_int_equal(len, 10);
+	assert_memory_equal(out, "hello arg0", 10);
+	assert_int_equal(code, 0);
+	assert_int_equal(run("exit 7", 5000, &len, &code), PORT_OK);
+	assert_int_equal(code, 7);
+	assert_int_equal(run("kill -TERM $$", 5000, &len, &code), PORT_OK);
+	assert_int_equal(code, 128 + 15);
+	/* stdin is /dev/null: read sees end of file at once */
+	assert_int_equal(run("if read x; then echo got; else echo eof; fi", 5000, &len, &code),
+			 PORT_OK);
+	assert_memory_equal(out, "eof\n", 4);
+	/* exactly the buffer is fine, one byte more is not */
+	assert_int_equal(run("head -c 64 /dev/zero", 5000, &len, &code), PORT_OK);
+	assert_int_equal(len, 64);
+	assert_int_equal(run("head -c 65 /dev/zero", 5000, &len, &code), PORT_E_TOOBIG);
+	assert_int_equal(len, 0);
+}
+
+static void test_proc_deadline(void **state)
+{
+	int64_t t0 = port_time_ms();
+	size_t len;
+	int code;
+
+	(void)state;
+	/* a child (and its own child holding stdout) killed at the deadline */
+	assert_int_equal(run("sleep 10 & sleep 10", 300, &len, &code), PORT_E_TIMEOUT);
+	assert_true(port_time_ms() - t0 < 3000);
+	/* closes stdout, then lingers */
+	t0 = port_time_ms();
+	assert_int_equal(run("exec >&-; sleep 10", 300, &len, &code), PORT_E_TIMEOUT);
+	assert_true(port_time_ms() - t0 < 3000);
+}
+
+static void test_proc_not_found(void **state)
+{
+	const char *argv[] = {"/nonexistent/helper", NULL};
+	const char *empty[] = {NULL};
+	char detail[128];
+	size_t len;
+	int code;
+
+	(void)state;
+	assert_int_equal(port_proc_run(argv, port_time_ms() + 2000, out, sizeof(out), &len, &code,
+				       detail, sizeof(detail)),
+			 PORT_E_NOENT);
+	assert_non_null(strstr(detail, "/nonexistent/helper"));
+	assert_int_equal(port_proc_run(empty, port_time_ms() + 2000, out, sizeof(out), &len, &code,
+				       detail, sizeof(detail)),
+			 PORT_E_ARG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proc_output_and_status),
+		cmocka_unit_test(test_proc_deadline),
+		cmocka_unit_test(test_proc_not_found),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
