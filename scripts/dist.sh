@@ -20,6 +20,9 @@ mkdir "$stage/$NAME"
 # The tree: tracked files that exist (a file deleted but not yet committed is left out).
 git ls-files -z | xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\n" "$f"; done' sh >"$stage/files"
 tar -cf - -T "$stage/files" | tar -C "$stage/$NAME" -xf -
+# The source date travels with the tarball (no git there): mk/build.mk takes the binary's
+# "clock is wrong" floor from it, so a build of the tarball equals one of the checkout.
+echo "$SOURCE_DATE_EPOCH" >"$stage/$NAME/.source-date-epoch"
 n=0
 mkdir -p "$stage/$NAME/$TPDIR"
 for f in "$TPDIR"/*; do

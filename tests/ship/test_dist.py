@@ -75,6 +75,9 @@ def t_tarball(state):
                          if os.path.isfile(os.path.join(ROOT, "third_party/build", f)) and f != ".stamp")
         expect(sorted(tp) == fetched, "bundled %r, downloaded %r" % (sorted(tp), fetched))
         expect(not any(n.startswith(top + "build/") for n in members), "build outputs in the tarball")
+        epoch = t.extractfile(top + ".source-date-epoch").read().decode().strip()
+        want = os.environ.get("SOURCE_DATE_EPOCH") or sh(["git", "log", "-1", "--format=%ct"]).stdout.strip()
+        expect(epoch == want, ".source-date-epoch is %r, want %r (the last commit)" % (epoch, want))
         owners = {(m.uid, m.gid, m.mtime) for m in members.values()}
         expect(len(owners) == 1 and next(iter(owners))[:2] == (0, 0),
                "owners/mtimes not normalised: %r" % sorted(owners)[:5])
