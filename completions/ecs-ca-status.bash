@@ -3,10 +3,10 @@
 # bash-completion). Every long option of `ecs-ca-status --help` must appear in _ecs_ca_status_opts
 # (tests/ship/test_ship.py checks it, and the zsh completion and the man page likewise).
 
-_ecs_ca_status_opts='--region --all --instance-id --os-type --output --check --endpoint --vpc
---signature --batch-size --ca-file --proxy --no-proxy --profile --connect-timeout --read-timeout
---retries --dry-run --wait --interval --down --output-file --warning --critical --verbose --help
---version'
+_ecs_ca_status_opts='--region --all --instance-id --os-type --output --check --endpoint --vpc --signature
+--batch-size --parallel --max-time --ca-file --show-ca --resolve --proxy --no-proxy
+--profile --connect-timeout --read-timeout --retries --dry-run --wait --interval --down
+--output-file --warning --critical --verbose --help --version'
 
 # Region ids of ECS (Alibaba Cloud's region list), and "all" (every region of the account); any
 # other id can still be typed.
@@ -61,6 +61,7 @@ _ecs_ca_status()
             ;;
         -i | --instance-id | --endpoint | --batch-size | --proxy | --no-proxy | \
             --connect-timeout | --read-timeout | --retries | --wait | --interval | \
+            --parallel | --max-time | --resolve | \
             -w | --warning | -c | --critical)
             return
             ;;

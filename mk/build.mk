@@ -51,7 +51,11 @@ $(error unknown VARIANT $(VARIANT))
 endif
 
 CONFIG := -Ithird_party -DMBEDTLS_CONFIG_FILE='"ecs_mbedtls_config.h"'
-INC := -Isrc -Iport -isystem $(MBED)/include -isystem $(JSMN) $(CONFIG)
+INC := -Isrc -Iport -I$(B)/gen -isystem $(MBED)/include -isystem $(JSMN) $(CONFIG)
+# No stack frame of ours over 8 KiB (issue 9: the program must run under ulimit -s 32): big
+# buffers live in caller-owned structs, not in frames.
+STACK_LIMIT := 8192
+STACK_WARN = $(if $(findstring clang,$(CC)),-Wframe-larger-than=$(STACK_LIMIT),-Wstack-usage=$(STACK_LIMIT))
 WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
 	$(if $(findstring clang,$(CC)),,-Wno-format-truncation)
@@ -66,7 +70,7 @@ CFLAGS_TP := $(OPT) $(REPRO) $(INC) -w
 
 MBED_SRC := $(wildcard $(MBED)/library/*.c)
 MBED_OBJ := $(patsubst $(MBED)/library/%.c,$(B)/mbedtls/%.o,$(MBED_SRC))
-PORT_SRC := $(wildcard port/posix/*.c)
+PORT_SRC := $(wildcard port/*.c port/posix/*.c)
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(PORT_SRC))
 MAIN_OBJ := $(B)/obj/src/main.o
@@ -79,13 +83,25 @@ all: bin tools
 bin: $(B)/ecs-ca-status
 lib: $(B)/libecs.a $(B)/libmbed.a
 
+# Built-in trust anchors: a header generated from the DER files fetch.sh verified.
+ANCHORS_H := $(B)/gen/ecs_anchors.h
+$(ANCHORS_H): $(TP)/anchors/list third_party/gen_anchors.sh
+	@mkdir -p $(dir $@)
+	sh third_party/gen_anchors.sh $(TP)/anchors $@
+$(B)/obj/src/tls.o: $(ANCHORS_H)
+
 $(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TP) -I$(MBED)/library -c $< -o $@
 
-$(B)/obj/%.o: %.c $(wildcard src/*.h port/*.h) third_party/ecs_mbedtls_config.h
+# aesni.c sets its instruction set with "#pragma GCC target", which LTO drops: no LTO for it.
+$(B)/mbedtls/aesni.o: $(MBED)/library/aesni.c third_party/ecs_mbedtls_config.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_OWN) -c $< -o $@
+	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_TP)) -fno-lto -I$(MBED)/library -c $< -o $@
+
+$(B)/obj/%.o: %.c $(wildcard src/*.h port/*.h port/posix/*.h) third_party/ecs_mbedtls_config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_OWN) $(if $(filter tests/%,$<),,$(STACK_WARN)) -c $< -o $@
 
 $(B)/libmbed.a: $(MBED_OBJ)
 	rm -f $@

@@ -21,7 +21,8 @@ typedef enum {
 	PORT_E_TOOBIG,	/* file larger than the caller's buffer */
 	PORT_E_ISDIR,	/* a directory where a file was expected */
 	PORT_E_RANDOM,	/* no random source */
-	PORT_E_RESET	/* the peer reset the connection */
+	PORT_E_RESET,	/* the peer reset the connection */
+	PORT_E_AGAIN	/* non-blocking call: would block, poll and call again */
 } port_status;
 
 /* An open socket or file; -1 = none. */
@@ -63,6 +64,12 @@ port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t d
 port_status port_file_read(port_fd fd, void *buf, size_t cap, size_t *got);
 void port_file_close(port_fd fd);
 
+/* Checks path by opening it for reading: PORT_OK a regular file, PORT_E_ISDIR a directory,
+ * PORT_E_NOENT, PORT_E_ACCESS, or PORT_E_IO for anything else (a FIFO, socket or device,
+ * which cannot be read again for every lookup; out of file descriptors). detail gets the
+ * words ("permission denied", "not a regular file (a FIFO)", ...). */
+port_status port_probe_path(const char *path, char *detail, size_t detail_cap);
+
 /* 1 if path exists and is a directory, 0 otherwise. */
 int port_is_dir(const char *path);
 /* 1 if path exists and is a regular file (after links), 0 otherwise. */
@@ -75,10 +82,21 @@ int port_dir_each(const char *path, int (*fn)(const char *name, void *ctx), void
 /* ---- Network ---- */
 
 /* Resolves host (name, IPv4 or IPv6 literal, without brackets) and connects to port, trying
- * every address in order until one connects or the deadline (monotonic ms) passes. On failure
- * detail gets a message naming the host and the reason. */
+ * every address in order until one connects or the deadline (monotonic ms) passes; the
+ * deadline covers name resolution too. A --resolve entry for host:port is used instead of
+ * asking; else /etc/hosts, then the nameservers of /etc/resolv.conf (our stub resolver,
+ * port/posix/resolv.c). IPv6 addresses are tried first, each address getting an equal share
+ * of the time left. On failure detail gets a message naming the host, what failed and what to
+ * try: PORT_E_DNS (resolution failed or ran out of time), PORT_E_CONNECT, PORT_E_TIMEOUT,
+ * PORT_E_IO (out of file descriptors). */
 port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_ms, port_fd *fd,
 			     char *detail, size_t detail_cap);
+
+/* Adds a --resolve entry, curl's syntax: HOST:PORT:ADDRESS[,ADDRESS...] with IPv6 addresses
+ * in brackets. Every later connection to HOST (any case) and PORT uses those addresses, in
+ * that order, without asking DNS (TLS still verifies HOST). PORT_E_ARG and detail on bad
+ * syntax or when more than ECS_RESOLVE_MAX addresses were given. */
+port_status port_resolve_add(const char *spec, char *detail, size_t detail_cap);
 
 /* Sends up to len bytes, waiting until the deadline for the socket to accept some.
  * *sent gets how many were sent (>0 on PORT_OK). */
@@ -138,11 +156,14 @@ unsigned port_term_width(int fd);
  * port_outfile_abort() removes it. detail gets the reason on failure. */
 typedef struct {
 	int fd;
+	int err; /* errno of the write that failed */
 	char tmp[1100];
 	const char *path;
 } port_outfile;
 port_status port_outfile_open(port_outfile *f, const char *path, char *detail, size_t cap);
 int port_outfile_write(port_outfile *f, const void *buf, size_t len);
+/* The reason the last port_outfile_write() failed. */
+const char *port_outfile_error(const port_outfile *f);
 port_status port_outfile_commit(port_outfile *f, char *detail, size_t cap);
 void port_outfile_abort(port_outfile *f);
 /* Async-signal-safe removal of the temporary file (signal handler). */
@@ -165,5 +186,59 @@ void *port_mem_resize(void *p, size_t old_size, size_t new_size);
  * the program could not be started (detail says why); PORT_E_IO: pipe/fork failed. */
 port_status port_proc_run(const char *const *argv, int64_t deadline_ms, char *out, size_t cap,
 			  size_t *out_len, int *exit_code, char *detail, size_t detail_cap);
+
+/* ---- Non-blocking network (port/posix/port_nb.c) ----
+ * One thread drives many connections: resolve once, start connects, then send/recv without
+ * waiting and poll() every socket together until a deadline. */
+
+#define PORT_ADDRS_MAX 8 /* addresses of one name tried in order */
+
+/* One resolved socket address (opaque bytes of a sockaddr) and its text for messages. */
+typedef struct {
+	int family;
+	unsigned len;
+	unsigned char sa[28]; /* struct sockaddr_in / sockaddr_in6 */
+	char text[48];
+} port_addr;
+
+/* Resolves host (name, IPv4 or IPv6 literal, no brackets) for port into at most cap
+ * addresses (in the resolver's order). *n gets how many. PORT_E_DNS with detail naming host
+ * and the reason when it does not resolve. */
+port_status port_resolve(const char *host, uint16_t port, int64_t deadline_ms, port_addr *out,
+			 size_t cap, size_t *n, char *detail, size_t detail_cap);
+
+/* Starts a non-blocking connect to a. PORT_OK: *fd is connecting (or connected): wait for
+ * PORT_POLL_OUT, then call port_connect_result. Else detail names the address and reason. */
+port_status port_connect_start(const port_addr *a, port_fd *fd, char *detail, size_t detail_cap);
+
+/* After fd polled writable: PORT_OK when connected (TCP_NODELAY set), else PORT_E_CONNECT or
+ * PORT_E_RESET with detail naming the address and the reason. */
+port_status port_connect_result(port_fd fd, const port_addr *a, char *detail, size_t detail_cap);
+
+/* Sends/receives what the socket takes/has now: PORT_E_AGAIN when it would block.
+ * *got = 0 from port_recv_nb means the peer closed. */
+port_status port_send_nb(port_fd fd, const void *buf, size_t len, size_t *sent);
+port_status port_recv_nb(port_fd fd, void *buf, size_t cap, size_t *got);
+
+#define PORT_POLL_IN  0x1u
+#define PORT_POLL_OUT 0x2u
+#define PORT_POLL_ERR 0x4u /* error or hang-up: the next send/recv says which */
+
+typedef struct {
+	port_fd fd;	  /* PORT_FD_NONE: slot ignored */
+	unsigned events;  /* PORT_POLL_IN | PORT_POLL_OUT */
+	unsigned revents; /* (out) */
+} port_pollfd;
+
+#define PORT_POLL_MAX 32 /* sockets in one port_poll call */
+
+/* Waits until one of the n (<= PORT_POLL_MAX) sockets is ready or the deadline (monotonic ms)
+ * passes; restarts after signals. Returns how many are ready (0 = deadline), -1 on error. */
+int port_poll(port_pollfd *p, size_t n, int64_t deadline_ms);
+
+/* Gives back to the OS the whole pages inside [p, p + n) of a static buffer whose content is
+ * all zero bytes there: they stay mapped and read as zeros again, but cost no memory until
+ * written (a pool that an allocator zeroed up front). */
+void port_mem_zero_release(void *p, size_t n);
 
 #endif

@@ -50,6 +50,7 @@ test)
 	want_file /usr/include/cmocka.h libcmocka-dev
 	want valgrind valgrind; want strace strace; want file file; want curl curl
 	want unshare util-linux; want bash bash # test_never_lies.py: private tmpfs, ulimit, PIPESTATUS
+	want dnsmasq dnsmasq-base; want ip iproute2 # tests/dns: a DNS server in a private network
 	# -o prom is checked with a real text-format parser (run with /usr/bin/python3)
 	want_file /usr/lib/python3/dist-packages/prometheus_client/parser.py python3-prometheus-client
 	clangrt=$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null | head -n 1 || true)

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "ecs.h"
+#include "port.h"
 
-#define PROG	      "ecs-ca-status"
-#define BATCH_DEFAULT 50u
+#define PROG		 "ecs-ca-status"
+#define BATCH_DEFAULT	 100u
+#define PARALLEL_DEFAULT 8u
 
 const char cli_usage[] =
 	"usage: " PROG " [OPTIONS] [INSTANCE_ID ...]\n"
@@ -27,8 +29,13 @@ const char cli_usage[] =
 	"      --endpoint HOST[:PORT]  default ecs.<region>.aliyuncs.com\n"
 	"      --vpc                use ecs-vpc.<region>.aliyuncs.com\n"
 	"      --signature v3|v1    v3 = ACS3-HMAC-SHA256 (default), v1 = RPC HMAC-SHA1\n"
-	"      --batch-size N       ids per request, 1..100 (default 50)\n"
+	"      --batch-size N       ids per request, 1..100 (default 100; 50 for the rest of\n"
+	"                           the run if the server allows only 50)\n"
+	"      --parallel N         connections, 1..16 (default 8; halved when throttled)\n"
+	"      --max-time S         seconds for the whole run (default: no limit)\n"
 	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
+	"      --show-ca            print the trust anchors a run would use, send nothing\n"
+	"      --resolve HOST:PORT:ADDR  use ADDR for HOST:PORT, no DNS (repeatable; [IPv6])\n"
 	"      --proxy URL          http://host:port (else HTTPS_PROXY, ALL_PROXY; a proxy\n"
 	"                           password only in those variables, never on the command line)\n"
 	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
@@ -164,7 +171,11 @@ enum {
 	O_OUTFILE,
 	O_DOWN,
 	O_WAIT,
-	O_INTERVAL
+	O_INTERVAL,
+	O_PARALLEL,
+	O_MAXTIME,
+	O_RESOLVE,
+	O_SHOWCA
 };
 
 static const optdef OPTS[] = {
@@ -181,7 +192,9 @@ static const optdef OPTS[] = {
 	{"version", 'V', 0, O_VERSION},	  {"warning", 'w', 1, O_WARNING},
 	{"critical", 'c', 1, O_CRITICAL}, {"output-file", 0, 1, O_OUTFILE},
 	{"down", 0, 0, O_DOWN},		  {"wait", 0, 1, O_WAIT},
-	{"interval", 0, 1, O_INTERVAL},
+	{"interval", 0, 1, O_INTERVAL},	  {"parallel", 0, 1, O_PARALLEL},
+	{"max-time", 0, 1, O_MAXTIME},	  {"resolve", 0, 1, O_RESOLVE},
+	{"show-ca", 0, 0, O_SHOWCA},
 };
 
 /* One argument: a script's -i "$ID" with an empty $ID must not quietly ask for fewer ids. */
@@ -334,15 +347,26 @@ static ecs_status apply_value(cli_opts *o, const optdef *d, const char *v, ecs_e
 		return parse_uint(d->lng, v, 1, 3600, &o->read_s, err);
 	case O_RETRIES:
 		return parse_uint(d->lng, v, 0, 20, &o->retries, err);
+	case O_PARALLEL:
+		return parse_uint(d->lng, v, 1, ENGINE_PARALLEL_MAX, &o->parallel, err);
+	case O_MAXTIME:
+		return parse_uint(d->lng, v, 1, 86400, &o->max_time_s, err);
+	case O_RESOLVE: { /* kept by the port: every connection (API, STS, metadata) honours it */
+		char why[128];
+		return port_resolve_add(v, why, sizeof(why)) == PORT_OK
+			       ? ECS_OK
+			       : usage_error(err, "--resolve: '%.300s': %s", v, why);
+	}
 	}
 	return usage_error(err, "internal: unknown option");
 }
 
 static ecs_status apply_flag(cli_opts *o, const optdef *d)
 {
-	int *flags[] = {[O_ALL] = &o->all,	   [O_CHECK] = &o->check,     [O_VPC] = &o->vpc,
-			[O_DRY] = &o->dry_run,	   [O_VERBOSE] = &o->verbose, [O_HELP] = &o->help,
-			[O_VERSION] = &o->version, [O_DOWN] = &o->down};
+	int *flags[] = {
+		[O_ALL] = &o->all,	   [O_CHECK] = &o->check,     [O_VPC] = &o->vpc,
+		[O_DRY] = &o->dry_run,	   [O_VERBOSE] = &o->verbose, [O_HELP] = &o->help,
+		[O_VERSION] = &o->version, [O_DOWN] = &o->down,	      [O_SHOWCA] = &o->show_ca};
 
 	*flags[d->id] = 1;
 	o->given |= (uint64_t)1 << d->id;
@@ -429,6 +453,7 @@ ecs_status cli_parse(int argc, char **argv, cli_opts *o, ids_set *ids, ecs_err *
 	o->ids = ids;
 	o->fmt = OUT_TABLE;
 	o->batch = BATCH_DEFAULT;
+	o->parallel = PARALLEL_DEFAULT;
 	o->retries = 3;
 	o->connect_s = 5;
 	o->read_s = 16;

@@ -21,11 +21,14 @@ typedef struct {
 	int regions_all;
 	const char *region_from;
 	int all, check, vpc, sig_v1, dry_run, verbose, read_stdin, help, version, down;
+	int show_ca; /* --show-ca: print the trust anchors and exit */
 	const char *output_file;
 	nagios_range warn, crit;
 	out_format fmt;
 	const char *os_type, *endpoint, *ca_file, *proxy, *no_proxy, *profile;
 	unsigned batch, retries;
+	unsigned parallel;   /* --parallel: connections of the batch engine */
+	unsigned max_time_s; /* --max-time (0 = no limit) */
 	unsigned connect_s, read_s;
 	unsigned wait_s, interval_s; /* --wait (0 = no waiting), --interval */
 	uint64_t given;		     /* options given on the command line (1 << option) */

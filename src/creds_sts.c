@@ -198,7 +198,7 @@ static ecs_status sign_v3(creds_net *n, sts_params *ps, const cr_keys *with, con
 #undef SH
 	if (sign_v3_authorization("POST", "/", "", 0, sh, ns, hs->sha, with->id, strlen(with->id),
 				  with->secret, strlen(with->secret), hs->auth, sizeof(hs->auth),
-				  &alen, NULL) != ECS_OK)
+				  &alen, NULL, n->req, sizeof(n->req)) != ECS_OK)
 		return err_set(err, ECS_E_INPUT, "cannot sign the STS request (key too long?)");
 	hs->nh = 0;
 	for (k = 0; k < ns; k++)

@@ -12,19 +12,10 @@
 
 #define ACTION		   "DescribeCloudAssistantStatus"
 #define API_VERSION	   "2014-05-26"
-#define JSON_TOKENS	   8192 /* 100 records take ~2,300 tokens */
 #define BACKOFF_BASE_MS	   200u
 #define BACKOFF_CAP_MS	   20000u
 #define RETRY_AFTER_CAP_MS 60000u
 #define SKEW_TRACE_S	   300 /* a server clock further away than this is worth correcting */
-
-/* Large per-process buffers (one request in flight at a time). */
-static char req_buf[ECS_HTTP_REQ_MAX];
-static char query_buf[ECS_HTTP_REQ_MAX];
-static char sts_buf[ECS_HTTP_REQ_MAX + 4096];
-static char hdr_buf[ECS_HTTP_HDR_MAX];
-static char body_buf[ECS_HTTP_BODY_MAX];
-static jsmntok_t tokens[JSON_TOKENS];
 
 #define trace(cl, ...) err_emit((cl)->o.trace, (cl)->o.ctx, __VA_ARGS__)
 
@@ -51,12 +42,49 @@ ecs_status ecs_default_endpoint(const char *region, int vpc, char *host, size_t 
 	return ECS_OK;
 }
 
+/* ---- the default environment: the port's clock, sleep and random, the client's conn ---- */
+
+static ecs_status conn_env_exchange(void *ctx, const char *req, size_t len, http_resp *r,
+				    int *reused, ecs_err *err)
+{
+	return conn_exchange(ctx, req, len, r, reused, err);
+}
+
+static int64_t port_env_now(void *ctx)
+{
+	(void)ctx;
+	return port_time_unix();
+}
+
+static void port_env_sleep(void *ctx, uint32_t ms)
+{
+	(void)ctx;
+	port_sleep_ms(ms);
+}
+
+static int port_env_random(void *ctx, void *buf, size_t n)
+{
+	(void)ctx;
+	return port_random(buf, n) == PORT_OK ? 0 : -1;
+}
+
 void ecs_client_init(ecs_client *cl, const ecs_opts *o)
 {
-	memset(cl, 0, sizeof(*cl));
+	/* only the state: the buffers are written before they are read (pages touched on use) */
+	memset(cl, 0, offsetof(ecs_client, ps));
 	cl->o = *o;
 	conn_init(&cl->c, &o->conn);
 	cl->c.o.no_resend = 1; /* every attempt is signed anew (fresh nonce and time) */
+	cl->env.exchange = conn_env_exchange;
+	cl->env.now_unix = port_env_now;
+	cl->env.sleep_ms = port_env_sleep;
+	cl->env.random = port_env_random;
+	cl->env.ctx = &cl->c;
+}
+
+void ecs_client_set_env(ecs_client *cl, const ecs_env *env)
+{
+	cl->env = *env;
 }
 
 void ecs_client_close(ecs_client *cl)
@@ -221,7 +249,8 @@ static ecs_status page_records(const json_doc *d, int arr, ecs_page *p, ecs_err 
 	return ECS_OK;
 }
 
-ecs_status ecs_parse_page(const char *body, size_t len, ecs_page *p, ecs_err *err)
+ecs_status ecs_parse_page(const char *body, size_t len, ecs_page *p, jsmntok_t *tok, unsigned ntok,
+			  ecs_err *err)
 {
 	json_doc d;
 	int set, arr;
@@ -229,7 +258,7 @@ ecs_status ecs_parse_page(const char *body, size_t len, ecs_page *p, ecs_err *er
 
 	memset(p, 0, offsetof(ecs_page, rec));
 	p->total_count = -1;
-	st = json_parse(&d, body, len, tokens, JSON_TOKENS, err);
+	st = json_parse(&d, body, len, tok, ntok, err);
 	if (st != ECS_OK)
 		return st;
 	if (d.tok[0].type != JSMN_OBJECT)
@@ -312,7 +341,8 @@ static void sanitize(char *s)
 			*s = ' ';
 }
 
-void ecs_parse_error(const char *body, size_t len, int http_status, ecs_api_error *e)
+void ecs_parse_error(const char *body, size_t len, int http_status, ecs_api_error *e,
+		     jsmntok_t *tok, unsigned ntok)
 {
 	static const char *const keys[] = {"Code", "Message", "RequestId", "Recommend"};
 	char *out[4];
@@ -326,8 +356,7 @@ void ecs_parse_error(const char *body, size_t len, int http_status, ecs_api_erro
 	out[2] = e->request_id, cap[2] = sizeof(e->request_id);
 	out[3] = e->recommend, cap[3] = sizeof(e->recommend);
 	e->http_status = http_status;
-	js = json_parse(&d, body, len, tokens, JSON_TOKENS, NULL) == ECS_OK &&
-	     d.tok[0].type == JSMN_OBJECT;
+	js = json_parse(&d, body, len, tok, ntok, NULL) == ECS_OK && d.tok[0].type == JSMN_OBJECT;
 	for (k = 0; k < 4; k++) {
 		if (js)
 			e->cut |= copy_text(&d, json_get(&d, 0, keys[k]), out[k], cap[k]);
@@ -339,13 +368,7 @@ void ecs_parse_error(const char *body, size_t len, int http_status, ecs_api_erro
 
 /* ---- requests ---- */
 
-typedef struct {
-	sign_pair p[ECS_PAGE_MAX + 16];
-	size_t n;
-	char names[ECS_PAGE_MAX][16]; /* "InstanceId.100" */
-	char max_results[8];
-	size_t ids; /* how many of the pairs are InstanceId.N */
-} params;
+typedef ecs_params params;
 
 static void add(params *ps, const char *name, const char *value)
 {
@@ -371,32 +394,33 @@ static void host_header(const ecs_client *cl, char *out, size_t cap)
 }
 
 /* Replaces the value of "name=" in a query (up to '&') with <redacted>, in place copy. */
-static void redact_query(const char *in, char *out, size_t cap, const char *const *names, size_t nn)
+/* Appends in[0..n) to out (at *o, cap), with the value of every parameter in names replaced
+ * by <redacted>. */
+static void redact_query(const char *in, size_t n, char *out, size_t cap, size_t *o,
+			 const char *const *names, size_t nn)
 {
-	size_t o = 0;
-	const char *p = in;
+	size_t i = 0;
 
-	while (*p != '\0' && o + 1 < cap) {
+	while (i < n && *o + 1 < cap) {
 		size_t k;
 		int hit = 0;
 		for (k = 0; k < nn; k++) {
 			size_t l = strlen(names[k]);
-			if ((p == in || p[-1] == '&' || p[-1] == '?') &&
-			    strncmp(p, names[k], l) == 0 && p[l] == '=') {
-				int w = snprintf(out + o, cap - o, "%s=<redacted>", names[k]);
+			if ((i == 0 || in[i - 1] == '&' || in[i - 1] == '?') && i + l < n &&
+			    strncmp(in + i, names[k], l) == 0 && in[i + l] == '=') {
+				int w = snprintf(out + *o, cap - *o, "%s=<redacted>", names[k]);
 				if (w > 0)
-					o += (size_t)w < cap - o ? (size_t)w : cap - o - 1;
-				p += l + 1;
-				while (*p != '\0' && *p != '&' && *p != ' ')
-					p++;
+					*o += (size_t)w < cap - *o ? (size_t)w : cap - *o - 1;
+				i += l + 1;
+				while (i < n && in[i] != '&' && in[i] != ' ')
+					i++;
 				hit = 1;
 				break;
 			}
 		}
 		if (!hit)
-			out[o++] = *p++;
+			out[(*o)++] = in[i++];
 	}
-	out[o < cap ? o : cap - 1] = '\0';
 }
 
 static ecs_status too_large(const params *in, ecs_status st, ecs_err *err)
@@ -408,146 +432,177 @@ static ecs_status too_large(const params *in, ecs_status st, ecs_err *err)
 	return err_set(err, st, "request too large to sign");
 }
 
-/* Builds the signed request for the current attempt into req_buf. */
-static ecs_status build_request(ecs_client *cl, const params *in, size_t *req_len, ecs_err *err)
+/* The target "/?query" of a request into cl->target. */
+static ecs_status target_of(ecs_client *cl, const params *ps, size_t qlen, ecs_err *err)
 {
-	/* Signing sorts the pairs in place: work on a copy so the caller's order survives for
-	 * the next attempt. */
-	static params work;
-	params *ps = &work;
+	if (qlen + 2 > sizeof(cl->target))
+		return too_large(ps, ECS_E_NOSPACE, err);
+	cl->target[0] = '/';
+	cl->target[1] = qlen > 0 ? '?' : '\0';
+	memcpy(cl->target + 2, cl->query, qlen + 1);
+	return ECS_OK;
+}
+
+/* RPC v1: everything in the signed query of a GET. */
+static ecs_status build_v1(ecs_client *cl, params *ps, const char *nonce, const char *stamp,
+			   const char *host, char *out, size_t cap, size_t *req_len, ecs_err *err)
+{
 	const creds *cr = cl->o.cred;
-	uint8_t rnd[16];
-	char nonce[33], stamp[21], host[ECS_HOST_MAX + 8], target[ECS_HTTP_REQ_MAX];
+	http_header h[3];
 	size_t qlen;
 	ecs_status st;
-	int64_t now = port_time_unix() + cl->clock_offset;
 
-	memcpy(ps->p, in->p, in->n * sizeof(in->p[0]));
-	ps->n = in->n;
+	add(ps, "Action", ACTION);
+	add(ps, "Version", API_VERSION);
+	add(ps, "Format", "JSON");
+	add(ps, "AccessKeyId", cr->key_id);
+	add(ps, "SignatureMethod", "HMAC-SHA1");
+	add(ps, "SignatureVersion", "1.0");
+	add(ps, "SignatureNonce", nonce);
+	add(ps, "Timestamp", stamp);
+	if (cr->token[0] != '\0')
+		add(ps, "SecurityToken", cr->token);
+	st = sign_v1_query("GET", ps->p, ps->n, cr->secret, strlen(cr->secret), cl->query,
+			   sizeof(cl->query), &qlen, cl->sts, sizeof(cl->sts));
+	memset(cl->sts, 0, sizeof(cl->sts));
+	if (st != ECS_OK)
+		return too_large(ps, st, err);
+	if ((st = target_of(cl, ps, qlen, err)) != ECS_OK)
+		return st;
+	h[0].name = "Host";
+	h[0].value = host;
+	h[1].name = "Accept";
+	h[1].value = "application/json";
+	h[2].name = "User-Agent";
+	h[2].value = "ecs-ca-status/" ECS_VERSION;
+	st = http_write_request(out, cap, req_len, "GET", cl->target, h, 3, NULL, 0, err);
+	return st == ECS_E_NOSPACE ? too_large(ps, st, err) : st;
+}
 
-	if (port_random(rnd, sizeof(rnd)) != PORT_OK)
-		return err_set(err, ECS_E_INTERNAL, "no random source for the request nonce");
-	sign_nonce_hex(rnd, nonce);
-	sign_format_time(now, stamp);
-	host_header(cl, host, sizeof(host));
-	if (cl->o.sig_v1) {
-		http_header h[3];
-		add(ps, "Action", ACTION);
-		add(ps, "Version", API_VERSION);
-		add(ps, "Format", "JSON");
-		add(ps, "AccessKeyId", cr->key_id);
-		add(ps, "SignatureMethod", "HMAC-SHA1");
-		add(ps, "SignatureVersion", "1.0");
-		add(ps, "SignatureNonce", nonce);
-		add(ps, "Timestamp", stamp);
-		if (cr->token[0] != '\0')
-			add(ps, "SecurityToken", cr->token);
-		st = sign_v1_query("GET", ps->p, ps->n, cr->secret, strlen(cr->secret), query_buf,
-				   sizeof(query_buf), &qlen, sts_buf, sizeof(sts_buf));
-		memset(sts_buf, 0, sizeof(sts_buf));
-		if (st != ECS_OK)
-			return too_large(in, st, err);
-		if (qlen + 2 > sizeof(target))
-			return err_set(err, ECS_E_NOSPACE, "request larger than %u bytes",
-				       (unsigned)sizeof(target));
-		target[0] = '/';
-		target[1] = '?';
-		memcpy(target + 2, query_buf, qlen + 1);
-		h[0].name = "Host";
-		h[0].value = host;
-		h[1].name = "Accept";
-		h[1].value = "application/json";
-		h[2].name = "User-Agent";
-		h[2].value = "ecs-ca-status/" ECS_VERSION;
-		return http_write_request(req_buf, sizeof(req_buf), req_len, "GET", target, h, 3,
-					  NULL, 0, err);
-	} else {
-		static const char empty_sha[] =
-			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-		sign_pair sh[8];
-		http_header h[11];
-		char auth[1024];
-		size_t ns = 0, nh, alen, k;
+/* V3 (ACS3-HMAC-SHA256): signed x-acs-* headers and an Authorization header on a POST. */
+static ecs_status build_v3(ecs_client *cl, params *ps, const char *nonce, const char *stamp,
+			   const char *host, char *out, size_t cap, size_t *req_len, ecs_err *err)
+{
+	static const char empty_sha[] =
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	const creds *cr = cl->o.cred;
+	sign_pair sh[8];
+	http_header h[11];
+	char auth[1024];
+	size_t ns = 0, nh, alen, k, qlen;
+	ecs_status st;
 
-		st = sign_canonical_query(ps->p, ps->n, query_buf, sizeof(query_buf), &qlen);
-		if (st != ECS_OK)
-			return too_large(in, st, err);
+	st = sign_canonical_query(ps->p, ps->n, cl->query, sizeof(cl->query), &qlen);
+	if (st != ECS_OK)
+		return too_large(ps, st, err);
 #define SH(n, v)                                                                                   \
 	(sh[ns].name = (n), sh[ns].name_len = strlen(n), sh[ns].value = (v),                       \
 	 sh[ns].value_len = strlen(v), ns++)
-		SH("host", host);
-		SH("x-acs-action", ACTION);
-		SH("x-acs-version", API_VERSION);
-		SH("x-acs-date", stamp);
-		SH("x-acs-signature-nonce", nonce);
-		SH("x-acs-content-sha256", empty_sha);
-		if (cr->token[0] != '\0')
-			SH("x-acs-security-token", cr->token);
+	SH("host", host);
+	SH("x-acs-action", ACTION);
+	SH("x-acs-version", API_VERSION);
+	SH("x-acs-date", stamp);
+	SH("x-acs-signature-nonce", nonce);
+	SH("x-acs-content-sha256", empty_sha);
+	if (cr->token[0] != '\0')
+		SH("x-acs-security-token", cr->token);
 #undef SH
-		st = sign_v3_authorization("POST", "/", query_buf, qlen, sh, ns, empty_sha,
-					   cr->key_id, strlen(cr->key_id), cr->secret,
-					   strlen(cr->secret), auth, sizeof(auth), &alen, NULL);
-		if (st != ECS_OK)
-			return too_large(in, st, err);
-		if (qlen + 2 > sizeof(target))
-			return err_set(err, ECS_E_NOSPACE, "request larger than %u bytes",
-				       (unsigned)sizeof(target));
-		target[0] = '/';
-		target[1] = qlen > 0 ? '?' : '\0';
-		memcpy(target + 2, query_buf, qlen + 1);
-		for (k = 0; k < ns; k++) {
-			h[k].name = sh[k].name;
-			h[k].value = sh[k].value;
-		}
-		nh = ns;
-		h[nh].name = "accept";
-		h[nh++].value = "application/json";
-		h[nh].name = "user-agent";
-		h[nh++].value = "ecs-ca-status/" ECS_VERSION;
-		h[nh].name = "Authorization";
-		h[nh++].value = auth;
-		st = http_write_request(req_buf, sizeof(req_buf), req_len, "POST", target, h, nh,
-					NULL, 0, err);
-		memset(auth, 0, sizeof(auth));
+	st = sign_v3_authorization("POST", "/", cl->query, qlen, sh, ns, empty_sha, cr->key_id,
+				   strlen(cr->key_id), cr->secret, strlen(cr->secret), auth,
+				   sizeof(auth), &alen, NULL, cl->sts, sizeof(cl->sts));
+	if (st != ECS_OK)
+		return too_large(ps, st, err);
+	if ((st = target_of(cl, ps, qlen, err)) != ECS_OK)
 		return st;
+	for (k = 0; k < ns; k++) {
+		h[k].name = sh[k].name;
+		h[k].value = sh[k].value;
 	}
+	nh = ns;
+	h[nh].name = "accept";
+	h[nh++].value = "application/json";
+	h[nh].name = "user-agent";
+	h[nh++].value = "ecs-ca-status/" ECS_VERSION;
+	h[nh].name = "Authorization";
+	h[nh++].value = auth;
+	st = http_write_request(out, cap, req_len, "POST", cl->target, h, nh, NULL, 0, err);
+	memset(auth, 0, sizeof(auth));
+	return st == ECS_E_NOSPACE ? too_large(ps, st, err) : st;
 }
 
-/* The request text with every secret-derived value redacted, for --dry-run and -v. */
+/* Builds the signed request for the current attempt into out (cap bytes): a fresh nonce
+ * from the client's random source and the time of its clock plus the skew correction. */
+static ecs_status build_request(ecs_client *cl, const params *in, char *out, size_t cap,
+				size_t *req_len, ecs_err *err)
+{
+	/* Signing sorts the pairs in place: work on a copy so the caller's order survives for
+	 * the next attempt. */
+	params *ps = &cl->work;
+	uint8_t rnd[16];
+	char nonce[33], stamp[21], host[ECS_HOST_MAX + 8];
+
+	memcpy(ps->p, in->p, in->n * sizeof(in->p[0]));
+	ps->n = in->n;
+	ps->ids = in->ids;
+	if (cl->env.random(cl->env.ctx, rnd, sizeof(rnd)) != 0)
+		return err_set(err, ECS_E_INTERNAL, "no random source for the request nonce");
+	sign_nonce_hex(rnd, nonce);
+	sign_format_time(cl->env.now_unix(cl->env.ctx) + cl->clock_offset, stamp);
+	host_header(cl, host, sizeof(host));
+	if (cl->o.sig_v1)
+		return build_v1(cl, ps, nonce, stamp, host, out, cap, req_len, err);
+	return build_v3(cl, ps, nonce, stamp, host, out, cap, req_len, err);
+}
+
+/* First occurrence of the NUL-terminated needle in s[0..n), NULL if none. */
+static const char *find_in(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (memcmp(s + i, needle, k) == 0)
+			return s + i;
+	return NULL;
+}
+
+static void append(char *out, size_t cap, size_t *o, const char *s, size_t n)
+{
+	size_t k = n < cap - 1 - *o ? n : cap - 1 - *o;
+
+	memcpy(out + *o, s, k);
+	*o += k;
+}
+
+/* The request text with every secret-derived value redacted, for --dry-run and -v; written
+ * straight into out (no copy of a line on the stack). */
 static void redacted_request(const char *req, size_t len, char *out, size_t cap)
 {
 	static const char *const names[] = {"Signature", "SecurityToken"};
-	char line[ECS_HTTP_REQ_MAX];
+	static const char tok[] = "x-acs-security-token:";
 	size_t o = 0, i = 0;
 
 	while (i < len && o + 1 < cap) {
 		size_t e = i, ll;
+		const char *line = req + i, *sig;
 		while (e < len && req[e] != '\n')
 			e++;
 		ll = e - i;
-		if (ll >= sizeof(line))
-			ll = sizeof(line) - 1;
-		memcpy(line, req + i, ll);
-		line[ll] = '\0';
 		if (ll > 0 && line[ll - 1] == '\r')
-			line[--ll] = '\0';
-		if (strncmp(line, "Authorization:", 14) == 0) {
-			char *sig = strstr(line, "Signature=");
-			if (sig != NULL)
-				strcpy(sig + 10, "<redacted>");
-			o += (size_t)snprintf(out + o, cap - o, "%s\n", line);
-		} else if (strncmp(line, "x-acs-security-token:", 21) == 0) {
-			o += (size_t)snprintf(out + o, cap - o,
-					      "x-acs-security-token: <redacted>\n");
+			ll--;
+		sig = ll > 14 && strncmp(line, "Authorization:", 14) == 0
+			      ? find_in(line, ll, "Signature=")
+			      : NULL;
+		if (sig != NULL) {
+			append(out, cap, &o, line, (size_t)(sig - line) + 10);
+			append(out, cap, &o, "<redacted>", 10);
+		} else if (ll >= sizeof(tok) - 1 && strncmp(line, tok, sizeof(tok) - 1) == 0) {
+			append(out, cap, &o, "x-acs-security-token: <redacted>", 32);
 		} else if (i == 0) {
-			char red[ECS_HTTP_REQ_MAX];
-			redact_query(line, red, sizeof(red), names, 2);
-			o += (size_t)snprintf(out + o, cap - o, "%s\n", red);
+			redact_query(line, ll, out, cap, &o, names, 2);
 		} else {
-			o += (size_t)snprintf(out + o, cap - o, "%s\n", line);
+			append(out, cap, &o, line, ll);
 		}
-		if (o >= cap)
-			o = cap - 1;
+		append(out, cap, &o, "\n", 1);
 		i = e + 1;
 	}
 	out[o < cap ? o : cap - 1] = '\0';
@@ -559,7 +614,7 @@ static int retryable_code(const char *code)
 	       strncmp(code, "InternalError", 13) == 0 || strcmp(code, "UnknownError") == 0;
 }
 
-static uint32_t backoff_ms(unsigned attempt, uint32_t retry_after)
+static uint32_t backoff_ms(const ecs_client *cl, unsigned attempt, uint32_t retry_after)
 {
 	uint32_t d = BACKOFF_BASE_MS << (attempt < 7 ? attempt : 7), j = 0;
 	uint8_t r[4];
@@ -567,7 +622,7 @@ static uint32_t backoff_ms(unsigned attempt, uint32_t retry_after)
 	if (d > BACKOFF_CAP_MS)
 		d = BACKOFF_CAP_MS;
 	/* equal jitter: half fixed, half random */
-	if (port_random(r, sizeof(r)) == PORT_OK)
+	if (cl->env.random(cl->env.ctx, r, sizeof(r)) == 0)
 		j = ((uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3]) %
 		    (d / 2 + 1);
 	d = d / 2 + j;
@@ -606,13 +661,13 @@ static int64_t server_time(const http_resp *r)
 
 static void note_clock(ecs_client *cl, const http_resp *r)
 {
-	int64_t st = server_time(r), local = port_time_unix() + cl->clock_offset, d;
+	int64_t st = server_time(r), now = cl->env.now_unix(cl->env.ctx), d;
 
 	if (st == 0)
 		return;
-	d = st - local;
+	d = st - (now + cl->clock_offset);
 	if (d > SKEW_TRACE_S || d < -SKEW_TRACE_S) {
-		cl->clock_offset = st - port_time_unix();
+		cl->clock_offset = st - now;
 		trace(cl,
 		      "clock skew: the server's Date is %lld s %s the local clock; using the "
 		      "server's time for signing",
@@ -671,8 +726,8 @@ static void redact_page(const ecs_client *cl, ecs_page *p)
 
 /* ---- one call with retries ---- */
 
-static ecs_status api_failure(const ecs_client *cl, const ecs_api_error *e, unsigned attempts,
-			      ecs_err *err)
+ecs_status ecs_api_failure(const ecs_client *cl, const ecs_api_error *e, unsigned attempts,
+			   ecs_err *err)
 {
 	char tail[48] = "";
 
@@ -694,12 +749,12 @@ static ecs_status answer_ok(ecs_client *cl, const http_resp *r, ecs_page *out, e
 	ecs_status st;
 
 	note_clock(cl, r);
-	st = ecs_parse_page(body_buf, r->body_len, out, err);
+	st = ecs_parse_page(r->body, r->body_len, out, cl->tok, ECS_JSON_TOKENS, err);
 	if (st == ECS_OK) {
 		redact_page(cl, out);
 		return ECS_OK;
 	}
-	ecs_parse_error(body_buf, r->body_len, r->status, &e);
+	ecs_parse_error(r->body, r->body_len, r->status, &e, cl->tok, ECS_JSON_TOKENS);
 	redact_error(cl, &e);
 	if (st == ECS_E_PROTO && e.code[0] != '\0')
 		return err_set(err, ECS_E_PROTO,
@@ -719,7 +774,7 @@ static int fix_skew(ecs_client *cl, const http_resp *r, const ecs_api_error *e)
 	if (strcmp(e->code, "InvalidTimeStamp.Expired") != 0 || cl->skew_corrected ||
 	    server_time(r) == 0)
 		return 0;
-	cl->clock_offset = server_time(r) - port_time_unix();
+	cl->clock_offset = server_time(r) - cl->env.now_unix(cl->env.ctx);
 	cl->skew_corrected = 1;
 	trace(cl,
 	      "clock skew: %s; the server's Date differs from the local clock by %lld s; "
@@ -735,15 +790,15 @@ static ecs_status answer_error(ecs_client *cl, const http_resp *r, unsigned atte
 	ecs_api_error e;
 	uint32_t ra;
 
-	ecs_parse_error(body_buf, r->body_len, r->status, &e);
+	ecs_parse_error(r->body, r->body_len, r->status, &e, cl->tok, ECS_JSON_TOKENS);
 	redact_error(cl, &e);
 	*again = fix_skew(cl, r, &e);
 	if (*again)
 		return ECS_OK;
 	if (!(retryable_code(e.code) || r->status >= 500) || attempt >= cl->o.retries)
-		return api_failure(cl, &e, attempt + 1, err);
+		return ecs_api_failure(cl, &e, attempt + 1, err);
 	ra = header_ms(r, "x-acs-retry-after");
-	*wait_ms = backoff_ms(attempt, ra);
+	*wait_ms = backoff_ms(cl, attempt, ra);
 	trace(cl, "retry %u/%u in %u ms after %s (HTTP %d)", attempt + 1, cl->o.retries,
 	      (unsigned)*wait_ms, e.code[0] ? e.code : "error", r->status);
 	if (ra > ECS_RETRY_NOTICE_MS && *wait_ms > ECS_RETRY_NOTICE_MS)
@@ -758,10 +813,9 @@ static ecs_status answer_error(ecs_client *cl, const http_resp *r, unsigned atte
 
 static void show_request(ecs_client *cl, size_t req_len, ecs_page *out)
 {
-	static char shown[ECS_HTTP_REQ_MAX + 1024];
-	char *nl;
+	char *shown = cl->shown, *nl;
 
-	redacted_request(req_buf, req_len, shown, sizeof(shown));
+	redacted_request(cl->req, req_len, shown, sizeof(cl->shown));
 	if (cl->o.dry_run) {
 		if (cl->o.dry_run_out != NULL)
 			cl->o.dry_run_out(cl->o.ctx, shown, strlen(shown));
@@ -786,7 +840,7 @@ static ecs_status attempt_once(ecs_client *cl, const params *ps, unsigned attemp
 	ecs_status st;
 
 	*done = 1;
-	st = build_request(cl, ps, &req_len, err);
+	st = build_request(cl, ps, cl->req, sizeof(cl->req), &req_len, err);
 	if (st != ECS_OK)
 		return st;
 	if (cl->o.dry_run || cl->o.trace != NULL)
@@ -794,9 +848,9 @@ static ecs_status attempt_once(ecs_client *cl, const params *ps, unsigned attemp
 	if (cl->o.dry_run)
 		return ECS_OK;
 	cl->requests++;
-	http_resp_init(&r, hdr_buf, sizeof(hdr_buf), body_buf, sizeof(body_buf), 0);
-	st = conn_exchange(&cl->c, req_buf, req_len, &r, &reused, err);
-	memset(req_buf, 0, req_len); /* held a signature and maybe a token */
+	http_resp_init(&r, cl->hdr, sizeof(cl->hdr), cl->body, sizeof(cl->body), 0);
+	st = cl->env.exchange(cl->env.ctx, cl->req, req_len, &r, &reused, err);
+	memset(cl->req, 0, req_len); /* held a signature and maybe a token */
 	*done = 0;
 	*wait_ms = 0;
 	if (st == ECS_E_CLOSED && reused && *free_reconnect) {
@@ -818,7 +872,7 @@ static ecs_status attempt_once(ecs_client *cl, const params *ps, unsigned attemp
 					   attempt > 0 ? "s" : "");
 			return st;
 		}
-		*wait_ms = backoff_ms(attempt, 0);
+		*wait_ms = backoff_ms(cl, attempt, 0);
 		trace(cl, "retry %u/%u in %u ms after: %s", attempt + 1, cl->o.retries,
 		      (unsigned)*wait_ms, err->msg);
 		return ECS_OK;
@@ -854,7 +908,7 @@ static ecs_status call(ecs_client *cl, params *ps, ecs_page *out, ecs_err *err)
 		if (wait_ms == UINT32_MAX)
 			continue; /* a free reconnect or the skew fix: not an attempt */
 		attempt++;
-		port_sleep_ms(wait_ms);
+		cl->env.sleep_ms(cl->env.ctx, wait_ms);
 	}
 }
 
@@ -921,22 +975,30 @@ static ecs_status check_id_answer(ecs_client *cl, const char *const *ids, size_t
 	return ECS_OK;
 }
 
-ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ecs_page *out,
-			    ecs_err *err)
+static ecs_status id_params(ecs_client *cl, const char *const *ids, size_t n, ecs_err *err)
 {
-	static params ps;
+	params *ps = &cl->ps;
 	size_t i;
-	ecs_status st;
 
 	if (n == 0 || n > ECS_PAGE_MAX)
 		return err_set(err, ECS_E_INTERNAL, "batch of %u ids", (unsigned)n);
-	base_params(cl, &ps);
+	base_params(cl, ps);
 	for (i = 0; i < n; i++) {
-		snprintf(ps.names[i], sizeof(ps.names[i]), "InstanceId.%u", (unsigned)(i + 1));
-		add(&ps, ps.names[i], ids[i]);
+		snprintf(ps->names[i], sizeof(ps->names[i]), "InstanceId.%u", (unsigned)(i + 1));
+		add(ps, ps->names[i], ids[i]);
 	}
-	ps.ids = n;
-	st = call(cl, &ps, out, err);
+	ps->ids = n;
+	return ECS_OK;
+}
+
+ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ecs_page *out,
+			    ecs_err *err)
+{
+	ecs_status st = id_params(cl, ids, n, err);
+
+	if (st != ECS_OK)
+		return st;
+	st = call(cl, &cl->ps, out, err);
 	if (st != ECS_OK || cl->o.dry_run)
 		return st;
 	return check_id_answer(cl, ids, n, out, err);
@@ -945,19 +1007,116 @@ ecs_status ecs_describe_ids(ecs_client *cl, const char *const *ids, size_t n, ec
 ecs_status ecs_describe_page(ecs_client *cl, const char *token, unsigned max_results, ecs_page *out,
 			     ecs_err *err)
 {
-	static params ps;
+	params *ps = &cl->ps;
 	ecs_status st;
 
-	base_params(cl, &ps);
-	snprintf(ps.max_results, sizeof(ps.max_results), "%u", max_results);
-	add(&ps, "MaxResults", ps.max_results);
+	base_params(cl, ps);
+	snprintf(ps->max_results, sizeof(ps->max_results), "%u", max_results);
+	add(ps, "MaxResults", ps->max_results);
 	if (token != NULL && token[0] != '\0')
-		add(&ps, "NextToken", token);
-	st = call(cl, &ps, out, err);
+		add(ps, "NextToken", token);
+	st = call(cl, ps, out, err);
 	if (st == ECS_OK && out->long_ids > 0)
 		return err_set(err, ECS_E_PROTO,
 			       "answer from %s: an InstanceId longer than %u bytes ('%s'), the "
 			       "limit for an instance id",
 			       cl->o.conn.host, (unsigned)ECS_ID_MAX, out->long_id);
 	return st;
+}
+
+/* ---- pieces for the batch engine: build, classify, answer ---- */
+
+ecs_status ecs_build_ids(ecs_client *cl, const char *const *ids, size_t n, char *out, size_t cap,
+			 size_t *len, ecs_err *err)
+{
+	ecs_status st = id_params(cl, ids, n, err);
+
+	if (st != ECS_OK)
+		return st;
+	cl->requests++;
+	return build_request(cl, &cl->ps, out, cap, len, err);
+}
+
+void ecs_trace_request(ecs_client *cl, const char *req, size_t len)
+{
+	char *nl;
+
+	if (cl->o.trace == NULL)
+		return;
+	redacted_request(req, len, cl->shown, sizeof(cl->shown));
+	nl = strchr(cl->shown, '\n');
+	if (nl != NULL)
+		*nl = '\0';
+	trace(cl, "request: %s", cl->shown);
+}
+
+/* 1 if a 400's Code or Message names an InstanceId.N with N above 50 (older servers). */
+static int names_id_above_50(const ecs_api_error *e)
+{
+	const char *fields[2] = {e->code, e->message};
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const char *p = fields[k];
+		while ((p = strstr(p, "InstanceId.")) != NULL) {
+			unsigned long v = 0;
+			int digits = 0;
+			p += 11;
+			while (*p >= '0' && *p <= '9' && digits < 6) {
+				v = v * 10 + (unsigned long)(*p++ - '0');
+				digits++;
+			}
+			if (digits > 0 && v > 50)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+ecs_verdict ecs_classify(int http_status, const ecs_api_error *e, size_t batch_n, int can_fix_clock)
+{
+	if (http_status == 200)
+		return ECS_V_DONE;
+	if (strcmp(e->code, "InvalidTimeStamp.Expired") == 0 && can_fix_clock)
+		return ECS_V_SKEW;
+	if (strcmp(e->code, "InstanceIds.ExceedLimit") == 0 ||
+	    (http_status == 400 && names_id_above_50(e)))
+		return batch_n > 50 ? ECS_V_SPLIT : ECS_V_FAIL;
+	if (http_status == 404 && strcmp(e->code, "InvalidInstance.NotFound") == 0 && batch_n > 0)
+		return ECS_V_NOTFOUND;
+	if (strncmp(e->code, "Throttling", 10) == 0 || http_status == 429 || http_status == 503 ||
+	    strcmp(e->code, "ServiceUnavailable") == 0)
+		return ECS_V_THROTTLE;
+	if (retryable_code(e->code) || http_status >= 500)
+		return ECS_V_RETRY;
+	return ECS_V_FAIL;
+}
+
+ecs_verdict ecs_answer(ecs_client *cl, const http_resp *r, const char *const *ids, size_t n,
+		       ecs_page *out, ecs_api_error *e, uint32_t *retry_after_ms, ecs_err *err)
+{
+	ecs_verdict v;
+
+	*retry_after_ms = 0;
+	memset(e, 0, sizeof(*e));
+	if (r->status == 200) {
+		if (answer_ok(cl, r, out, err) != ECS_OK ||
+		    (n > 0 && check_id_answer(cl, ids, n, out, err) != ECS_OK))
+			return ECS_V_FAIL;
+		return ECS_V_DONE;
+	}
+	ecs_parse_error(r->body, r->body_len, r->status, e, cl->tok, ECS_JSON_TOKENS);
+	redact_error(cl, e);
+	v = ecs_classify(r->status, e, n, !cl->skew_corrected && server_time(r) != 0);
+	if (v == ECS_V_SKEW)
+		(void)fix_skew(cl, r, e);
+	if (v == ECS_V_RETRY || v == ECS_V_THROTTLE)
+		*retry_after_ms = header_ms(r, "x-acs-retry-after");
+	ecs_api_failure(cl, e, 1, err);
+	return v;
+}
+
+uint32_t ecs_backoff_ms(const ecs_client *cl, unsigned attempt, uint32_t retry_after_ms)
+{
+	return backoff_ms(cl, attempt, retry_after_ms);
 }

@@ -14,6 +14,7 @@
 #include "creds.h"
 #include "ecs.h"
 #include "ecs_limits.h"
+#include "engine.h"
 #include "err.h"
 #include "ids.h"
 #include "mbedtls/build_info.h"
@@ -30,6 +31,7 @@
 #define ALL_PAGE_SIZE	  50u
 #define MAX_PAGES	  100000u
 #define PROGRESS_AFTER_MS 2000
+#define NAGIOS_MAX_TIME_S 55
 
 /* ---- mutable program state (main.c is allowed globals) ---- */
 
@@ -64,6 +66,10 @@ static ecs_client client;
 static int client_up;
 static const char *cur_region;		      /* the region being asked */
 static unsigned requests_done, connects_done; /* of the clients already closed */
+static engine eng;		/* the batch engine: K connections and the reorder window */
+static int64_t run_deadline_ms; /* --max-time, monotonic; 0 = none */
+static uint32_t *round_idx;	/* --wait: engine index -> id index of this round */
+static size_t round_cap;
 static out_ctx out;
 
 /* ---- printing ---- */
@@ -342,6 +348,8 @@ static ecs_status setup_trust(ecs_err *err)
 
 	if (opt.dry_run || trust_ready)
 		return ECS_OK;
+	/* one more than the engine's: a credentials refresh (STS, an https URI) during the run */
+	tls_set_connections((opt.all ? 1 : opt.parallel) + 1);
 	st = tls_find_trust(opt.ca_file, &trust, err);
 	if (st == ECS_OK)
 		st = tls_global_init(&trust, err);
@@ -379,6 +387,7 @@ static ecs_status setup_client(const char *region, ecs_err *err)
 	eo.warn = warn_sink;
 	eo.dry_run_out = dry_run_sink;
 	ecs_client_init(&client, &eo);
+	client.c.max_deadline_ms = run_deadline_ms;
 	client_up = 1;
 	return ECS_OK;
 }
@@ -426,7 +435,7 @@ static ecs_status output_failed(ecs_err *err)
 {
 	if (outfile_open)
 		return err_set(err, ECS_E_OUTPUT, "cannot write to %s: %s", outfile.tmp,
-			       port_strerror());
+			       port_outfile_error(&outfile));
 	if (port_write_broken_pipe())
 		return err_set(err, ECS_E_OUTPUT, "standard output was closed by the reader");
 	if (std_closed & 2u)
@@ -453,26 +462,6 @@ static ecs_status emit(const ecs_record *r, ecs_err *err)
 	if (r->status != 1)
 		alive_check_failed = 1;
 	return out_record(&out, r, err);
-}
-
-/* The record of page for id, NULL if the answer has none; a record that appears twice is the
- * server's fault. */
-static const ecs_record *record_for(const char *id, ecs_err *err, ecs_status *st)
-{
-	const ecs_record *r = NULL;
-	size_t k;
-
-	for (k = 0; k < page.n; k++) {
-		if (strcmp(page.rec[k].id, id) != 0)
-			continue;
-		if (r != NULL) {
-			*st = err_set(err, ECS_E_PROTO, "the API answered twice for instance %s",
-				      id);
-			return NULL;
-		}
-		r = &page.rec[k];
-	}
-	return r;
 }
 
 /* --wait: keeps r as the newest answer (of id idx, or of --all when idx is SIZE_MAX). */
@@ -515,49 +504,124 @@ static ecs_status answer_id(size_t idx, const ecs_record *r, ecs_err *err)
 	return ECS_OK;
 }
 
-static ecs_status answer_batch(const size_t *idx, size_t n, ecs_err *err)
-{
-	ecs_status st = ECS_OK;
-	size_t i;
+/* ---- the batch engine's sinks (called in input order) ---- */
 
-	for (i = 0; i < n && st == ECS_OK; i++) {
-		const ecs_record *r = record_for(ids_at(&ids, idx[i]), err, &st);
-		if (st == ECS_OK)
-			st = answer_id(idx[i], r, err);
-	}
-	return st;
+static size_t engine_idx(size_t i)
+{
+	return round_idx != NULL ? round_idx[i] : i;
 }
 
-/* Asks for every id, or with --wait for those whose agent is not live yet, in batches. */
-static ecs_status run_ids(ecs_err *err)
+static const char *engine_id_at(void *ctx, size_t i)
+{
+	(void)ctx;
+	return ids_at(&ids, engine_idx(i));
+}
+
+static ecs_status engine_record(void *ctx, size_t i, const ecs_record *r, ecs_err *err)
+{
+	(void)ctx;
+	progress(i + 1, ids_count(&ids));
+	return answer_id(engine_idx(i), r, err);
+}
+
+/* A stale id (bisected out of a batch the API failed with InvalidInstance.NotFound) is
+ * reported like any id the API does not know. */
+static ecs_status engine_notfound(void *ctx, size_t i, int stale, ecs_err *err)
+{
+	(void)ctx;
+	(void)stale;
+	return answer_id(engine_idx(i), NULL, err);
+}
+
+static ecs_status engine_request_id(void *ctx, const char *id, ecs_err *err)
+{
+	int is_new;
+
+	(void)ctx;
+	return ids_insert(&reqids, id, strlen(id), &is_new, err);
+}
+
+static ecs_status engine_before_sign(void *ctx, ecs_err *err)
+{
+	(void)ctx;
+	return refresh_creds(err);
+}
+
+static ecs_status engine_stop(void *ctx, ecs_err *err)
+{
+	(void)ctx;
+	return out.failed ? output_failed(err) : ECS_OK; /* e.g. | head: stop asking */
+}
+
+/* --dry-run: each signed request printed, one after the other. */
+static ecs_status dry_run_ids(ecs_err *err)
 {
 	const char *batch[ECS_PAGE_MAX];
-	size_t idx[ECS_PAGE_MAX], next = 0, total = ids_count(&ids), n;
+	size_t next = 0, total = ids_count(&ids), n;
 	ecs_status st;
 
 	while (next < total) {
-		for (n = 0; n < opt.batch && next < total; next++) {
-			if (!pending(next))
-				continue;
-			idx[n] = next;
+		for (n = 0; n < opt.batch && next < total; next++)
 			batch[n++] = ids_at(&ids, next);
-		}
-		if (n == 0)
-			break;
-		st = refresh_creds(err);
-		if (st == ECS_OK)
-			st = ecs_describe_ids(&client, batch, n, &page, err);
-		if (st == ECS_OK)
-			st = remember_request_id(err);
-		if (st == ECS_OK && !opt.dry_run)
-			st = answer_batch(idx, n, err);
-		if (st != ECS_OK)
+		if ((st = ecs_describe_ids(&client, batch, n, &page, err)) != ECS_OK)
 			return st;
-		if (out.failed)
-			return output_failed(err); /* e.g. | head: stop asking */
-		progress(next, total);
 	}
 	return ECS_OK;
+}
+
+/* --wait: the ids of this round (those still pending) as a list for the engine. */
+static ecs_status round_list(size_t *n, ecs_err *err)
+{
+	size_t i, total = ids_count(&ids);
+
+	*n = total;
+	if (!waiting)
+		return ECS_OK;
+	if (round_idx == NULL) {
+		round_cap = total * sizeof(round_idx[0]);
+		round_idx = port_mem_resize(NULL, 0, round_cap > 0 ? round_cap : 1);
+		if (round_idx == NULL)
+			return err_set(err, ECS_E_NOSPACE, "out of memory for %u ids",
+				       (unsigned)total);
+	}
+	*n = 0;
+	for (i = 0; i < total; i++)
+		if (pending(i))
+			round_idx[(*n)++] = (uint32_t)i;
+	return ECS_OK;
+}
+
+/* Asks for every id, or with --wait for those whose agent is not live yet: the batch engine
+ * over opt.parallel connections, answers in input order. */
+static ecs_status run_ids(ecs_err *err)
+{
+	engine_opts o;
+	engine_stats es;
+	ecs_status st;
+	size_t n;
+
+	if (opt.dry_run)
+		return dry_run_ids(err);
+	if ((st = round_list(&n, err)) != ECS_OK || n == 0)
+		return st;
+	memset(&o, 0, sizeof(o));
+	o.id_at = engine_id_at;
+	o.nids = n;
+	o.parallel = opt.parallel;
+	o.batch_size = opt.batch;
+	o.retries = opt.retries;
+	o.deadline_ms = run_deadline_ms;
+	o.cl = &client;
+	o.resize = port_mem_resize;
+	o.record = engine_record;
+	o.notfound = engine_notfound;
+	o.request_id = engine_request_id;
+	o.trace = opt.verbose ? trace_sink : NULL;
+	o.stop = engine_stop;
+	o.before_sign = engine_before_sign;
+	st = engine_run(&eng, &o, &client.o.conn, &es, err);
+	connects_done += es.connections;
+	return st;
 }
 
 /* --all: every instance once; a NextToken seen before, or an instance on two pages, means the
@@ -810,9 +874,10 @@ static ecs_status round_regions(ecs_status *first, ecs_err *err)
 			return st; /* not the region's fault: stop */
 		}
 		region_failed = 1;
-		err_prefix(&e, "region %s", opt.regions[r]);
-		if (opt.nregions > 1)
+		if (opt.nregions > 1) {
+			err_prefix(&e, "region %s", opt.regions[r]);
 			sayf(PROG ": %s", e.msg);
+		}
 		if (*first == ECS_OK) {
 			*first = st;
 			*err = e;
@@ -838,16 +903,33 @@ static ecs_status collect_begin(ecs_err *err)
 
 /* Rounds until every agent is live or --wait seconds pass (one last round at the deadline);
  * without --wait, one round. */
+/* Between two rounds of --wait: the progress line, then sleep one interval, no longer than
+ * the wait or the run (--max-time) may last. */
+static void wait_pause(int64_t now, int64_t deadline, unsigned live, unsigned of)
+{
+	int64_t until = now + (int64_t)opt.interval_s * 1000;
+
+	if (until > deadline)
+		until = deadline;
+	if (run_deadline_ms != 0 && until > run_deadline_ms)
+		until = run_deadline_ms;
+	wait_progress(live, of, deadline - now);
+	trace_sink(NULL, "wait: not every agent is live yet; asking again");
+	port_sleep_ms((uint32_t)(until - now));
+}
+
+/* Rounds until every agent is live or --wait seconds pass (one last round at the deadline);
+ * without --wait, one round. The final state of every instance is printed either way; the
+ * run's time limit ending the wait is a timeout (exit 4), the wait's own deadline exit 1. */
 static ecs_status run_collected(ecs_err *err)
 {
-	int64_t deadline = t_start + (int64_t)opt.wait_s * 1000;
+	int64_t deadline = t_start + (int64_t)opt.wait_s * 1000, now;
 	ecs_status st, first = ECS_OK;
-	unsigned live, of;
+	unsigned live = 0, of = 0;
 
 	if ((st = collect_begin(err)) != ECS_OK)
 		return st;
 	for (;;) {
-		int64_t now;
 		st = round_start(err);
 		if (st == ECS_OK)
 			st = round_regions(&first, err);
@@ -857,11 +939,14 @@ static ecs_status run_collected(ecs_err *err)
 		now = port_time_ms();
 		if (opt.wait_s == 0 || first != ECS_OK || live == of || now >= deadline)
 			break;
-		wait_progress(live, of, deadline - now);
-		trace_sink(NULL, "wait: not every agent is live yet; asking again");
-		port_sleep_ms((uint32_t)(deadline - now < (int64_t)opt.interval_s * 1000
-						 ? deadline - now
-						 : (int64_t)opt.interval_s * 1000));
+		if (run_deadline_ms != 0 && now >= run_deadline_ms) {
+			first = err_set(err, ECS_E_TIMEOUT,
+					"the time limit (--max-time %u s) passed while waiting: %u "
+					"of %u agents live",
+					opt.max_time_s, live, of);
+			break;
+		}
+		wait_pause(now, deadline, live, of);
 	}
 	progress_erase();
 	st = wait_output(err);
@@ -1021,6 +1106,9 @@ static int finish(ecs_status st, ecs_err *err)
 	if (opt.verbose)
 		sayf("* %u request(s), %u connection(s), %u instance(s), %u not found",
 		     requests_done, connects_done, out.rows, out.notfound);
+	if (opt.verbose && tls_pool_high_water() > 0) /* measured only with ECS_POOL_STATS set */
+		sayf("* tls pool high-water: %u bytes of %u", (unsigned)tls_pool_high_water(),
+		     (unsigned)tls_pool_size());
 	if (!opt.dry_run && tls_clock_untrusted())
 		say(PROG ": warning: the local clock is before this build's date; certificate "
 			 "dates were not checked");
@@ -1041,6 +1129,32 @@ static int wants_nagios(int argc, char **argv)
 	return 0;
 }
 
+/* --show-ca: the trust source a run would use and, for the built-in roots, each subject and
+ * SHA-256 fingerprint. Reads no credentials, sends nothing. */
+static ecs_status show_ca(ecs_err *err)
+{
+	char line[512], subj[320], hex[65];
+	unsigned char fp[32];
+	tls_trust t;
+	size_t i, k, len;
+	ecs_status st = tls_find_trust(opt.ca_file, &t, err);
+
+	if (st != ECS_OK)
+		return st;
+	snprintf(line, sizeof(line), "trust anchors: %s (%s)\n", t.path, t.origin);
+	out_str(&out, line);
+	for (i = 0; t.builtin && i < tls_anchor_count(); i++) {
+		const unsigned char *der = tls_anchor_der(i, &len);
+		if (tls_cert_describe(der, len, subj, sizeof(subj), fp) != 0)
+			snprintf(subj, sizeof(subj), "(does not parse)");
+		for (k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", fp[k]);
+		snprintf(line, sizeof(line), "SHA256:%s %s\n", hex, subj);
+		out_str(&out, line);
+	}
+	return ECS_OK;
+}
+
 int main(int argc, char **argv)
 {
 	ecs_err err;
@@ -1055,12 +1169,18 @@ int main(int argc, char **argv)
 	ids_init(&seen, port_mem_resize);
 	out_init(&out, OUT_TABLE, stdout_write, NULL);
 	st = cli_parse(argc, argv, &opt, &ids, &err);
+	if (opt.fmt == OUT_NAGIOS && opt.max_time_s == 0)
+		opt.max_time_s = NAGIOS_MAX_TIME_S; /* under the usual 60 s plugin timeout */
+	if (opt.max_time_s > 0)
+		run_deadline_ms = t_start + (int64_t)opt.max_time_s * 1000;
 	if (st == ECS_OK && (opt.help || opt.version)) {
 		out_str(&out, opt.help ? cli_usage : "");
 		if (opt.version)
 			print_version();
 		return finish(ECS_OK, &err);
 	}
+	if (st == ECS_OK && opt.show_ca)
+		return finish(show_ca(&err), &err);
 	if (st != ECS_OK && wants_nagios(argc, argv))
 		opt.fmt = OUT_NAGIOS;
 	output_settings();

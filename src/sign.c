@@ -378,17 +378,13 @@ ecs_status sign_v3_canonical_request(const char *method, const char *uri, const 
 	return ECS_OK;
 }
 
-/* Size of the canonical request buffer on the stack: query up to ECS limits (100 ids) plus
- * headers. Larger requests are rejected with ECS_E_NOSPACE. */
-#define SIGN_V3_CR_MAX 12288
-
 ecs_status sign_v3_authorization(const char *method, const char *uri, const char *canon_query,
 				 size_t canon_query_len, const sign_pair *headers, size_t nh,
 				 const char *payload_hash_hex, const char *key_id,
 				 size_t key_id_len, const char *secret, size_t secret_len,
-				 char *dst, size_t cap, size_t *out_len, char *hashed_out)
+				 char *dst, size_t cap, size_t *out_len, char *hashed_out, char *cr,
+				 size_t cr_cap)
 {
-	char cr[SIGN_V3_CR_MAX];
 	char signed_list[512];
 	char sts[17 + 64 + 1];
 	char hex[65];
@@ -397,7 +393,7 @@ ecs_status sign_v3_authorization(const char *method, const char *uri, const char
 	ecs_status st;
 
 	st = sign_v3_canonical_request(method, uri, canon_query, canon_query_len, headers, nh,
-				       payload_hash_hex, cr, sizeof(cr), &cr_len, signed_list,
+				       payload_hash_hex, cr, cr_cap, &cr_len, signed_list,
 				       sizeof(signed_list));
 	if (st != ECS_OK)
 		return st;

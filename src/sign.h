@@ -64,12 +64,15 @@ ecs_status sign_v3_canonical_request(const char *method, const char *uri, const 
 /* V3 Authorization header value:
  *   "ACS3-HMAC-SHA256 Credential=<key_id>,SignedHeaders=<list>,Signature=<hex>"
  * with Signature = hex(HMAC-SHA256(secret, "ACS3-HMAC-SHA256\n" hex(SHA256(canonical request)))).
- * hashed_out (if not NULL, 65 bytes) gets the hex hash of the canonical request. */
+ * hashed_out (if not NULL, 65 bytes) gets the hex hash of the canonical request. The canonical
+ * request is built in the caller's work buffer (work_cap bytes; 12 KB holds 100 ids and a
+ * security token): ECS_E_NOSPACE when it does not fit. */
 ecs_status sign_v3_authorization(const char *method, const char *uri, const char *canon_query,
 				 size_t canon_query_len, const sign_pair *headers, size_t nh,
 				 const char *payload_hash_hex, const char *key_id,
 				 size_t key_id_len, const char *secret, size_t secret_len,
-				 char *dst, size_t cap, size_t *out_len, char *hashed_out);
+				 char *dst, size_t cap, size_t *out_len, char *hashed_out,
+				 char *work, size_t work_cap);
 
 /* "YYYY-MM-DDThh:mm:ssZ" (UTC) for Unix seconds t; 20 chars + NUL (out holds 21).
  * Years outside 0000..9999 are clamped. */

@@ -9,10 +9,13 @@
 #include "mbedtls/entropy.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
+#include "mbedtls/sha256.h"
 #include "mbedtls/x509_crt.h"
 #include "port.h"
 #include "psa/crypto.h"
 #include "sign.h"
+
+#include "ecs_anchors.h" /* generated: tls_anchors[] (third_party/gen_anchors.sh) */
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
 #include "mbedtls/memory_buffer_alloc.h"
 #endif
@@ -31,19 +34,37 @@ static struct {
 	mbedtls_ssl_config conf;
 	tls_trust trust;
 	int clock_untrusted;
+	char trust_fail[256]; /* why the trust anchors could not be read during a lookup */
 } G;
 
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-static unsigned char pool[ECS_TLS_POOL_SIZE];
+/* Mapped for the run (port_mem_resize): a process that never sets up TLS (--version,
+ * --dry-run) has none, and its size follows the number of connections. */
+static unsigned char *pool;
 #define POOL_FILL 0xA5
 static int pool_measured;
 #endif
+static size_t pool_used = ECS_TLS_POOL_BASE + ECS_TLS_POOL_PER_CONN;
+
+size_t tls_pool_size(void)
+{
+	return pool_used;
+}
+
+void tls_set_connections(unsigned k)
+{
+	if (k < 1)
+		k = 1;
+	if (k > 16)
+		k = 16;
+	pool_used = ECS_TLS_POOL_BASE + (size_t)k * ECS_TLS_POOL_PER_CONN;
+}
 
 size_t tls_pool_high_water(void)
 {
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-	size_t i = sizeof(pool);
-	if (!pool_measured)
+	size_t i = pool_used;
+	if (!pool_measured || pool == NULL)
 		return 0;
 	while (i > 0 && pool[i - 1] == POOL_FILL)
 		i--;
@@ -108,52 +129,69 @@ static ecs_status set_trust(tls_trust *t, const char *path, int is_dir, const ch
 	return ECS_OK;
 }
 
+static int cert_name(const char *n);
+
+static int has_cert_entry(const char *name, void *ctx)
+{
+	(void)ctx;
+	return cert_name(name);
+}
+
+/* name (a flag or variable) = path: usable as a file or (dir_ok) a directory, or an error
+ * that says what is wrong with it. */
+static ecs_status probe(tls_trust *t, const char *name, const char *sep, const char *path,
+			int dir_ok, ecs_err *err)
+{
+	char why[160];
+	port_status ps = port_probe_path(path, why, sizeof(why));
+
+	if (ps == PORT_OK || (ps == PORT_E_ISDIR && dir_ok))
+		return set_trust(t, path, ps == PORT_E_ISDIR, name, err);
+	if (ps == PORT_E_ISDIR)
+		snprintf(why, sizeof(why), "is a directory (use SSL_CERT_DIR for one)");
+	return err_set(err, ECS_E_INPUT, "%s%s%s: %s", name, sep, path, why);
+}
+
 ecs_status tls_find_trust(const char *explicit_path, tls_trust *t, ecs_err *err)
 {
 	const char *env;
 	size_t i;
 
 	memset(t, 0, sizeof(*t));
-	if (explicit_path != NULL) {
-		if (port_is_dir(explicit_path))
-			return set_trust(t, explicit_path, 1, "--ca-file", err);
-		if (port_is_file(explicit_path))
-			return set_trust(t, explicit_path, 0, "--ca-file", err);
-		return err_set(err, ECS_E_INPUT, "--ca-file %s: no such file or directory",
-			       explicit_path);
-	}
+	if (explicit_path != NULL)
+		return probe(t, "--ca-file", " ", explicit_path, 1, err);
 	env = port_getenv("SSL_CERT_FILE");
-	if (env != NULL && env[0] != '\0') {
-		if (port_is_file(env))
-			return set_trust(t, env, 0, "SSL_CERT_FILE", err);
-		return err_set(err, ECS_E_INPUT, "SSL_CERT_FILE=%s: no such file", env);
-	}
+	if (env != NULL && env[0] != '\0')
+		return probe(t, "SSL_CERT_FILE", "=", env, 0, err);
 	env = port_getenv("SSL_CERT_DIR");
 	if (env != NULL && env[0] != '\0') {
 		if (port_is_dir(env))
-			return set_trust(t, env, 1, "SSL_CERT_DIR", err);
+			return probe(t, "SSL_CERT_DIR", "=", env, 1, err);
 		return err_set(err, ECS_E_INPUT, "SSL_CERT_DIR=%s: no such directory", env);
 	}
 	for (i = 0; i < sizeof(BUNDLES) / sizeof(BUNDLES[0]); i++)
 		if (port_is_file(BUNDLES[i]))
 			return set_trust(t, BUNDLES[i], 0, "system bundle", err);
-	for (i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]); i++)
-		if (port_is_dir(DIRS[i]))
+	for (i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]); i++) /* an empty one does not count */
+		if (port_is_dir(DIRS[i]) && port_dir_each(DIRS[i], has_cert_entry, NULL) > 0)
 			return set_trust(t, DIRS[i], 1, "system directory", err);
-	{
-		char tried[ECS_ERR_MSG_MAX];
-		size_t pos = 0;
-		tried[0] = '\0';
-		for (i = 0; i < sizeof(BUNDLES) / sizeof(BUNDLES[0]); i++)
-			pos += (size_t)snprintf(tried + pos, sizeof(tried) - pos, "%s ",
-						BUNDLES[i]);
-		for (i = 0; i < sizeof(DIRS) / sizeof(DIRS[0]) && pos < sizeof(tried); i++)
-			pos += (size_t)snprintf(tried + pos, sizeof(tried) - pos, "%s/ ", DIRS[i]);
-		return err_set(err, ECS_E_TLS,
-			       "no CA certificates found (tried SSL_CERT_FILE, SSL_CERT_DIR, %s); "
-			       "copy a PEM bundle next to the binary and pass --ca-file FILE",
-			       tried);
-	}
+	/* No bundle anywhere (rescue images, routers): the roots Alibaba Cloud chains to. */
+	t->builtin = 1;
+	snprintf(t->path, sizeof(t->path), "built-in");
+	snprintf(t->origin, sizeof(t->origin), "%u roots, no CA bundle found",
+		 (unsigned)tls_anchor_count());
+	return ECS_OK;
+}
+
+size_t tls_anchor_count(void)
+{
+	return sizeof(tls_anchors) / sizeof(tls_anchors[0]);
+}
+
+const unsigned char *tls_anchor_der(size_t i, size_t *len)
+{
+	*len = tls_anchors[i].len;
+	return tls_anchors[i].der;
 }
 
 /* Issuer lookup state: the bundle is streamed, each PEM block decoded into der[] and only
@@ -252,9 +290,12 @@ static void scan_file(ca_search *cs, const char *path)
 	size_t line_len = 0, b64_len = 0, got, i, der_len = 0;
 	int in_cert = 0, overflow = 0, first = 1, is_der = 0, long_line = 0;
 	port_fd fd;
+	char why[128];
 
-	if (port_file_open(path, &fd, NULL, 0) != PORT_OK)
+	if (port_file_open(path, &fd, why, sizeof(why)) != PORT_OK) {
+		snprintf(G.trust_fail, sizeof(G.trust_fail), "cannot read %s: %s", path, why);
 		return;
+	}
 	while (!cs->fatal && port_file_read(fd, chunk, sizeof(chunk), &got) == PORT_OK && got > 0) {
 		if (first) {
 			is_der = (unsigned char)chunk[0] == 0x30;
@@ -361,11 +402,17 @@ static int ca_callback(void *ctx, mbedtls_x509_crt const *child, mbedtls_x509_cr
 	cs.child = child;
 	cs.found = NULL;
 	cs.fatal = 0;
-	if (t->is_dir) {
+	if (t->builtin) {
+		size_t i;
+		for (i = 0; i < tls_anchor_count() && !cs.fatal; i++)
+			consider_der(&cs, tls_anchors[i].der, tls_anchors[i].len);
+	} else if (t->is_dir) {
 		dir_scan ds;
 		ds.cs = &cs;
 		ds.dir = t->path;
-		(void)port_dir_each(t->path, scan_dir_entry, &ds);
+		if (port_dir_each(t->path, scan_dir_entry, &ds) < 0)
+			snprintf(G.trust_fail, sizeof(G.trust_fail), "cannot read directory %s: %s",
+				 t->path, port_strerror());
 	} else {
 		scan_file(&cs, t->path);
 	}
@@ -406,6 +453,50 @@ static int drbg_random(void *ctx, unsigned char *out, size_t n)
 	return mbedtls_ctr_drbg_random(ctx, out, n);
 }
 
+/* The mbedTLS heap: the static pool, set up once. */
+/* Maps and initialises the pool once: 0, or -1 when the memory cannot be had. */
+static int pool_setup(void)
+{
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+	if (pool != NULL)
+		return 0;
+	pool = port_mem_resize(NULL, 0, pool_used);
+	if (pool == NULL)
+		return -1;
+	mbedtls_memory_buffer_alloc_init(pool, pool_used); /* zeroes the pool */
+	if (port_getenv("ECS_POOL_STATS") != NULL) {
+		/* Stats runs only (it touches every page): paint all but the allocator's first
+		 * block header, so the highest unpainted byte is the high-water mark. */
+		memset(pool + 128, POOL_FILL, pool_used - 128);
+		pool_measured = 1;
+	} else {
+		/* the allocator zeroed the pool (already zero: fresh pages) and wrote one block
+		 * header at its start: give the zeroed pages back, so that the pool costs what
+		 * the connections use of it, not its size */
+		port_mem_zero_release(pool + 256, pool_used - 256);
+	}
+#endif
+	return 0;
+}
+
+int tls_cert_describe(const unsigned char *cert, size_t len, char *out, size_t cap,
+		      unsigned char fp[32])
+{
+	mbedtls_x509_crt crt;
+	int rc;
+
+	if (pool_setup() != 0)
+		return -1;
+	mbedtls_x509_crt_init(&crt);
+	rc = mbedtls_x509_crt_parse_der(&crt, cert, len);
+	if (rc == 0 && mbedtls_x509_dn_gets(out, cap, &crt.subject) < 0)
+		rc = -1;
+	mbedtls_x509_crt_free(&crt);
+	if (rc != 0)
+		return -1;
+	return mbedtls_sha256(cert, len, fp, 0) == 0 ? 0 : -1;
+}
+
 ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 {
 	static const char pers[] = "ecs-ca-status";
@@ -416,15 +507,10 @@ ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 					  : err_set(err, G.status, "TLS setup failed earlier");
 	G.done = 1;
 	G.status = ECS_E_TLS;
-#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-	mbedtls_memory_buffer_alloc_init(pool, sizeof(pool)); /* zeroes the pool */
-	if (port_getenv("ECS_POOL_STATS") != NULL) {
-		/* Stats runs only (it touches every page): paint all but the allocator's first
-		 * block header, so the highest unpainted byte is the high-water mark. */
-		memset(pool + 128, POOL_FILL, sizeof(pool) - 128);
-		pool_measured = 1;
-	}
-#endif
+	if (pool_setup() != 0)
+		return err_set(err, ECS_E_TLS,
+			       "TLS: no memory for the %u KiB pool; try a lower --parallel",
+			       (unsigned)(pool_used / 1024));
 	G.trust = *t;
 	if (psa_crypto_init() != PSA_SUCCESS)
 		return err_set(err, ECS_E_TLS, "TLS: PSA crypto initialisation failed");
@@ -488,6 +574,16 @@ ecs_status tls_verify_error(const mbedtls_ssl_context *ssl, const char *host, ec
 			       "TLS: certificate of %s: %s (local clock: %s; check the clock)",
 			       host, why, now);
 	}
+	if ((f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) && G.trust_fail[0] != '\0')
+		return err_set(err, ECS_E_TLS,
+			       "TLS: certificate of %s could not be checked: %s (trust anchors: %s "
+			       "%s)",
+			       host, G.trust_fail, G.trust.origin, G.trust.path);
+	if ((f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) && G.trust.builtin)
+		return err_set(err, ECS_E_TLS,
+			       "TLS: certificate of %s: %s (trust anchors: built-in, %s; pass "
+			       "--ca-file with the CA that issued it)",
+			       host, why, G.trust.origin);
 	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 		return err_set(err, ECS_E_TLS,
 			       "TLS: certificate of %s: %s (trust anchors: %s %s; use --ca-file)",

@@ -3,8 +3,9 @@
 
 Suites: cmocka unit tests (glibc build and ASan+UBSan build), the emulator self-test, the
 transport suite (static musl ecs-fetch and the ASan one), the CLI integration suite, the server
-faults suite, the issue 9 "never lies" suite and the monitoring suite (nagios, prom,
---output-file, terminals), each on the static musl binary and the ASan one, fuzz corpus replay, a
+faults suite, the issue 9 "never lies" suite, the monitoring suite (nagios, prom,
+--output-file, terminals), name resolution against dnsmasq in a private network namespace and
+the trust-anchor suite, each on the static musl binary and the ASan one, fuzz corpus replay, a
 valgrind memcheck run, checks on the release binary itself (static, no /dev/random), what ships
 with it (options in sync with the completions and the man page, man page lint, bash/zsh
 completion, make install/uninstall, make release: tests/ship/test_ship.py) and make dist with
@@ -115,6 +116,11 @@ def main():
                                               "./ecs-ca-status"], timeout=900)
             run("integration (asan)", [py, "tests/integration/test_cli.py", "--bin",
                                        "build/asan/ecs-ca-status"], timeout=900)
+            run("integration fleet (static musl)", [py, "tests/integration/test_fleet.py",
+                                                    "--bin", "./ecs-ca-status"], timeout=300)
+            run("integration fleet (asan)", [py, "tests/integration/test_fleet.py", "--bin",
+                                             "build/asan/ecs-ca-status", "--slack", "2"],
+                timeout=300)
             run("server faults (static musl)", [py, "tests/integration/test_server_faults.py",
                                                 "--bin", "./ecs-ca-status"], timeout=300)
             run("server faults (asan)", [py, "tests/integration/test_server_faults.py", "--bin",
@@ -137,6 +143,14 @@ def main():
             run("integration creds chain (asan)",
                 [py, "tests/integration/test_creds_chain.py", "--bin", "build/asan/ecs-ca-status"],
                 timeout=300)
+        for variant, binary in (("static musl", "./ecs-ca-status"),
+                                ("asan", "build/asan/ecs-ca-status")):
+            if want("dns"):
+                run(f"dns ({variant})", [py, "tests/dns/test_dns.py", "--bin", binary],
+                    timeout=300)
+            if want("trust"):
+                run(f"trust ({variant})", [py, "tests/trust/test_trust.py", "--bin", binary],
+                    timeout=300)
         if want("fuzz") and os.path.exists(os.path.join(ROOT, "tests/fuzz/run_fuzz.py")):
             run("fuzz corpus replay", [py, "tests/fuzz/run_fuzz.py", "--root", ROOT, "--replay"],
                 timeout=600)

@@ -33,6 +33,12 @@
 #define MBEDTLS_AES_C
 #define MBEDTLS_AES_ROM_TABLES
 #define MBEDTLS_AES_FEWER_TABLES
+#if defined(__x86_64__) && !defined(ECS_FUZZ)
+/* AES-NI and PCLMUL with a run-time CPU check (software AES otherwise): measured -19 % CPU on
+ * 10,000 ids for +1.2 KB. mk/build.mk compiles aesni.c without LTO: its target pragma does not
+ * survive LTO. */
+#define MBEDTLS_AESNI_C
+#endif
 #define MBEDTLS_GCM_C
 #define MBEDTLS_CHACHA20_C
 #define MBEDTLS_POLY1305_C

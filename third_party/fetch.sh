@@ -60,6 +60,45 @@ fetch_upstream() {
 	MBEDTLS_DEB_TAR=$MBEDTLS_UP_TAR JSMN_DEB_TAR=$JSMN_UP_TAR
 }
 
+# The built-in roots: the pinned ca-certificates .deb through the same private apt state (a
+# binary index of one suite), each mozilla/NAME.crt turned into DER with base64(1) and checked
+# against its pinned fingerprint. Writes anchors/NAME.der and anchors/list (names in order).
+fetch_anchors() {
+	if ! verify "$CACERTS_DEB" "$CACERTS_DEB_SHA256" 2>/dev/null; then
+		command -v apt-get >/dev/null 2>&1 || { echo "fetch: apt-get needed for $CACERTS_DEB" >&2; return 1; }
+		uri=$(apt_uri)
+		[ -n "$uri" ] || { echo "fetch: no Debian archive configured for $CACERTS_DEB" >&2; return 1; }
+		state=$OUT/.apt-deb
+		mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/sources.list.d"
+		printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"$uri" "$CACERTS_SUITE" >"$state/sources.list.d/deb.sources"
+		set -- -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$state/sources.list.d" \
+			-o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache" \
+			-o Dir::State::status=/var/lib/dpkg/status -o "APT::Sandbox::User=$(id -un)" -o Debug::NoLocking=1
+		if [ ! -f "$state/updated" ]; then
+			apt-get "$@" update -q >"$state/update.log" 2>&1 || { cat "$state/update.log" >&2; return 1; }
+			touch "$state/updated"
+		fi
+		apt-get "$@" download "ca-certificates=$CACERTS_VERSION" >/dev/null || return 1
+		[ -f "$CACERTS_DEB" ] || mv -f ca-certificates_*"$CACERTS_VERSION"*_all.deb "$CACERTS_DEB" 2>/dev/null || true
+		verify "$CACERTS_DEB" "$CACERTS_DEB_SHA256" || return 1
+	fi
+	rm -rf cacerts anchors
+	mkdir -p cacerts anchors
+	dpkg-deb -x "$CACERTS_DEB" cacerts
+	i=1
+	while eval "a=\${ANCHOR_$i:-}"; [ -n "$a" ]; do
+		name=${a% *} fp=${a#* } i=$((i + 1))
+		crt=cacerts/usr/share/ca-certificates/mozilla/$name.crt
+		[ -f "$crt" ] || { echo "fetch: $name.crt is not in $CACERTS_DEB" >&2; return 1; }
+		sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "$crt" | grep -v -- ----- |
+			base64 -d >"anchors/$name.der"
+		verify "anchors/$name.der" "$fp" || { echo "fetch: $name: fingerprint differs from the pin" >&2; return 1; }
+		echo "$name" >>anchors/list
+	done
+	echo "fetch: $(wc -l <anchors/list) built-in roots from $CACERTS_DEB verified"
+}
+
 if verify "$MBEDTLS_DEB_TAR" "$MBEDTLS_DEB_SHA256" 2>/dev/null && verify "$JSMN_DEB_TAR" "$JSMN_DEB_SHA256" 2>/dev/null; then
 	:
 elif fetch_apt; then
@@ -84,4 +123,5 @@ for p in "$HERE"/patches/mbedtls-*.patch; do
 	patch -d "mbedtls-$MBEDTLS_VERSION" -p1 -s --forward <"$p"
 	echo "fetch: applied $(basename "$p")"
 done
+fetch_anchors || { echo "fetch: could not get the built-in trust anchors" >&2; exit 1; }
 touch .stamp

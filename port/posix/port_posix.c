@@ -2,11 +2,12 @@
  * getrandom). The only file in the tree that includes socket, time and file headers. */
 #include "port.h"
 
+#include "resolv.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -200,7 +201,11 @@ port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t d
 	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (*fd < 0) {
 		int e = errno;
-		set_detail(detail, detail_cap, strerror(e));
+		set_detail(
+			detail, detail_cap,
+			e == EMFILE || e == ENFILE
+				? "out of file descriptors (Too many open files; raise ulimit -n)"
+				: strerror(e));
 		return errno_status(e);
 	}
 	if (fstat(*fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -237,6 +242,49 @@ void port_file_close(port_fd fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+static const char *kind_text(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "not a regular file (a FIFO)";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "not a regular file (a device)";
+	if (S_ISSOCK(m))
+		return "not a regular file (a socket)";
+	return "not a regular file";
+}
+
+port_status port_probe_path(const char *path, char *detail, size_t detail_cap)
+{
+	struct stat st;
+	port_status ps = PORT_OK;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0) {
+		int e = errno;
+		if (e == EMFILE || e == ENFILE)
+			set_detail(
+				detail, detail_cap,
+				"out of file descriptors (Too many open files; raise ulimit -n)");
+		else if (e == EACCES || e == EPERM)
+			set_detail(detail, detail_cap, "permission denied");
+		else
+			set_detail(detail, detail_cap, strerror(e));
+		return e == EMFILE || e == ENFILE ? PORT_E_IO : errno_status(e);
+	}
+	if (fstat(fd, &st) != 0) {
+		set_detail(detail, detail_cap, strerror(errno));
+		ps = PORT_E_IO;
+	} else if (S_ISDIR(st.st_mode)) {
+		ps = PORT_E_ISDIR;
+		set_detail(detail, detail_cap, "is a directory");
+	} else if (!S_ISREG(st.st_mode)) {
+		ps = PORT_E_IO;
+		set_detail(detail, detail_cap, kind_text(st.st_mode));
+	}
+	close(fd);
+	return ps;
 }
 
 int port_is_dir(const char *path)
@@ -318,92 +366,184 @@ static void ignore_sigpipe(void)
 	}
 }
 
+/* --resolve entries: one address each (HOST:PORT:A,B gives two, tried in that order). */
+static struct {
+	char host[ECS_HOST_MAX];
+	uint16_t port;
+	dns_addr addr;
+} overrides[ECS_RESOLVE_MAX];
+static size_t noverrides;
+
+static int host_eq(const char *a, size_t al, const char *b)
+{
+	size_t i;
+
+	if (strlen(b) != al)
+		return 0;
+	for (i = 0; i < al; i++)
+		if ((a[i] | 0x20) != (b[i] | 0x20) && a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* One address of a --resolve list: a.b.c.d, [v6] or a bare v6 literal. */
+static int override_addr(const char *s, size_t n, dns_addr *a)
+{
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']')
+		return dns_parse_ip(s + 1, n - 2, a) && a->family == 6;
+	return dns_parse_ip(s, n, a);
+}
+
+port_status port_resolve_add(const char *spec, char *detail, size_t detail_cap)
+{
+	const char *c1 = strchr(spec, ':'), *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL, *p;
+	unsigned long port = 0;
+	size_t hl = c1 != NULL ? (size_t)(c1 - spec) : 0;
+
+	if (c2 == NULL || hl == 0 || hl >= ECS_HOST_MAX || c2 == c1 + 1 || c2 - c1 > 6) {
+		set_detail(detail, detail_cap, "expected HOST:PORT:ADDRESS[,ADDRESS...]");
+		return PORT_E_ARG;
+	}
+	for (p = c1 + 1; p < c2; p++)
+		port = (*p >= '0' && *p <= '9') ? port * 10 + (unsigned long)(*p - '0') : 70000;
+	if (port == 0 || port > 65535) {
+		set_detail(detail, detail_cap, "the port must be 1..65535");
+		return PORT_E_ARG;
+	}
+	for (p = c2 + 1;; p++) {
+		size_t n = strcspn(p, ",");
+		dns_addr a;
+		if (!override_addr(p, n, &a)) {
+			snprintf(detail, detail_cap, "'%.*s' is not an IPv4 or [IPv6] address",
+				 (int)(n > 64 ? 64 : n), p);
+			return PORT_E_ARG;
+		}
+		if (noverrides == ECS_RESOLVE_MAX) {
+			snprintf(detail, detail_cap, "more than %u addresses in all",
+				 (unsigned)ECS_RESOLVE_MAX);
+			return PORT_E_ARG;
+		}
+		memcpy(overrides[noverrides].host, spec, hl);
+		overrides[noverrides].host[hl] = '\0';
+		overrides[noverrides].port = (uint16_t)port;
+		overrides[noverrides++].addr = a;
+		p += n;
+		if (*p == '\0')
+			return PORT_OK;
+	}
+}
+
+static size_t override_lookup(const char *host, uint16_t port, dns_addr *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < noverrides && n < cap; i++)
+		if (overrides[i].port == port && host_eq(host, strlen(host), overrides[i].host))
+			out[n++] = overrides[i].addr;
+	return n;
+}
+
+/* One connect attempt by the deadline: 0 and *s, or an errno (ETIMEDOUT when it passed). */
+static int connect_one(const dns_addr *a, uint16_t port, int64_t deadline_ms, int *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = resolv_sockaddr(a, port, &ss), elen = sizeof(int);
+	int err = 0, w;
+
+	*s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (*s < 0)
+		return errno;
+	if (connect(*s, (struct sockaddr *)&ss, sl) != 0) {
+		if (errno != EINPROGRESS) {
+			err = errno;
+		} else if ((w = wait_fd(*s, POLLOUT, deadline_ms)) == 0) {
+			err = ETIMEDOUT;
+		} else if (w < 0 || getsockopt(*s, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
+			err = errno;
+		}
+	}
+	if (err != 0) {
+		close(*s);
+		*s = -1;
+		return err;
+	}
+	return 0;
+}
+
+const char *posix_connect_errtext(int e)
+{
+	if (e == ETIMEDOUT)
+		return "timed out";
+	if (e == ECONNRESET)
+		return "connection reset by peer";
+	if (e == EMFILE || e == ENFILE)
+		return "out of file descriptors (Too many open files; raise ulimit -n)";
+	return strerror(e);
+}
+
+/* Tries every address in order; each gets an equal share of the time left (the last all of
+ * it), so that one silent address cannot use up the deadline of those after it. */
+static port_status connect_any(const char *host, uint16_t port, const dns_addr *addrs, size_t n,
+			       int64_t deadline_ms, port_fd *fd, char *detail, size_t detail_cap)
+{
+	char tried[384], t[48];
+	size_t i, pos = 0;
+	int timed_out = 0, e = 0;
+
+	tried[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int64_t left = deadline_ms - port_time_ms();
+		int64_t until = i + 1 == n ? deadline_ms : port_time_ms() + left / (int64_t)(n - i);
+		int s, one = 1;
+		e = left <= 0 ? ETIMEDOUT : connect_one(&addrs[i], port, until, &s);
+		if (e == 0) {
+			setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			*fd = s;
+			return PORT_OK;
+		}
+		timed_out |= e == ETIMEDOUT;
+		dns_addr_text(&addrs[i], t, sizeof(t));
+		if (pos < sizeof(tried))
+			pos += (size_t)snprintf(tried + pos, sizeof(tried) - pos,
+						"%s%s port %u: %s", pos ? "; " : "", t,
+						(unsigned)port, posix_connect_errtext(e));
+		if (e == EMFILE || e == ENFILE)
+			break; /* the next address cannot get a socket either */
+	}
+	if (detail != NULL && detail_cap > 0)
+		snprintf(detail, detail_cap, "could not connect to %s (%s)", host, tried);
+	if (e == EMFILE || e == ENFILE)
+		return PORT_E_IO;
+	return timed_out ? PORT_E_TIMEOUT : PORT_E_CONNECT;
+}
+
 port_status port_tcp_connect(const char *host, uint16_t port, int64_t deadline_ms, port_fd *fd,
 			     char *detail, size_t detail_cap)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	char service[8];
-	char last[160] = "no address";
-	int rc, timed_out = 0;
+	dns_addr addrs[ECS_DNS_ADDR_MAX];
+	size_t n;
+	port_status ps;
 
 	ignore_sigpipe();
 	*fd = PORT_FD_NONE;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	snprintf(service, sizeof(service), "%u", (unsigned)port);
-	rc = getaddrinfo(host, service, &hints, &res);
-	if (rc == EAI_BADFLAGS || (rc != 0 && rc == EAI_NONAME && hints.ai_flags != 0)) {
-		hints.ai_flags = 0; /* AI_ADDRCONFIG fails with loopback-only hosts on some libcs */
-		rc = getaddrinfo(host, service, &hints, &res);
-	}
-	if (rc != 0) {
-		if (detail != NULL && detail_cap > 0)
-			snprintf(detail, detail_cap, "cannot resolve %s: %s", host,
-				 gai_strerror(rc));
-		return PORT_E_DNS;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		char addr[64];
-		const char *p;
-		int s, err = 0, w;
-		socklen_t elen = sizeof(err);
+	ps = posix_lookup(host, port, deadline_ms, addrs, ECS_DNS_ADDR_MAX, &n, detail, detail_cap);
+	if (ps != PORT_OK)
+		return ps;
+	return connect_any(host, port, addrs, n, deadline_ms, fd, detail, detail_cap);
+}
 
-		/* inet_ntop, not getnameinfo: the same text for a fraction of the code */
-		if (ai->ai_family == AF_INET6)
-			p = inet_ntop(AF_INET6,
-				      &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr,
-				      addr, sizeof(addr));
-		else
-			p = inet_ntop(AF_INET,
-				      &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, addr,
-				      sizeof(addr));
-		if (p == NULL)
-			snprintf(addr, sizeof(addr), "?");
-		s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (s < 0) {
-			snprintf(last, sizeof(last), "%s: %s", addr, strerror(errno));
-			continue;
-		}
-		fcntl(s, F_SETFL, fcntl(s, F_GETFL, 0) | O_NONBLOCK);
-		if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
-			if (errno != EINPROGRESS) {
-				snprintf(last, sizeof(last), "%s port %u: %s", addr, (unsigned)port,
-					 strerror(errno));
-				close(s);
-				continue;
-			}
-			w = wait_fd(s, POLLOUT, deadline_ms);
-			if (w == 0) {
-				snprintf(last, sizeof(last), "%s port %u: timed out", addr,
-					 (unsigned)port);
-				timed_out = 1;
-				close(s);
-				break; /* the deadline covers every address */
-			}
-			if (w < 0 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 ||
-			    err != 0) {
-				int e = err != 0 ? err : errno;
-				snprintf(last, sizeof(last), "%s port %u: %s", addr, (unsigned)port,
-					 e == ECONNRESET ? "connection reset by peer"
-							 : strerror(e));
-				close(s);
-				continue;
-			}
-		}
-		{
-			int one = 1;
-			setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		}
-		freeaddrinfo(res);
-		*fd = s;
+port_status posix_lookup(const char *host, uint16_t port, int64_t deadline_ms, dns_addr *out,
+			 size_t cap, size_t *n, char *detail, size_t detail_cap)
+{
+	port_status ps;
+
+	*n = override_lookup(host, port, out, cap);
+	if (*n == 0 && dns_parse_ip(host, strlen(host), &out[0]))
+		*n = 1;
+	if (*n > 0)
 		return PORT_OK;
-	}
-	freeaddrinfo(res);
-	if (detail != NULL && detail_cap > 0)
-		snprintf(detail, detail_cap, "could not connect to %s (%s)", host, last);
-	return timed_out ? PORT_E_TIMEOUT : PORT_E_CONNECT;
+	ps = resolv_lookup(host, port, deadline_ms, out, cap, n, detail, detail_cap);
+	return ps == PORT_E_TIMEOUT ? PORT_E_DNS : ps;
 }
 
 port_status port_send(port_fd fd, const void *buf, size_t len, int64_t deadline_ms, size_t *sent)
@@ -507,12 +647,12 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t 
 /*
  * The static release build replaces libc's malloc (musl's mallocng is ~5 KB of code) with a
  * small arena: mbedTLS allocates from its own static pool once TLS is set up and our code
- * never allocates, so the callers are libc's resolver (one getaddrinfo result per connection),
- * setenv, and mbedTLS hashing before the pool exists (a message digest context holds two
- * blocks, freed in allocation order: --dry-run signs without ever setting up TLS). Blocks are
- * carved from the top; a freed block is marked, and the top shrinks past every freed block
- * under it, so blocks freed in any order are all given back once the newer ones are gone.
- * Exhaustion says so on stderr (a bug, never normal) and returns NULL (ENOMEM).
+ * never allocates (the stub resolver neither), so the callers are libc's opendir (one DIR per
+ * certificate directory scan), setenv, and mbedTLS hashing before the pool exists (a message digest
+ * context holds two blocks, freed in allocation order: --dry-run signs without ever setting up
+ * TLS). Blocks are carved from the top; a freed block is marked, and the top shrinks past every
+ * freed block under it, so blocks freed in any order are all given back once the newer ones are
+ * gone. Exhaustion says so on stderr (a bug, never normal) and returns NULL (ENOMEM).
  */
 #define ARENA_SIZE  32768
 #define ARENA_ALIGN 16

@@ -175,12 +175,19 @@ int port_outfile_write(port_outfile *f, const void *buf, size_t len)
 		ssize_t r = write(f->fd, p, len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			f->err = r < 0 ? errno : EIO;
 			return -1;
+		}
 		p += r;
 		len -= (size_t)r;
 	}
 	return 0;
+}
+
+const char *port_outfile_error(const port_outfile *f)
+{
+	return strerror(f->err);
 }
 
 port_status port_outfile_commit(port_outfile *f, char *detail, size_t cap)

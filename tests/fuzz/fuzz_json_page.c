@@ -171,12 +171,14 @@ static void check_page(ecs_status st, const ecs_err *err)
 	}
 }
 
+static jsmntok_t page_tok[ECS_JSON_TOKENS];
+
 static void check_api_error(const char *js, size_t len)
 {
 	ecs_api_error e;
 
 	memset(&e, 0x5a, sizeof(e));
-	ecs_parse_error(js, len, 503, &e);
+	ecs_parse_error(js, len, 503, &e, page_tok, ECS_JSON_TOKENS);
 	CHECK(e.http_status == 503);
 	CHECK(fz_terminated(e.code, sizeof(e.code)) && is_ctl_free(e.code));
 	CHECK(fz_terminated(e.message, sizeof(e.message)) && is_ctl_free(e.message));
@@ -349,7 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t c;
 
 	memset(&err, 0, sizeof(err));
-	st = ecs_parse_page(js, size, &page, &err);
+	st = ecs_parse_page(js, size, &page, page_tok, ECS_JSON_TOKENS, &err);
 	check_page(st, &err);
 	check_api_error(js, size);
 

@@ -22,6 +22,9 @@
 #include "mbedtls/md.h"
 #include "sign.h"
 
+/* the canonical request is built here (sign_v3_authorization takes a caller buffer) */
+static char sign_work[12288];
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_PAIRS     48
@@ -308,7 +311,7 @@ static ecs_status auth_fn(void *ctx, char *dst, size_t cap, size_t *len)
 
 	return sign_v3_authorization(v->method, v->uri, v->canon, v->canon_len, v->h, v->nh,
 				     v->hash, v->key_id, v->key_id_len, v->secret, v->secret_len,
-				     dst, cap, len, NULL);
+				     dst, cap, len, NULL, sign_work, sizeof(sign_work));
 }
 
 static int lower_eq_prefix(const char *s, size_t n, const char *p)
@@ -408,7 +411,8 @@ static void check_v3(v3_ctx *v, unsigned r)
 
 		st = sign_v3_authorization(v->method, v->uri, v->canon, v->canon_len, v->h, v->nh,
 					   v->hash, v->key_id, v->key_id_len, v->secret,
-					   v->secret_len, a, acap, &alen, hash);
+					   v->secret_len, a, acap, &alen, hash, sign_work,
+					   sizeof(sign_work));
 		if (len + 1 > V3_CR_MAX || slen + 1 > V3_SIGNED_MAX) {
 			CHECK(st == ECS_E_NOSPACE);
 		} else if (v->secret_len > 256) {

@@ -555,12 +555,13 @@ def _(t):
 
 @test("refresh/sts-credentials-expiring-mid-run")
 def _(t):
-    # Keys live 4 s; 14 batches of one id, 400 ms each: the run outlives two keys. Without a
+    # Keys live 4 s; 14 batches of one id, 400 ms each, one after the other (--parallel 1): the
+    # run outlives two keys. Without a
     # refresh the ECS emulator answers InvalidSecurityToken.Expired after 4 s.
     t.s.srv.setup({"sts_lifetime": 4, "delay_ms": 400})
     ids = ["i-bp1" + "%017d" % n for n in range(14)]
     cfg = t.config_json([ram_profile()])
-    out, err = t.ok(t.env(ALIBABA_CLOUD_CONFIG_FILE=cfg), ["--batch-size", "1", "-v"], ids)
+    out, err = t.ok(t.env(ALIBABA_CLOUD_CONFIG_FILE=cfg), ["--batch-size", "1", "--parallel", "1", "-v"], ids)
     st = t.s.srv.stats()
     check(st["errors"] == {}, "no ECS error", st["errors"])
     check(3 <= st["sts_requests"] <= 5, "one AssumeRole per expiry (about 6 s / 2 s)",
@@ -573,7 +574,7 @@ def _(t):
 def _(t):
     t.s.srv.setup({"delay_ms": 400}, {"expires_in": 3})
     ids = ["i-bp1" + "%017d" % n for n in range(8)]
-    t.ok(t.env(ALIBABA_CLOUD_CREDENTIALS_URI=uri(t)), ["--batch-size", "1"], ids)
+    t.ok(t.env(ALIBABA_CLOUD_CREDENTIALS_URI=uri(t)), ["--batch-size", "1", "--parallel", "1"], ids)
     n = t.s.srv.ctl("uri", "GET", "/__emu/stats")["requests"]
     check(2 <= n <= 4, "the URI asked again before expiry", n)
 

@@ -705,7 +705,7 @@ def _(t):
 
 @test("outfile/json-api-error-replaced-incomplete")
 def _(t):
-    text, r = _replaced_on_failure(t, "json", ["--batch-size", "2"] + ALIVE[REGION][:5], None, 3,
+    text, r = _replaced_on_failure(t, "json", ["--parallel", "1", "--batch-size", "2"] + ALIVE[REGION][:5], None, 3,
                                    {"error_every": 2})
     doc, items = parse_json(text)
     t.eq(doc.get("Incomplete"), True, "Incomplete in the file of a run that failed while asking")
@@ -1147,7 +1147,7 @@ def _progress(t, args, total, slow_cfg, out_tty=False, of=True):
 @test("tty/progress-ids-erased")
 def _(t):
     ids = ALL_IDS[REGION][:30]
-    r, rest = _progress(t, ["-o", "tsv", "--batch-size", "5"] + ids, 30, {"delay_ms": 450})
+    r, rest = _progress(t, ["-o", "tsv", "--parallel", "1", "--batch-size", "5"] + ids, 30, {"delay_ms": 450})
     t.eq(rest, "", "stderr after the erased progress line (tsv to a pipe)")
     t.tsv(r, ids)
 
@@ -1166,7 +1166,7 @@ def _(t):
     the line that holds the progress text."""
     ids = ALL_IDS[REGION]
     with t.ecs(delay_ms=120) as emu:
-        r = run_tty(t, emu, ["--batch-size", "10"] + ids, same=True)
+        r = run_tty(t, emu, ["--parallel", "1", "--batch-size", "10"] + ids, same=True)
     t.exit(r, 0)
     shown = list(PROGRESS_RE.finditer(r.out))
     t.check(shown, "no progress line during a %.1f s run" % r.elapsed)
@@ -1181,7 +1181,7 @@ def _(t):
 def _(t):
     ids = ALL_IDS[REGION][:30]
     with t.ecs(delay_ms=450) as emu:
-        r = run_tty(t, emu, ["--batch-size", "5"] + ids, out_tty=True, err_tty=False)
+        r = run_tty(t, emu, ["--parallel", "1", "--batch-size", "5"] + ids, out_tty=True, err_tty=False)
     t.exit(r, 0)
     t.check(r.elapsed > 2.2, "the run took only %.1f s" % r.elapsed)
     t.eq(r.err, summary_of(t, ids) + "\n", "stderr (a pipe) of a slow run: the summary only")
@@ -1193,7 +1193,7 @@ def _(t):
     bad = []
     with t.ecs(delay_ms=450) as emu:
         for fmt in ("nagios", "prom"):
-            r = run_tty(t, emu, ["-o", fmt, "--batch-size", "4"] + ids, out_tty=True, err_tty=True)
+            r = run_tty(t, emu, ["-o", fmt, "--parallel", "1", "--batch-size", "4"] + ids, out_tty=True, err_tty=True)
             if r.elapsed < 2.2:
                 bad.append("%s run took only %.1f s" % (fmt, r.elapsed))
             if r.err != "":

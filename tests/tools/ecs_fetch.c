@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	const char *ca = NULL, *proxy = NULL, *no_proxy = NULL, *method = "GET";
 	unsigned long cto = 5000, rto = 16000;
 	int stats = 0, verbose = 0, i, first_url = 0, ok, rc = 0;
-	conn c;
+	static conn c; /* holds its receive buffer: too big for a frame */
 	int have_conn = 0;
 	tls_trust trust;
 	ecs_err err;

@@ -13,13 +13,14 @@
 
 static ecs_page page;
 static char body[65536];
+static jsmntok_t tok[ECS_JSON_TOKENS];
 
 #define SET "\"InstanceCloudAssistantStatusSet\":{\"InstanceCloudAssistantStatus\":["
 
 static ecs_status parse(const char *js, ecs_err *err)
 {
 	memset(err, 0, sizeof(*err));
-	return ecs_parse_page(js, strlen(js), &page, err);
+	return ecs_parse_page(js, strlen(js), &page, tok, ECS_JSON_TOKENS, err);
 }
 
 static void test_next_token_types(void **state)
@@ -120,13 +121,14 @@ static void test_error_long_fields(void **state)
 	code[sizeof(code) - 1] = '\0';
 	snprintf(body, sizeof(body), "{\"Code\":\"%s\",\"Message\":\"%s\",\"RequestId\":\"R\"}",
 		 code, msg);
-	ecs_parse_error(body, strlen(body), 400, &e);
+	ecs_parse_error(body, strlen(body), 400, &e, tok, ECS_JSON_TOKENS);
 	assert_int_equal(e.cut, 1);
 	assert_int_equal(strlen(e.message), sizeof(e.message) - 1);
 	assert_string_equal(e.message + strlen(e.message) - ml, ECS_CUT_MARK);
 	assert_memory_equal(e.code, "Throttling.User.XXX", 19);
 	assert_string_equal(e.request_id, "R");
-	ecs_parse_error("<Error><Code>C</Code><Message>hi</Message></Error>", 51, 400, &e);
+	ecs_parse_error("<Error><Code>C</Code><Message>hi</Message></Error>", 51, 400, &e, tok,
+			ECS_JSON_TOKENS);
 	assert_string_equal(e.code, "C");
 	assert_string_equal(e.message, "hi");
 	assert_int_equal(e.cut, 0);

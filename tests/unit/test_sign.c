@@ -28,6 +28,9 @@
 #include "port.h"
 #include "sign.h"
 
+/* the canonical request is built here (sign_v3_authorization takes a caller buffer) */
+static char sign_work[12288];
+
 #define CANARY	     ((char)0xA5)
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -245,7 +248,8 @@ static void v3_auth(const sign_pair *h, size_t nh, const char *query, const char
 
 	assert_int_equal(sign_v3_authorization("POST", "/", query, strlen(query), h, nh,
 					       EMPTY_SHA256, key_id, strlen(key_id), secret,
-					       strlen(secret), auth, cap, &len, hashed),
+					       strlen(secret), auth, cap, &len, hashed, sign_work,
+					       sizeof(sign_work)),
 			 ECS_OK);
 	assert_int_equal(len, strlen(auth));
 }
@@ -411,7 +415,8 @@ static void test_v3_run_instances_authorization(void **state)
 		assert_int_equal(sign_v3_authorization("POST", "/", RUN_QUERY, strlen(RUN_QUERY), h,
 						       RUN_NH, EMPTY_SHA256, KEY_ID, strlen(KEY_ID),
 						       V3_SECRET, strlen(V3_SECRET), auth,
-						       sizeof(auth), &len, NULL),
+						       sizeof(auth), &len, NULL, sign_work,
+						       sizeof(sign_work)),
 				 ECS_OK);
 		assert_string_equal(auth, RUN_AUTH);
 	}
@@ -750,7 +755,7 @@ static void test_long_secrets(void **state)
 			 ECS_E_INPUT);
 	assert_int_equal(sign_v3_authorization("POST", "/", "", 0, h, RUN_NH, EMPTY_SHA256, KEY_ID,
 					       strlen(KEY_ID), secret, 257, auth, sizeof(auth),
-					       &len, NULL),
+					       &len, NULL, sign_work, sizeof(sign_work)),
 			 ECS_E_INPUT);
 }
 
@@ -877,7 +882,8 @@ static void test_v3_cloud_assistant(void **state)
 	h[5] = P("x-acs-version", "2014-05-26");
 	assert_int_equal(sign_v3_authorization("POST", "/", canon, clen, h, RUN_NH, EMPTY_SHA256,
 					       "testid", 6, SECRET, strlen(SECRET), auth,
-					       sizeof(auth), &len, hashed),
+					       sizeof(auth), &len, hashed, sign_work,
+					       sizeof(sign_work)),
 			 ECS_OK);
 	/* precomputed with Python */
 	assert_string_equal(hashed,
@@ -1125,7 +1131,8 @@ static ecs_status call_v3_authorization(const void *ctx, char *dst, size_t cap, 
 
 	return sign_v3_authorization("POST", "/", c->query, strlen(c->query), c->h, c->nh,
 				     EMPTY_SHA256, KEY_ID, strlen(KEY_ID), V3_SECRET,
-				     strlen(V3_SECRET), dst, cap, out_len, NULL);
+				     strlen(V3_SECRET), dst, cap, out_len, NULL, sign_work,
+				     sizeof(sign_work));
 }
 
 static void test_nospace_v3(void **state)
@@ -1190,7 +1197,8 @@ static void test_v3_oversized_query(void **state)
 	run_headers(h, "2023-10-26T10:22:32Z", "3156853299f313e23d1673dc12e1703d");
 	assert_int_equal(sign_v3_authorization("POST", "/", q, qlen, h, RUN_NH, EMPTY_SHA256,
 					       KEY_ID, strlen(KEY_ID), V3_SECRET, strlen(V3_SECRET),
-					       auth, sizeof(auth), &len, NULL),
+					       auth, sizeof(auth), &len, NULL, sign_work,
+					       sizeof(sign_work)),
 			 ECS_E_NOSPACE);
 	free(q);
 }
