@@ -7,10 +7,11 @@
 VARIANT ?= release
 ARCH ?= x86_64
 include third_party/versions.sh
-ECS_VERSION ?= 0.1.0
-# The floor for "the local clock is wrong": the date of the source (the reproducible-build
-# epoch, else the last commit), never the moment of compiling.
-ECS_BUILD_TIME ?= $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),1767225600)
+include mk/version.mk
+# The floor for "the local clock is wrong": the date of the source, never the moment of
+# compiling: SOURCE_DATE_EPOCH, else the date make dist recorded in an unpacked tarball, else the
+# last commit's date in a checkout.
+ECS_BUILD_TIME ?= $(or $(SOURCE_DATE_EPOCH),$(shell cat .source-date-epoch 2>/dev/null),$(shell git log -1 --format=%ct 2>/dev/null),1767225600)
 ECS_TARGET ?= $(ARCH)-linux-$(if $(filter release,$(VARIANT)),musl-static,$(VARIANT))
 
 TP := third_party/build
@@ -61,8 +62,11 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wconversion -Wshadow -Wstrict-prototypes
 DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DECS_VERSION='"$(ECS_VERSION)"' \
 	-DECS_TARGET='"$(ECS_TARGET)"' \
 	-DECS_BUILD_TIME=$(ECS_BUILD_TIME)
-CFLAGS_OWN := $(OPT) $(WARN) $(DEFS) $(RELEASE_DEFS) $(INC) $(EXTRA_CFLAGS)
-CFLAGS_TP := $(OPT) $(INC) -w
+# Reproducible: no build path in any output (__FILE__, debug info), whatever directory the tree
+# is unpacked in; the link uses no build id and the sources no __DATE__/__TIME__.
+REPRO := -ffile-prefix-map=$(CURDIR)/=
+CFLAGS_OWN := $(OPT) $(REPRO) $(WARN) $(DEFS) $(RELEASE_DEFS) $(INC) $(EXTRA_CFLAGS)
+CFLAGS_TP := $(OPT) $(REPRO) $(INC) -w
 
 MBED_SRC := $(wildcard $(MBED)/library/*.c)
 MBED_OBJ := $(patsubst $(MBED)/library/%.c,$(B)/mbedtls/%.o,$(MBED_SRC))

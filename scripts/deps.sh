@@ -1,6 +1,12 @@
 #!/bin/sh
 # Installs (as root, with apt-get) or names (otherwise) what the build and the tests need.
-# Usage: deps.sh build|test|cross ARCH [test]
+# Usage: deps.sh build|demo|test|package|cross ARCH [test]
+#   build    the static musl build (make, make install, make dist)
+#   demo     build + what tests/demo.py runs (python3, openssl for the throwaway PKI)
+#   test     everything make check runs (compilers, cmocka, sanitizers, valgrind, man-page lint,
+#            bash and zsh for the completion tests, git and unshare for the dist tests)
+#   package  make check-package: dpkg-buildpackage with debhelper, lintian
+#   cross    cross toolchain and qemu-user for ARCH; with "test" also what check-cross runs
 set -eu
 need=""
 want() { # command package
@@ -25,11 +31,22 @@ want_arch_musl() { # arch
 	esac
 	want file file # the Makefile and tests/run_all.py report `file` output
 }
+want_build() {
+	# file: the "built ..." line and the static-binary check report its output
+	want musl-gcc musl-tools; want make make; want bzip2 bzip2; want patch patch; want file file
+}
 case "${1:-build}" in
-build) want musl-gcc musl-tools; want make make; want bzip2 bzip2; want patch patch ;;
+build) want_build ;;
+demo) want_build; want python3 python3; want openssl openssl ;;
+package)
+	want_build; want dpkg-buildpackage dpkg-dev; want dh debhelper; want lintian lintian
+	want python3 python3
+	;;
 test)
-	want musl-gcc musl-tools; want bzip2 bzip2; want patch patch
+	want_build
 	want gcc gcc; want clang clang; want python3 python3; want openssl openssl
+	want mandoc mandoc; want bash bash; want zsh zsh; want git git; want unshare util-linux
+	want_file /usr/share/bash-completion/bash_completion bash-completion
 	want_file /usr/include/cmocka.h libcmocka-dev
 	want valgrind valgrind; want strace strace; want file file; want curl curl
 	want unshare util-linux; want bash bash # test_never_lies.py: private tmpfs, ulimit, PIPESTATUS
@@ -43,7 +60,7 @@ cross) # cross ARCH [test]: toolchain, qemu-user; with "test" also what check-cr
 	want_arch_musl "${2:?ARCH}"
 	if [ "${3:-}" = test ]; then want python3 python3; want openssl openssl; fi
 	;;
-*) echo "usage: deps.sh build|test|cross ARCH [test]" >&2; exit 2 ;;
+*) echo "usage: deps.sh build|demo|test|package|cross ARCH [test]" >&2; exit 2 ;;
 esac
 [ -z "$need" ] && exit 0
 # Unique, keep order.

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make demo: start the local ECS emulator (HTTPS, throwaway CA) and run the real binary
 against it: a handful of ids as a table, then --all as TSV (first lines), then --check.
-Stops the emulator at the end, whatever happens."""
+Stops the emulator at the end, whatever happens. Exits 1 if a command's exit code is not the
+one the demo expects (so `make demo` fails when the binary does)."""
 import argparse
 import os
 import signal
@@ -44,7 +45,9 @@ def main():
             ids = [fixtures.instance_id("cn-hangzhou", i) for i in (0, 1, 2, 7, 11)] + \
                 ["i-bp1doesnotexist0000"]
 
-            def show(title, args, stdin=None, head=None):
+            wrong = []
+
+            def show(title, args, stdin=None, head=None, want=0):
                 print(f"\n$ ecs-ca-status {' '.join(args[1:])}" + (" | head -n %d" % head if head else ""))
                 print(f"  ({title})", flush=True)
                 p = subprocess.run(args, env=env, input=stdin, capture_output=True, text=True,
@@ -54,6 +57,8 @@ def main():
                 if p.stderr:
                     print(p.stderr, end="", file=sys.stderr)
                 print(f"  [exit {p.returncode}]", flush=True)
+                if p.returncode != want:
+                    wrong.append(f"{title}: exit {p.returncode}, expected {want}")
                 return p.returncode
 
             print(f"local ECS emulator on https://127.0.0.1:{port} (throwaway CA {d}/ca.pem)")
@@ -61,10 +66,12 @@ def main():
             show("every instance of the region, TSV for awk/cut", common + ["--all", "-o", "tsv"],
                  head=8)
             show("--check: exit 1 because one agent is down or an id is missing",
-                 common + ["--check", "-o", "tsv"] + ids[:3] + ids[-1:])
+                 common + ["--check", "-o", "tsv"] + ids[:3] + ids[-1:], want=1)
             show("JSON, signed with RPC v1 (HMAC-SHA1)",
                  common + ["-o", "json", "--signature", "v1"] + ids[:2])
-            return 0
+            for w in wrong:
+                print("demo: FAILED: " + w, file=sys.stderr)
+            return 1 if wrong else 0
         finally:
             os.killpg(emu.pid, signal.SIGTERM)
             emu.wait(timeout=10)

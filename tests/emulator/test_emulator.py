@@ -137,7 +137,7 @@ class Resp:
 class Ecs:
     """A client of one ECS emulator; keeps one keep-alive connection unless told otherwise."""
 
-    def __init__(self, port, ctx, host="localhost"):
+    def __init__(self, port, ctx, host="127.0.0.1"):
         self.port, self.ctx, self.host = port, ctx, host
         self.conn = None
 

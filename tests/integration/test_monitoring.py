@@ -780,6 +780,11 @@ def _full_tmpfs(t, fmt, ids, code=6, names_file=False):
         raise TestSkip("needs root for a private mount namespace")
     if not shutil.which("unshare"):
         t.fail("unshare (util-linux) missing")
+    # inside a chroot / is not a mount point and unshare cannot make it private: say so
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise TestSkip("no private mount namespace here (a chroot?): %s" % probe.stderr.strip())
     d = os.path.join(t.dir, "full")
     os.mkdir(d)
     with t.ecs() as emu:

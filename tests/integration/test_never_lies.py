@@ -273,6 +273,11 @@ def _(t):
     # namespace (the document of 300 instances is about 90 KB).
     if not shutil.which("unshare"):
         raise TestSkip("unshare (util-linux) missing")
+    # inside a chroot / is not a mount point and unshare cannot make it private: say so
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise TestSkip("no private mount namespace here (a chroot?): %s" % probe.stderr.strip())
     mnt = os.path.join(t.dir, "small")
     os.mkdir(mnt)
     keep = os.path.join(t.dir, "status.json")

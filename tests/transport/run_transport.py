@@ -348,6 +348,24 @@ class Result:
 # --------------------------------------------------------------------------------------------
 # the context handed to scenarios
 
+def name_host():
+    """The host name scenarios connect to: "localhost" when it resolves to 127.0.0.1 (so that
+    DNS-name SAN checks, Host headers and NO_PROXY by name are exercised), else 127.0.0.1 (the
+    certificates also carry IP:127.0.0.1), with one line saying why and what to fix."""
+    try:
+        addrs = {ai[4][0] for ai in socket.getaddrinfo("localhost", 443, socket.AF_INET)}
+    except socket.gaierror as e:
+        addrs, why = set(), str(e)
+    else:
+        why = "it gives %s" % ", ".join(sorted(addrs))
+    if "127.0.0.1" in addrs:
+        return "localhost"
+    print("transport: the name localhost does not resolve to 127.0.0.1 here (%s): scenarios use "
+          "127.0.0.1, so host names are checked by IP only; add the line '127.0.0.1 localhost' "
+          "to /etc/hosts to test them by name" % why, flush=True)
+    return "127.0.0.1"
+
+
 class T:
     def __init__(self, args, pki, servers, sockets):
         self.fetch_argv = shlex.split(args.qemu) + [args.fetch] if args.qemu else [args.fetch]
@@ -357,6 +375,7 @@ class T:
         self.cadir = os.path.join(pki, "cadir")
         self.servers = servers
         self.sockets = sockets
+        self.host = name_host()
         self.locks = {}
         self.locks_guard = threading.Lock()
         self.active = set()
@@ -373,8 +392,8 @@ class T:
             return self.sockets[name]
         return self.servers.running[name].port
 
-    def url(self, name, path="/", host="localhost"):
-        return "https://%s:%d%s" % (host, self.port(name), path)
+    def url(self, name, path="/", host=None):
+        return "https://%s:%d%s" % (host or self.host, self.port(name), path)
 
     def lock(self, name):
         with self.locks_guard:
@@ -575,7 +594,7 @@ def _(t):
 def _(t):
     r = t.run(["--ca-file", os.path.join(t.pki, "other-ca.crt"), t.url("web-rsa", "/hello")],
               ca=False)
-    r.fails("issued by an unknown CA", "localhost")
+    r.fails("issued by an unknown CA", t.host)
 
 
 # --- certificate errors ------------------------------------------------------------------------
@@ -590,7 +609,7 @@ for _name, _srv, _msg in (
         @scenario(name, needs=[srv])
         def _(t):
             r = t.run([t.url(srv, "/hello")])
-            r.fails(msg, "localhost")
+            r.fails(msg, t.host)
             r.within(0, 5)
     _cert()
 
@@ -731,7 +750,7 @@ def _(t):
     expect(lines[0] == "GET /headers?x=1 HTTP/1.1", r, "request line is %r" % lines[0])
     hosts = [l for l in lines[1:] if l.lower().startswith("host:")]
     expect(len(hosts) == 1, r, "expected exactly one Host header, got %r" % hosts)
-    expect(hosts[0].split(":", 1)[1].strip() == "localhost:%d" % t.port("web-rsa"), r,
+    expect(hosts[0].split(":", 1)[1].strip() == "%s:%d" % (t.host, t.port("web-rsa")), r,
            "Host header is %r" % hosts[0])
     expect(head.endswith("\r\n\r\n"), r, "request head does not end with an empty line")
 
@@ -846,7 +865,7 @@ def _(t):
         body_is(r, x, b"hello world")
     reused_are(r, resps, [0, 1])
     expect(tunnels == 1, r, "proxy established %d tunnels, expected 1" % tunnels)
-    target = "localhost:%d" % t.port("web-rsa")
+    target = "%s:%d" % (t.host, t.port("web-rsa"))
     expect(connects and connects[0]["target"] == target, r,
            "CONNECT target %r, expected %r" % (connects and connects[0]["target"], target))
     expect(connects[0]["request_line"] == "CONNECT %s HTTP/1.1" % target, r,
@@ -891,7 +910,7 @@ def _(t):
            "proxy log: %r" % connects)
     expect(not connects[0]["auth_header_seen"], r, "sent Proxy-Authorization without credentials")
     r.fails("proxy refused CONNECT", "HTTP/1.1 407 Proxy Authentication Required",
-            "localhost:%d" % t.port("web-rsa"))
+            "%s:%d" % (t.host, t.port("web-rsa")))
     r.within(0, 4)
 
 
@@ -934,12 +953,12 @@ def _(t):
     r, tunnels, _ = _tunnels(t, "proxy", lambda: t.run(
         ["--proxy", "http://127.0.0.1:%d" % t.port("proxy"), t.url("web-wronghost", "/hello")]))
     expect(tunnels == 1, r, "proxy established %d tunnels, expected 1" % tunnels)
-    r.fails("does not match the host name", "localhost")
+    r.fails("does not match the host name", t.host)
 
 
 @scenario("proxy-unreachable", needs=[])
 def _(t):
-    r = t.run(["--proxy", "http://127.0.0.1:%d" % t.port("closed"), "https://localhost:1/x"])
+    r = t.run(["--proxy", "http://127.0.0.1:%d" % t.port("closed"), "https://%s:1/x" % t.host])
     r.fails(any_of=("connection refused", "could not connect"))
 
 
@@ -962,19 +981,19 @@ _via_env("proxy-env-https_proxy", lambda t: {"https_proxy": _p(t, "proxy-env")},
 _via_env("proxy-env-ALL_PROXY", lambda t: {"ALL_PROXY": _p(t, "proxy-env")}, "proxy-env", 1)
 _via_env("proxy-env-all_proxy", lambda t: {"all_proxy": _p(t, "proxy-env")}, "proxy-env", 1)
 _via_env("no-proxy-env-localhost",
-         lambda t: {"HTTPS_PROXY": _p(t, "proxy-unused"), "NO_PROXY": "localhost"},
+         lambda t: {"HTTPS_PROXY": _p(t, "proxy-unused"), "NO_PROXY": t.host},
          "proxy-unused", 0)
 _via_env("no-proxy-env-lowercase",
-         lambda t: {"https_proxy": _p(t, "proxy-unused"), "no_proxy": "localhost"},
+         lambda t: {"https_proxy": _p(t, "proxy-unused"), "no_proxy": t.host},
          "proxy-unused", 0)
 _via_env("no-proxy-env-list",
-         lambda t: {"HTTPS_PROXY": _p(t, "proxy-unused"), "NO_PROXY": "example.com, localhost"},
+         lambda t: {"HTTPS_PROXY": _p(t, "proxy-unused"), "NO_PROXY": "example.com, " + t.host},
          "proxy-unused", 0)
 _via_env("no-proxy-env-other-host",
          lambda t: {"HTTPS_PROXY": _p(t, "proxy-env"), "NO_PROXY": "example.com"},
          "proxy-env", 1)
 _via_env("no-proxy-option", lambda t: {}, "proxy-unused", 0,
-         args_fn=lambda t: ["--proxy", _p(t, "proxy-unused"), "--no-proxy", "localhost"])
+         args_fn=lambda t: ["--proxy", _p(t, "proxy-unused"), "--no-proxy", t.host])
 
 
 # --- hostile servers -------------------------------------------------------------------------
@@ -1094,7 +1113,7 @@ for _mode in ("http", "random", "record"):
         @scenario("not-tls-" + mode, needs=["plain-" + mode])
         def _(t):
             r = t.run([t.url("plain-" + mode, "/")])
-            r.fails("TLS handshake with", "localhost")
+            r.fails("TLS handshake with", t.host)
             r.within(0, 5)
     _plain()
 
