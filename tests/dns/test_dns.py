@@ -343,6 +343,15 @@ def main():
             print("dns: %s is missing (scripts/deps.sh test installs it)" % tool)
             print("dns: 0 passed, 1 failed")
             return 1
+    probe = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        # e.g. inside a chroot, where / is not a mount point: no private mount namespace can be
+        # made, and without one the suite would change the real /etc/resolv.conf
+        print("dns: not run: cannot make a private network and mount namespace here (%s)"
+              % (probe.stderr.strip() or "unshare exit %d" % probe.returncode))
+        print("dns: 0 passed, 0 failed, %d skipped" % len(CASES))
+        return 0
     argv = ["unshare", "--net", "--mount", "--propagation", "private", PY,
             os.path.abspath(__file__), "--inner", "--bin", os.path.abspath(a.bin)]
     if a.only:

@@ -72,6 +72,7 @@ class Env:
         self.bin = os.path.abspath(binary)
         self.verbose = verbose
         self.d = tempfile.mkdtemp(prefix="ecs-trust.")
+        os.chmod(self.d, 0o755)  # the unreadable-file case runs a copy of the binary as nobody
         os.chmod(self.d, 0o755)
         pki = os.path.join(self.d, "pki")
         subprocess.run(["sh", os.path.join(EMU_DIR, "mkpki.sh"), pki], check=True,
