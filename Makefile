@@ -125,10 +125,7 @@ check-package: dist
 	@$(PYTHON) tests/ship/check_package.py --root $(CURDIR) --tarball $(DIST).tar.gz
 
 size:
-	@for f in ecs-ca-status ecs-ca-status-*; do \
-		case $$f in *.tar.gz) continue ;; esac; \
-		[ -f "$$f" ] && printf '%-28s %8d bytes  %s\n' "$$f" "$$(wc -c < $$f)" "$$(file -b $$f | cut -d, -f1-2)"; \
-	done; true
+	@sh scripts/size.sh
 
 fuzz: fuzzers
 	@$(PYTHON) tests/fuzz/run_fuzz.py --root $(CURDIR) --seconds $(FUZZ_SECONDS)

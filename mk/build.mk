@@ -131,6 +131,17 @@ else
 	cp $< $@
 endif
 
+# make size: the stack frame of every function of ours, from a compile without LTO (with LTO
+# the frames are only known at link time); the largest is reported.
+SU_OBJ := $(patsubst %.c,$(B)/su/%.o,$(LIB_SRC) $(PORT_SRC) src/main.c)
+$(B)/su/%.o: %.c $(wildcard src/*.h port/*.h port/posix/*.h) third_party/ecs_mbedtls_config.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_OWN)) -fno-lto -fstack-usage -c $< -o $@
+.PHONY: stack-report
+stack-report: $(SU_OBJ)
+	@cat $(SU_OBJ:.o=.su) | sort -t '	' -k2 -n | tail -n 1 | \
+		awk -F '\t' '{printf "%-24s largest stack frame %d bytes (%s), limit $(STACK_LIMIT)\n", "", $$2, $$1}'
+
 # Test tools built from the product's own layers.
 TOOLS := $(B)/ecs-fetch
 tools: $(TOOLS)
