@@ -254,37 +254,13 @@ ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, ui
 
 /* ---- time ---- */
 
-static int digits(const char *s, size_t n, int *out)
-{
-	size_t i;
-	int v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
+/* The calendar code is the signer's (sign_parse_iso_time); an Expiration is the plain
+ * 20-byte form with no fraction and no leap second. */
 int creds_parse_time(const char *s, size_t n, int64_t *out)
 {
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, mo, d, h, mi, se, leap;
-
-	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-	    s[19] != 'Z')
+	if (n != 20 || s[17] > '5')
 		return -1;
-	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
-		return -1;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || se > 59)
-		return -1;
-	*out = sign_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-	return 0;
+	return sign_parse_iso_time(s, n, out);
 }
 
 /* ---- temporary-credential answers ---- */
@@ -413,8 +389,10 @@ static ecs_status ans_keys(const answer *a, const char *const names[4], int toke
 static const char *const TEMP_NAMES[4] = {"AccessKeyId", "AccessKeySecret", "SecurityToken",
 					  "Expiration"};
 
-ecs_status creds_parse_temp(const char *buf, size_t len, int64_t now_unix, const char *who,
-			    creds *c, ecs_err *err)
+/* One temporary-credential answer: the keys under member ("" = the top level), after a
+ * Code of "Success" when need_code. */
+static ecs_status parse_answer(const char *buf, size_t len, int64_t now_unix, const char *who,
+			       const char *member, int need_code, creds *c, ecs_err *err)
 {
 	jsmntok_t toks[TEMP_JSON_TOKENS];
 	json_doc d;
@@ -424,8 +402,8 @@ ecs_status creds_parse_temp(const char *buf, size_t len, int64_t now_unix, const
 	a.who = who;
 	a.err = err;
 	cr_wipe_secrets(c);
-	st = ans_open(&d, toks, buf, len, "", &a);
-	if (st == ECS_OK)
+	st = ans_open(&d, toks, buf, len, member, &a);
+	if (st == ECS_OK && need_code)
 		st = code_success(&a);
 	if (st == ECS_OK)
 		st = ans_keys(&a, TEMP_NAMES, 1, 1, now_unix, c);
@@ -433,6 +411,12 @@ ecs_status creds_parse_temp(const char *buf, size_t len, int64_t now_unix, const
 		cr_wipe_secrets(c);
 	cr_wipe(toks, sizeof(toks));
 	return st;
+}
+
+ecs_status creds_parse_temp(const char *buf, size_t len, int64_t now_unix, const char *who,
+			    creds *c, ecs_err *err)
+{
+	return parse_answer(buf, len, now_unix, who, "", 1, c, err);
 }
 
 ecs_status creds_parse_metadata(const char *buf, size_t len, int64_t now_unix, creds *c,
@@ -443,21 +427,7 @@ ecs_status creds_parse_metadata(const char *buf, size_t len, int64_t now_unix, c
 
 ecs_status creds_parse_sts(const char *buf, size_t len, int64_t now_unix, creds *c, ecs_err *err)
 {
-	jsmntok_t toks[TEMP_JSON_TOKENS];
-	json_doc d;
-	answer a;
-	ecs_status st;
-
-	a.who = "STS";
-	a.err = err;
-	cr_wipe_secrets(c);
-	st = ans_open(&d, toks, buf, len, "Credentials", &a);
-	if (st == ECS_OK)
-		st = ans_keys(&a, TEMP_NAMES, 1, 1, now_unix, c);
-	if (st != ECS_OK)
-		cr_wipe_secrets(c);
-	cr_wipe(toks, sizeof(toks));
-	return st;
+	return parse_answer(buf, len, now_unix, "STS", "Credentials", 0, c, err);
 }
 
 ecs_status creds_parse_process(const char *buf, size_t len, int64_t now_unix, creds *c,

@@ -764,20 +764,6 @@ static ecs_status open_outfile(ecs_err *err)
 
 /* ---- --wait ---- */
 
-static void record_from_store(const store_rec *sr, ecs_record *r)
-{
-	memset(r, 0, sizeof(*r));
-	snprintf(r->id, sizeof(r->id), "%s", sr->id);
-	snprintf(r->version, sizeof(r->version), "%s", sr->version);
-	snprintf(r->os, sizeof(r->os), "%s", sr->os);
-	snprintf(r->last_heartbeat, sizeof(r->last_heartbeat), "%s", sr->last_heartbeat);
-	snprintf(r->last_invoked, sizeof(r->last_invoked), "%s", sr->last_invoked);
-	r->status = sr->status;
-	r->session_manager = sr->session_manager;
-	r->active = sr->active;
-	r->invocations = sr->invocations;
-}
-
 /* A new round keeps only the answers of the ids that are live (they are not asked again);
  * --all starts every round afresh. */
 static ecs_status round_start(ecs_err *err)
@@ -793,7 +779,7 @@ static ecs_status round_start(ecs_err *err)
 		if (ids_state(&ids, i) != IDS_LIVE)
 			continue;
 		store_get(&answers, latest[i] - 1, &sr);
-		record_from_store(&sr, &r);
+		store_record(&sr, &r);
 		st = store_add(&next, &r, sr.region, err);
 		latest[i] = (uint32_t)store_count(&next);
 	}
@@ -861,7 +847,7 @@ static ecs_status wait_output(ecs_err *err)
 			continue;
 		}
 		store_get(&answers, opt.all ? i : at - 1, &sr);
-		record_from_store(&sr, &r);
+		store_record(&sr, &r);
 		out.region = sr.region;
 		st = emit(&r, err);
 	}

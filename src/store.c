@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define DATA_MIN 8192u
@@ -122,4 +123,18 @@ void store_get(const store *s, size_t i, store_rec *r)
 		*f[k] = p;
 		p += strlen(p) + 1;
 	}
+}
+
+void store_record(const store_rec *sr, ecs_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", sr->id);
+	snprintf(r->version, sizeof(r->version), "%s", sr->version);
+	snprintf(r->os, sizeof(r->os), "%s", sr->os);
+	snprintf(r->last_heartbeat, sizeof(r->last_heartbeat), "%s", sr->last_heartbeat);
+	snprintf(r->last_invoked, sizeof(r->last_invoked), "%s", sr->last_invoked);
+	r->status = sr->status;
+	r->session_manager = sr->session_manager;
+	r->active = sr->active;
+	r->invocations = sr->invocations;
 }

@@ -34,5 +34,7 @@ typedef struct {
 	int64_t active, invocations;
 } store_rec;
 void store_get(const store *s, size_t i, store_rec *r);
+/* The kept answer sr as a record again (strings copied; they fit: they came from one). */
+void store_record(const store_rec *sr, ecs_record *r);
 
 #endif

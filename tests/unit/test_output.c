@@ -364,6 +364,46 @@ static void test_prom(void **state)
 	store_free(&st);
 }
 
+static size_t store_budget = (size_t)-1;
+
+static void *budget_resize(void *p, size_t old, size_t nw)
+{
+	if (nw > store_budget)
+		return NULL;
+	return port_mem_resize(p, old, nw);
+}
+
+/* Answers kept for --wait / nagios / prom come back as they went in; no memory is an error. */
+static void test_store_roundtrip_and_limit(void **state)
+{
+	store st;
+	ecs_record r = rec(7), back;
+	store_rec sr;
+	ecs_err err;
+	unsigned i;
+	ecs_status s2 = ECS_OK;
+
+	(void)state;
+	store_init(&st, port_mem_resize);
+	assert_int_equal(store_add(&st, &r, "cn-shanghai", &err), ECS_OK);
+	store_get(&st, 0, &sr);
+	assert_string_equal(sr.region, "cn-shanghai");
+	store_record(&sr, &back);
+	assert_memory_equal(&back, &r, sizeof(r));
+	store_free(&st);
+	store_budget = 16384;
+	store_init(&st, budget_resize);
+	for (i = 0; i < 10000 && s2 == ECS_OK; i++)
+		s2 = store_add(&st, &r, "cn-hangzhou", &err);
+	assert_int_equal(s2, ECS_E_NOSPACE);
+	assert_non_null(strstr(err.msg, "not enough memory"));
+	assert_true(store_count(&st) > 10);
+	store_get(&st, store_count(&st) - 1, &sr);
+	assert_string_equal(sr.id, r.id);
+	store_free(&st);
+	store_budget = (size_t)-1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_nagios_ranges),
 		cmocka_unit_test(test_ages),
 		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_store_roundtrip_and_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
