@@ -8,7 +8,7 @@
 #   mipsel, mips  MIPS32r2 soft-float (router CPUs often have no FPU): a musl built from Debian's
 #            source package by scripts/musl-mips.sh, with glibc's soft-fp helpers ahead of the
 #            hard-float Debian libgcc.a. Debian's own musl-dev:mipsel is hard-float.
-# CROSS_PIE: the binaries are static non-PIE executables (ET_EXEC, loaded at a fixed address), so
+# CROSS_PIE: the binaries (x86_64's too) are static non-PIE executables (ET_EXEC, loaded at a fixed address), so
 # -fPIE code (Debian's gcc default) only costs size: -fno-pie saves 2-5 % (16 KiB on MIPS,
 # whose PIC code goes through the GOT). max-page-size=4096 avoids 64 KiB segment padding.
 CROSS_PIE := -fno-pie
@@ -18,6 +18,9 @@ CC := musl-gcc
 AR := gcc-ar
 STRIP := strip
 LTO := -flto
+# non-PIE x86_64 code loads an address with a 5-byte mov instead of a 7-byte lea: -3.2 KB
+ARCH_CFLAGS := $(CROSS_PIE)
+ARCH_LDFLAGS := -no-pie
 else ifeq ($(ARCH),aarch64)
 CC := aarch64-linux-musl-gcc
 AR := aarch64-linux-gnu-gcc-ar

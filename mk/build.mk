@@ -24,6 +24,8 @@ include mk/arch.mk
 OPT := -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	$(ARCH_CFLAGS) $(LTO) $(if $(LTO),-flto-partition=one)
 RELEASE_DEFS := -DECS_TINY_MALLOC -DECS_TINY_PRINTF
+# make size reads the link map: which bytes came from the C library
+MAPFLAG := -Wl,-Map=
 LDFLAGS_V := -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
 	$(ARCH_LDFLAGS) $(LTO)
 else ifeq ($(VARIANT),host)
@@ -68,6 +70,8 @@ REPRO := -ffile-prefix-map=$(CURDIR)/=
 CFLAGS_OWN := $(OPT) $(REPRO) $(WARN) $(DEFS) $(RELEASE_DEFS) $(INC) $(EXTRA_CFLAGS)
 CFLAGS_TP := $(OPT) $(REPRO) $(INC) -w
 
+# A change of flags rebuilds everything compiled with them.
+FLAGS_DEPS := mk/build.mk mk/arch.mk
 MBED_SRC := $(wildcard $(MBED)/library/*.c)
 MBED_OBJ := $(patsubst $(MBED)/library/%.c,$(B)/mbedtls/%.o,$(MBED_SRC))
 PORT_SRC := $(wildcard port/*.c port/posix/*.c)
@@ -90,16 +94,16 @@ $(ANCHORS_H): $(TP)/anchors/list third_party/gen_anchors.sh
 	sh third_party/gen_anchors.sh $(TP)/anchors $@
 $(B)/obj/src/tls.o: $(ANCHORS_H)
 
-$(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h
+$(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TP) -I$(MBED)/library -c $< -o $@
 
 # aesni.c sets its instruction set with "#pragma GCC target", which LTO drops: no LTO for it.
-$(B)/mbedtls/aesni.o: $(MBED)/library/aesni.c third_party/ecs_mbedtls_config.h
+$(B)/mbedtls/aesni.o: $(MBED)/library/aesni.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_TP)) -fno-lto -I$(MBED)/library -c $< -o $@
 
-$(B)/obj/%.o: %.c $(wildcard src/*.h port/*.h port/posix/*.h) third_party/ecs_mbedtls_config.h
+$(B)/obj/%.o: %.c $(wildcard src/*.h port/*.h port/posix/*.h) third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_OWN) $(if $(filter tests/%,$<),,$(STACK_WARN)) -c $< -o $@
 
@@ -121,8 +125,8 @@ $(FMT_OBJ): port/posix/port_fmt.c port/port.h
 	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_OWN)) -fno-lto -c $< -o $@
 endif
 
-$(B)/ecs-ca-status.unstripped: $(MAIN_OBJ) $(FMT_OBJ) $(B)/libecs.a $(B)/libmbed.a
-	$(CC) $(OPT) $(LDFLAGS_V) -o $@ $(MAIN_OBJ) $(FMT_OBJ) $(LIBS)
+$(B)/ecs-ca-status.unstripped: $(MAIN_OBJ) $(FMT_OBJ) $(B)/libecs.a $(B)/libmbed.a $(FLAGS_DEPS)
+	$(CC) $(OPT) $(LDFLAGS_V) $(if $(filter release,$(VARIANT)),$(MAPFLAG)$@.map) -o $@ $(MAIN_OBJ) $(FMT_OBJ) $(LIBS)
 
 $(B)/ecs-ca-status: $(B)/ecs-ca-status.unstripped
 ifeq ($(VARIANT),release)
@@ -134,7 +138,7 @@ endif
 # make size: the stack frame of every function of ours, from a compile without LTO (with LTO
 # the frames are only known at link time); the largest is reported.
 SU_OBJ := $(patsubst %.c,$(B)/su/%.o,$(LIB_SRC) $(PORT_SRC) src/main.c)
-$(B)/su/%.o: %.c $(wildcard src/*.h port/*.h port/posix/*.h) third_party/ecs_mbedtls_config.h
+$(B)/su/%.o: %.c $(wildcard src/*.h port/*.h port/posix/*.h) third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
 	@mkdir -p $(dir $@)
 	@$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_OWN)) -fno-lto -fstack-usage -c $< -o $@
 .PHONY: stack-report

@@ -1,6 +1,7 @@
 #!/bin/sh
 # make size: for every built binary, the stripped size against its budget, text/data/bss of
-# the unstripped link, and the largest stack frame of our own code (from -fstack-usage).
+# the unstripped link, the largest stack frame of our own code (from -fstack-usage), and the
+# split of the bytes by origin (scripts/size_origin.py).
 # Budgets (issue 13): x86_64 240 KiB, armhf 180 KiB, aarch64 252 KiB, mipsel/mips 300 KiB.
 set -u
 budget() {
@@ -31,6 +32,7 @@ for f in ecs-ca-status ecs-ca-status-*; do
 	if [ -d "build/$arch" ]; then
 		${MAKE:-make} --no-print-directory -f mk/build.mk VARIANT=release ARCH="$arch" \
 			stack-report 2>/dev/null
+		python3 scripts/size_origin.py "build/$arch" 2>/dev/null
 	fi
 done
 [ "${SIZE_STRICT:-0}" = 1 ] && [ "$over" = 1 ] && exit 1
