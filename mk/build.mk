@@ -26,7 +26,10 @@ OPT := -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -
 RELEASE_DEFS := -DECS_TINY_MALLOC -DECS_TINY_PRINTF
 # make size reads the link map: which bytes came from the C library
 MAPFLAG := -Wl,-Map=
+# common-page-size: ld would otherwise pad the file up to a page boundary before the small data
+# segment so that it takes one page less of memory (3 KB of zeros in the file)
 LDFLAGS_V := -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
+	-Wl,-z,common-page-size=512 \
 	$(ARCH_LDFLAGS) $(LTO)
 else ifeq ($(VARIANT),host)
 B := build/host

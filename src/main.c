@@ -1168,7 +1168,7 @@ static int wants_nagios(int argc, char **argv)
 static ecs_status show_ca(ecs_err *err)
 {
 	char line[512], subj[320], hex[65];
-	unsigned char fp[32];
+	const unsigned char *fp;
 	tls_trust t;
 	size_t i, k, len;
 	ecs_status st = tls_find_trust(opt.ca_file, &t, err);
@@ -1178,8 +1178,8 @@ static ecs_status show_ca(ecs_err *err)
 	snprintf(line, sizeof(line), "trust anchors: %s (%s)\n", t.path, t.origin);
 	out_str(&out, line);
 	for (i = 0; t.builtin && i < tls_anchor_count(); i++) {
-		const unsigned char *der = tls_anchor_der(i, &len);
-		if (tls_cert_describe(der, len, subj, sizeof(subj), fp) != 0)
+		const unsigned char *der = tls_anchor_der(i, &len, &fp);
+		if (tls_cert_describe(der, len, subj, sizeof(subj)) != 0)
 			snprintf(subj, sizeof(subj), "(does not parse)");
 		for (k = 0; k < 32; k++)
 			snprintf(hex + 2 * k, 3, "%02x", fp[k]);

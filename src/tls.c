@@ -188,9 +188,10 @@ size_t tls_anchor_count(void)
 	return sizeof(tls_anchors) / sizeof(tls_anchors[0]);
 }
 
-const unsigned char *tls_anchor_der(size_t i, size_t *len)
+const unsigned char *tls_anchor_der(size_t i, size_t *len, const unsigned char **sha256)
 {
 	*len = tls_anchors[i].len;
+	*sha256 = tls_anchors[i].sha256;
 	return tls_anchors[i].der;
 }
 
@@ -479,8 +480,7 @@ static int pool_setup(void)
 	return 0;
 }
 
-int tls_cert_describe(const unsigned char *cert, size_t len, char *out, size_t cap,
-		      unsigned char fp[32])
+int tls_cert_describe(const unsigned char *cert, size_t len, char *out, size_t cap)
 {
 	mbedtls_x509_crt crt;
 	int rc;
@@ -492,9 +492,7 @@ int tls_cert_describe(const unsigned char *cert, size_t len, char *out, size_t c
 	if (rc == 0 && mbedtls_x509_dn_gets(out, cap, &crt.subject) < 0)
 		rc = -1;
 	mbedtls_x509_crt_free(&crt);
-	if (rc != 0)
-		return -1;
-	return mbedtls_sha256(cert, len, fp, 0) == 0 ? 0 : -1;
+	return rc != 0 ? -1 : 0;
 }
 
 ecs_status tls_global_init(const tls_trust *t, ecs_err *err)

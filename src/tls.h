@@ -46,14 +46,15 @@ const mbedtls_ssl_config *tls_config(void);
  * the host name", "has expired", "is not yet valid" ...) naming host. */
 ecs_status tls_verify_error(const mbedtls_ssl_context *ssl, const char *host, ecs_err *err);
 
-/* The built-in roots: how many, and for the i-th its DER bytes and length. */
+/* The built-in roots: how many, and for the i-th its DER bytes (the certificate without its
+ * signature value: see third_party/gen_anchors.sh), their length, and the SHA-256 fingerprint
+ * of the published certificate. */
 size_t tls_anchor_count(void);
-const unsigned char *tls_anchor_der(size_t i, size_t *len);
+const unsigned char *tls_anchor_der(size_t i, size_t *len, const unsigned char **sha256);
 /* The subject of DER certificate cert (len bytes) as text ("C=BE, O=GlobalSign nv-sa, ...")
- * into out and its SHA-256 into fp. Works before tls_global_init (sets up the memory pool).
- * 0, or -1 when it does not parse. */
-int tls_cert_describe(const unsigned char *cert, size_t len, char *out, size_t cap,
-		      unsigned char fp[32]);
+ * into out. Works before tls_global_init (sets up the memory pool). 0, or -1 when it does not
+ * parse. */
+int tls_cert_describe(const unsigned char *cert, size_t len, char *out, size_t cap);
 
 /* Text for an mbedTLS error code, short. */
 const char *tls_strerror(int code);
