@@ -96,6 +96,17 @@ $(ANCHORS_H): $(TP)/anchors/list third_party/gen_anchors.sh
 	@mkdir -p $(dir $@)
 	sh third_party/gen_anchors.sh $(TP)/anchors $@
 $(B)/obj/src/tls.o: $(ANCHORS_H)
+$(B)/su/src/tls.o: $(ANCHORS_H)
+
+# The --help text, packed by a tool built for the build machine.
+HOSTCC ?= cc
+USAGE_H := $(B)/gen/usage.h
+$(B)/gen/pack_text: scripts/pack_text.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -O2 -o $@ $<
+$(USAGE_H): src/usage.txt $(B)/gen/pack_text
+	$(B)/gen/pack_text CLI_USAGE <src/usage.txt >$@.tmp && mv -f $@.tmp $@
+$(B)/obj/src/cli.o $(B)/su/src/cli.o: $(USAGE_H)
 
 $(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
 	@mkdir -p $(dir $@)

@@ -6,82 +6,24 @@
 #include <string.h>
 
 #include "ecs.h"
+#include "lzss.h"
 #include "port.h"
+#include "usage.h" /* generated: CLI_USAGE_packed[], CLI_USAGE_LEN */
 
 #define PROG		 "ecs-ca-status"
 #define BATCH_DEFAULT	 100u
 #define PARALLEL_DEFAULT 8u
 
-const char cli_usage[] =
-	"usage: " PROG " [OPTIONS] [INSTANCE_ID ...]\n"
-	"Tells whether the Cloud Assistant agent is installed and alive on ECS instances\n"
-	"(ECS API DescribeCloudAssistantStatus). Ids: arguments, -i ID (repeatable), or '-' to\n"
-	"read them from standard input; separated by blanks, newlines or ','; '#' starts a\n"
-	"comment; repeats are asked once.\n"
-	"\n"
-	"  -r, --region ID[,ID...]  region(s), repeatable; 'all' = every region of the account\n"
-	"                           (else ALIBABA_CLOUD_REGION_ID or the profile's region_id)\n"
-	"  -a, --all                every instance of the region (pages of 50)\n"
-	"  -i, --instance-id ID     an instance id (repeatable)\n"
-	"      --os-type TYPE       Linux | Windows | FreeBSD\n"
-	"  -o, --output FMT         table (default) | json | tsv | nagios | prom\n"
-	"      --check              exit 1 unless every listed instance has a live agent\n"
-	"      --endpoint HOST[:PORT]  default ecs.<region>.aliyuncs.com\n"
-	"      --vpc                use ecs-vpc.<region>.aliyuncs.com\n"
-	"      --signature v3|v1    v3 = ACS3-HMAC-SHA256 (default), v1 = RPC HMAC-SHA1\n"
-	"      --batch-size N       ids per request, 1..100 (default 100; 50 for the rest of\n"
-	"                           the run if the server allows only 50)\n"
-	"      --parallel N         connections, 1..16 (default 8; halved when throttled)\n"
-	"      --max-time S         seconds for the whole run (default: no limit)\n"
-	"      --ca-file FILE       trusted CA certificates (PEM bundle, DER file or directory)\n"
-	"      --show-ca            print the trust anchors a run would use, send nothing\n"
-	"      --resolve HOST:PORT:ADDR  use ADDR for HOST:PORT, no DNS (repeatable; [IPv6])\n"
-	"      --proxy URL          http://host:port (else HTTPS_PROXY, ALL_PROXY; a proxy\n"
-	"                           password only in those variables, never on the command line)\n"
-	"      --no-proxy LIST      hosts not to proxy (else NO_PROXY)\n"
-	"      --profile NAME       profile in ~/.aliyun/config.json or "
-	"~/.alibabacloud/credentials\n"
-	"      --connect-timeout S  seconds (default 5)\n"
-	"      --read-timeout S     seconds for a whole response (default 16)\n"
-	"      --retries N          retries of throttled, 5xx and dropped requests (default 3)\n"
-	"      --dry-run            print the signed requests (secrets redacted), send nothing\n"
-	"      --wait S             ask again for the instances whose agent is not live until all\n"
-	"                           are (exit 0) or S seconds pass (exit 1); then print the state\n"
-	"      --interval S         seconds between rounds of --wait (default 10, at least 1)\n"
-	"      --down               print only instances without a live agent\n"
-	"      --output-file FILE   write the output to FILE, replaced atomically (mode 0644)\n"
-	"  -w, --warning RANGE      -o nagios: WARNING when the count of instances without a live\n"
-	"                           agent is outside RANGE (Monitoring Plugins ranges: N, N:,\n"
-	"                           ~:N, N:M, @N:M; whole numbers)\n"
-	"  -c, --critical RANGE     -o nagios: CRITICAL likewise (default 0: critical at 1 or "
-	"more\n"
-	"                           when neither threshold is given)\n"
-	"  -v, --verbose            trace connections and requests to stderr (secrets redacted)\n"
-	"  -h, --help               this text\n"
-	"  -V, --version            version, TLS library and build target\n"
-	"\n"
-	"Credentials (the official default chain, first found): ALIBABA_CLOUD_ACCESS_KEY_ID +\n"
-	"ALIBABA_CLOUD_ACCESS_KEY_SECRET [+ ALIBABA_CLOUD_SECURITY_TOKEN]; OIDC from\n"
-	"ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE;\n"
-	"~/.aliyun/config.json (AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC,\n"
-	"CredentialsURI, External); ~/.alibabacloud/credentials; the ECS instance RAM role;\n"
-	"ALIBABA_CLOUD_CREDENTIALS_URI. Temporary keys are refreshed before they expire. No flag\n"
-	"takes a secret.\n"
-	"\n"
-	"Output: table; json (API field names, all batches merged, plus TotalCount, RequestIds,\n"
-	"NotFound; a run that did not finish still writes one complete document, with\n"
-	"\"Incomplete\": true and \"Error\"); tsv (no header; columns: InstanceId, status\n"
-	"true|false|notfound|- (- = the API sent no status), version, OSType,\n"
-	"LastHeartbeatTime, LastInvokedTime, ActiveTaskCount, InvocationCount,\n"
-	"SupportSessionManager; '-' when empty); nagios (a Monitoring Plugins check: status\n"
-	"line, perfdata, exit 0/1/2/3); prom (Prometheus text format for node_exporter's\n"
-	"textfile collector).\n"
-	"\n"
-	"Exit status: 0 success: every instance was answered and the output written; 1 --check\n"
-	"found an instance without a live agent or not found; 2 usage or bad input; 3 the API\n"
-	"answered with an error; 4 network, DNS, proxy or TLS failure, or a server that broke the\n"
-	"protocol; 5 no usable credentials; 6 the output could not be written (stdout closed or\n"
-	"full); 128+N killed by signal N (130 for Ctrl-C) after writing the complete rows.\n";
+/* The --help text is src/usage.txt, packed at build time (scripts/pack_text.c): 2 KB less. */
+const char *cli_usage(void)
+{
+	static char text[CLI_USAGE_LEN + 1];
+
+	if (text[0] == '\0' && lzss_unpack(CLI_USAGE_packed, sizeof(CLI_USAGE_packed), text,
+					   CLI_USAGE_LEN) != CLI_USAGE_LEN)
+		return PROG ": the built-in help text is damaged; see man ecs-ca-status\n";
+	return text;
+}
 
 ecs_status usage_error(ecs_err *err, const char *fmt, ...)
 {

@@ -42,7 +42,7 @@ ecs_status usage_error(ecs_err *err, const char *fmt, ...)
 	;
 
 /* The --help text. */
-extern const char cli_usage[];
+const char *cli_usage(void);
 
 /* Parses argv into o (zeroed first, defaults set). Stops at --help/--version (o->help,
  * o->version). ECS_E_USAGE with a message for a bad flag or value; the errors of ids_feed()

@@ -1208,7 +1208,7 @@ int main(int argc, char **argv)
 	if (opt.max_time_s > 0)
 		run_deadline_ms = t_start + (int64_t)opt.max_time_s * 1000;
 	if (st == ECS_OK && (opt.help || opt.version)) {
-		out_str(&out, opt.help ? cli_usage : "");
+		out_str(&out, opt.help ? cli_usage() : "");
 		if (opt.version)
 			print_version();
 		return finish(ECS_OK, &err);

@@ -67,6 +67,8 @@ def sh(cmd, **kw):
 def help_text(binary):
     p = sh([binary, "--help"])
     expect(p.returncode == 0, "--help exited %d" % p.returncode)
+    # the binary carries src/usage.txt packed (scripts/pack_text.c): it must come back whole
+    expect(p.stdout == read("src/usage.txt"), "--help differs from src/usage.txt")
     return p.stdout
 
 
