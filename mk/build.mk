@@ -23,7 +23,7 @@ B := build/$(ARCH)
 include mk/arch.mk
 OPT := -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	$(ARCH_CFLAGS) $(LTO) $(if $(LTO),-flto-partition=one)
-RELEASE_DEFS := -DECS_TINY_MALLOC -DECS_TINY_PRINTF
+RELEASE_DEFS := -DECS_TINY_MALLOC -DECS_TINY_PRINTF -DECS_TINY_LIBC
 # make size reads the link map: which bytes came from the C library
 MAPFLAG := -Wl,-Map=
 LDFLAGS_V := -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none \
@@ -115,12 +115,13 @@ $(B)/libecs.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# The release build's snprintf/vsnprintf (port/posix/port_fmt.c, no floating point) must win
-# over libc's, also for libc's own callers: a plain object ahead of the libraries, without LTO
-# (an LTO object's definition of a builtin is not seen in time by the linker).
+# The release build's snprintf/vsnprintf (port/posix/port_fmt.c, no floating point) and its
+# other small libc functions (port/posix/port_libc.c) must win over libc's, also for libc's
+# own callers: plain objects ahead of the libraries, without LTO (an LTO object's definition
+# of a builtin is not seen in time by the linker).
 ifeq ($(VARIANT),release)
-FMT_OBJ := $(B)/obj/port_fmt_nolto.o
-$(FMT_OBJ): port/posix/port_fmt.c port/port.h
+FMT_OBJ := $(B)/obj/port_fmt_nolto.o $(B)/obj/port_libc_nolto.o
+$(B)/obj/port_%_nolto.o: port/posix/port_%.c port/port.h $(FLAGS_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_OWN)) -fno-lto -c $< -o $@
 endif
