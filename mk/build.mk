@@ -76,7 +76,9 @@ MBED_SRC := $(wildcard $(MBED)/library/*.c)
 MBED_OBJ := $(patsubst $(MBED)/library/%.c,$(B)/mbedtls/%.o,$(MBED_SRC))
 PORT_SRC := $(wildcard port/*.c port/posix/*.c)
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(PORT_SRC))
+# port_libc.c (the release build's own libc functions) is linked only as the plain object
+# FMT_OBJ below: an LTO archive member defining a builtin would lose to libc, or half win.
+LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(filter-out port/posix/port_libc.c,$(PORT_SRC)))
 MAIN_OBJ := $(B)/obj/src/main.o
 # mbedTLS calls back into the port (mbedtls_hardware_poll): link the two as a group.
 LIBS = -Wl,--start-group $(B)/libecs.a $(B)/libmbed.a -Wl,--end-group
