@@ -1,6 +1,7 @@
 /* Pure DNS: resolv.conf and hosts lines, query building and answer parsing (see dns.h). */
 #include "dns.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static char lower(char c)
@@ -416,25 +417,6 @@ dns_reply_status dns_parse_reply(const uint8_t *m, size_t len, uint16_t id, cons
 	return read_answers(m, len, off + 4, get16(m + 6), want, qtype, r);
 }
 
-/* v (0..255) in decimal; by subtraction: a division here would bring the C library's signed
- * division helper into 32-bit ARM builds. */
-static size_t put_dec(char *p, unsigned v)
-{
-	unsigned h = 0, t = 0;
-	size_t n = 0;
-
-	for (; v >= 100; v -= 100)
-		h++;
-	for (; v >= 10; v -= 10)
-		t++;
-	if (h > 0)
-		p[n++] = (char)('0' + h);
-	if (h > 0 || t > 0)
-		p[n++] = (char)('0' + t);
-	p[n++] = (char)('0' + v);
-	return n;
-}
-
 /* The zero groups that "::" replaces: the longest run, a run inside the address counting
  * half a group more than one at either end, the first of equal ones (how musl's inet_ntop()
  * chooses); none shorter than two groups. *len gets the run's length, 0 for none. */
@@ -459,7 +441,6 @@ static size_t zero_run(const uint16_t *g, size_t ng, size_t *len)
 
 void dns_addr_text(const dns_addr *a, char *out, size_t cap)
 {
-	static const char hex[] = "0123456789abcdef";
 	char buf[48];
 	uint16_t g[8];
 	size_t n = 0, i, run, runlen, ng;
@@ -471,36 +452,22 @@ void dns_addr_text(const dns_addr *a, char *out, size_t cap)
 		g[i] = (uint16_t)(b[2 * i] << 8 | b[2 * i + 1]);
 	run = zero_run(g, ng, &runlen);
 	for (i = 0; i < ng; i++) {
-		unsigned shift = 12;
 		if (runlen > 0 && i == run) {
-			buf[n++] = ':';
-			buf[n++] = ':';
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "::");
 			i += runlen - 1;
 			continue;
 		}
-		if (i > 0 && !(runlen > 0 && i == run + runlen))
-			buf[n++] = ':';
-		while (shift > 0 && (g[i] >> shift) == 0)
-			shift -= 4;
-		for (;; shift -= 4) {
-			buf[n++] = hex[(g[i] >> shift) & 15];
-			if (shift == 0)
-				break;
-		}
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      i > 0 && !(runlen > 0 && i == run + runlen) ? ":%x" : "%x",
+				      (unsigned)g[i]);
 	}
 	if (ng != 8) {
-		if (ng == 6 && !(runlen > 0 && run + runlen == 6))
-			buf[n++] = ':';
-		for (i = 12 - (size_t)(ng == 0) * 12; i < 16 - (size_t)(ng == 0) * 12; i++) {
-			n += put_dec(buf + n, b[i]);
-			buf[n++] = '.';
-		}
-		n--;
+		b += ng == 0 ? 0 : 12;
+		snprintf(buf + n, sizeof(buf) - n,
+			 ng == 6 && !(runlen > 0 && run + runlen == 6) ? ":%u.%u.%u.%u"
+								       : "%u.%u.%u.%u",
+			 b[0], b[1], b[2], b[3]);
 	}
-	if (cap == 0)
-		return;
-	if (n >= cap)
-		n = 0;
-	memcpy(out, buf, n);
-	out[n] = '\0';
+	if (cap > 0)
+		snprintf(out, cap, "%s", strlen(buf) < cap ? buf : "");
 }
