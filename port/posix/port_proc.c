@@ -76,20 +76,25 @@ static void exec_path(const char *file, char *const *argv)
 }
 
 /* In the child, which shares the parent's memory until it execs (vfork): its own process
- * group, the signals our handlers catch and SIGPIPE back to their defaults (no handler of the
- * parent may run in here), the caller's signal mask again, stdin from /dev/null, stdout into
- * the pipe, then exec. On failure the errno goes to the parent through errfd (close-on-exec,
- * so a successful exec closes it). Not inlined: it must not write the parent's frame. */
+ * group; a signal with one of our handlers back to SIG_DFL (what exec would do: no handler of
+ * the parent may run in here), one that is ignored stays ignored, SIGPIPE back to SIG_DFL
+ * (the parent ignores it for itself); the caller's signal mask again, stdin from /dev/null,
+ * stdout into the pipe, then exec. On failure the errno goes to the parent through errfd
+ * (close-on-exec, so a successful exec closes it). Not inlined: it must not write the
+ * parent's frame. */
 static void __attribute__((noinline, noreturn))
 child_exec(const char *const *argv, int outfd, int errfd, const sigset_t *mask)
 {
-	static const int dfl[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP};
+	static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction old;
 	int nul, e;
 	size_t i;
 
 	setpgid(0, 0);
-	for (i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
-		posix_sig_set(dfl[i], SIG_DFL);
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		if (sigaction(caught[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			posix_sig_set(caught[i], SIG_DFL);
+	posix_sig_set(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	nul = open("/dev/null", O_RDONLY);
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(outfd, 1) < 0) {

@@ -6,6 +6,7 @@
 
 #include <cmocka.h> /* needs the four headers above first */
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,37 @@ static void test_proc_not_found(void **state)
 			 PORT_E_ARG);
 }
 
+static void no_op(int signo)
+{
+	(void)signo;
+}
+
+/* The child starts with the dispositions exec gives: our handlers are SIG_DFL there, an
+ * ignored signal stays ignored, SIGPIPE (ignored by the program) is SIG_DFL. */
+static void test_proc_signals(void **state)
+{
+	size_t len;
+	int code;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	port_on_signal(no_op);
+	assert_int_equal(run("kill -TERM $$; exit 0", 5000, &len, &code), PORT_OK);
+	assert_int_equal(code, 128 + SIGTERM);
+	assert_int_equal(run("kill -HUP $$; exit 0", 5000, &len, &code), PORT_OK);
+	assert_int_equal(code, 128 + SIGHUP);
+	assert_int_equal(run("kill -PIPE $$; exit 0", 5000, &len, &code), PORT_OK);
+	assert_int_equal(code, 128 + SIGPIPE);
+	signal(SIGHUP, SIG_IGN);
+	assert_int_equal(run("kill -HUP $$; printf alive", 5000, &len, &code), PORT_OK);
+	assert_int_equal(code, 0);
+	assert_memory_equal(out, "alive", 5);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 static void write_script(const char *path, const char *body, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
@@ -157,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_proc_deadline),
 		cmocka_unit_test(test_proc_not_found),
 		cmocka_unit_test(test_proc_path_search),
+		cmocka_unit_test(test_proc_signals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
