@@ -23,7 +23,7 @@ B := build/$(ARCH)
 include mk/arch.mk
 OPT := -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	$(ARCH_CFLAGS) $(LTO) $(if $(LTO),-flto-partition=one)
-RELEASE_DEFS := -DECS_TINY_MALLOC -DECS_TINY_PRINTF
+RELEASE_DEFS := -DECS_TINY_MALLOC -DECS_TINY_PRINTF -DECS_TINY_LIBC
 # make size reads the link map: which bytes came from the C library
 MAPFLAG := -Wl,-Map=
 # common-page-size: ld would otherwise pad the file up to a page boundary before the small data
@@ -79,7 +79,9 @@ MBED_SRC := $(wildcard $(MBED)/library/*.c)
 MBED_OBJ := $(patsubst $(MBED)/library/%.c,$(B)/mbedtls/%.o,$(MBED_SRC))
 PORT_SRC := $(wildcard port/*.c port/posix/*.c)
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(PORT_SRC))
+# port_libc.c (the release build's own libc functions) is linked only as the plain object
+# FMT_OBJ below: an LTO archive member defining a builtin would lose to libc, or half win.
+LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC) $(filter-out port/posix/port_libc.c,$(PORT_SRC)))
 MAIN_OBJ := $(B)/obj/src/main.o
 # mbedTLS calls back into the port (mbedtls_hardware_poll): link the two as a group.
 LIBS = -Wl,--start-group $(B)/libecs.a $(B)/libmbed.a -Wl,--end-group
@@ -129,12 +131,13 @@ $(B)/libecs.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# The release build's snprintf/vsnprintf (port/posix/port_fmt.c, no floating point) must win
-# over libc's, also for libc's own callers: a plain object ahead of the libraries, without LTO
-# (an LTO object's definition of a builtin is not seen in time by the linker).
+# The release build's snprintf/vsnprintf (port/posix/port_fmt.c, no floating point) and its
+# other small libc functions (port/posix/port_libc.c) must win over libc's, also for libc's
+# own callers: plain objects ahead of the libraries, without LTO (an LTO object's definition
+# of a builtin is not seen in time by the linker).
 ifeq ($(VARIANT),release)
-FMT_OBJ := $(B)/obj/port_fmt_nolto.o
-$(FMT_OBJ): port/posix/port_fmt.c port/port.h
+FMT_OBJ := $(B)/obj/port_fmt_nolto.o $(B)/obj/port_libc_nolto.o
+$(B)/obj/port_%_nolto.o: port/posix/port_%.c port/port.h $(FLAGS_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_OWN)) -fno-lto -c $< -o $@
 endif

@@ -1,9 +1,8 @@
 /* Pure DNS: resolv.conf and hosts lines, query building and answer parsing (see dns.h). */
 #include "dns.h"
 
-#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 static char lower(char c)
 {
@@ -35,23 +34,97 @@ static int word_is(const char *w, size_t n, const char *lit)
 	return strlen(lit) == n && memcmp(w, lit, n) == 0;
 }
 
+/* A dotted quad: four decimal numbers 0..255 of 1 to 3 digits, no leading zero. */
+static int parse_v4(const char *s, size_t len, uint8_t *out)
+{
+	size_t i = 0, part, start;
+
+	for (part = 0; part < 4; part++) {
+		unsigned v = 0;
+		for (start = i; i < len && i - start < 3 && s[i] >= '0' && s[i] <= '9'; i++)
+			v = v * 10 + (unsigned)(s[i] - '0');
+		if (i == start || (i - start > 1 && s[start] == '0') || v > 255)
+			return 0;
+		out[part] = (uint8_t)v;
+		if (part < 3 && (i == len || s[i++] != '.'))
+			return 0;
+	}
+	return i == len;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* RFC 4291 text: eight groups of 1 to 4 hex digits, or six and a dotted quad; one "::" may
+ * stand for one or more zero groups. The strings musl's inet_pton() accepts, same result. */
+static int parse_v6(const char *s, size_t len, uint8_t *out)
+{
+	uint16_t g[8];
+	size_t pos = 0, n = 0, gap = 8, i, d4 = 0; /* gap: groups before "::", 8 none */
+
+	memset(out, 0, 16);
+	if (len >= 2 && s[0] == ':' && s[1] == ':') {
+		gap = 0;
+		pos = 2;
+		if (len == 2)
+			return 1;
+	}
+	for (;;) {
+		size_t start = pos, slot = n + (gap < 8); /* "::" takes at least one slot */
+		unsigned v = 0;
+		int d;
+		for (; pos < len && pos - start < 4 && (d = hex_digit(s[pos])) >= 0; pos++)
+			v = v * 16 + (unsigned)d;
+		if (pos == start || slot >= 8)
+			return 0;
+		if (pos < len && s[pos] == '.') { /* the last 32 bits as a dotted quad */
+			if (slot > 6 || (gap == 8 && slot < 6) ||
+			    !parse_v4(s + start, len - start, out + 12))
+				return 0;
+			d4 = 2;
+			break;
+		}
+		g[n++] = (uint16_t)v;
+		if (pos == len)
+			break;
+		if (slot == 7 || s[pos++] != ':' || pos == len)
+			return 0;
+		if (s[pos] == ':' && gap == 8) {
+			gap = n;
+			if (++pos == len)
+				break;
+		}
+	}
+	if (gap == 8 && n + d4 != 8)
+		return 0;
+	for (i = 0; i < n; i++) {
+		size_t at =
+			i < gap ? i : 8 - d4 - n + i; /* the groups after "::" end the address */
+		out[2 * at] = (uint8_t)(g[i] >> 8);
+		out[2 * at + 1] = (uint8_t)g[i];
+	}
+	return 1;
+}
+
 int dns_parse_ip(const char *s, size_t len, dns_addr *a)
 {
-	char buf[64];
-
-	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
-		return 0;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
 	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, buf, a->b) == 1) {
+	if (len == 0 || len >= 64 || memchr(s, '\0', len) != NULL)
+		return 0;
+	if (parse_v4(s, len, a->b)) {
 		a->family = 4;
 		return 1;
 	}
-	if (inet_pton(AF_INET6, buf, a->b) == 1) {
+	if (parse_v6(s, len, a->b)) {
 		a->family = 6;
 		return 1;
 	}
+	memset(a->b, 0, sizeof(a->b));
 	return 0;
 }
 
@@ -344,9 +417,57 @@ dns_reply_status dns_parse_reply(const uint8_t *m, size_t len, uint16_t id, cons
 	return read_answers(m, len, off + 4, get16(m + 6), want, qtype, r);
 }
 
+/* The zero groups that "::" replaces: the longest run, a run inside the address counting
+ * half a group more than one at either end, the first of equal ones (how musl's inet_ntop()
+ * chooses); none shorter than two groups. *len gets the run's length, 0 for none. */
+static size_t zero_run(const uint16_t *g, size_t ng, size_t *len)
+{
+	size_t i, k, best = 0, best_score = 3;
+
+	*len = 0;
+	for (i = 0; i < ng; i += k ? k : 1) {
+		size_t score;
+		for (k = 0; i + k < ng && g[i + k] == 0; k++)
+			;
+		score = 2 * k + (i > 0 && i + k < 8);
+		if (k > 0 && score > best_score) {
+			best = i;
+			best_score = score;
+			*len = k;
+		}
+	}
+	return best;
+}
+
 void dns_addr_text(const dns_addr *a, char *out, size_t cap)
 {
-	if (inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->b, out, (socklen_t)cap) == NULL &&
-	    cap > 0)
-		out[0] = '\0';
+	char buf[48];
+	uint16_t g[8];
+	size_t n = 0, i, run, runlen, ng;
+	const uint8_t *b = a->b;
+
+	/* IPv4, and the last 32 bits of an IPv4-mapped IPv6 address (::ffff:a.b.c.d) */
+	ng = a->family != 6 ? 0 : memcmp(b, "\0\0\0\0\0\0\0\0\0\0\377\377", 12) == 0 ? 6 : 8;
+	for (i = 0; i < 8; i++)
+		g[i] = (uint16_t)(b[2 * i] << 8 | b[2 * i + 1]);
+	run = zero_run(g, ng, &runlen);
+	for (i = 0; i < ng; i++) {
+		if (runlen > 0 && i == run) {
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "::");
+			i += runlen - 1;
+			continue;
+		}
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      i > 0 && !(runlen > 0 && i == run + runlen) ? ":%x" : "%x",
+				      (unsigned)g[i]);
+	}
+	if (ng != 8) {
+		b += ng == 0 ? 0 : 12;
+		snprintf(buf + n, sizeof(buf) - n,
+			 ng == 6 && !(runlen > 0 && run + runlen == 6) ? ":%u.%u.%u.%u"
+								       : "%u.%u.%u.%u",
+			 b[0], b[1], b[2], b[3]);
+	}
+	if (cap > 0)
+		snprintf(out, cap, "%s", strlen(buf) < cap ? buf : "");
 }

@@ -3,8 +3,8 @@
 #include "port.h"
 
 #include "resolv.h"
+#include "sysraw.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,6 +17,9 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 static void detail_set(char *detail, size_t cap, const char *fmt, const char *a, unsigned port,
 		       const char *why)
@@ -59,8 +62,7 @@ port_status port_resolve(const char *host, uint16_t port, int64_t deadline_ms, p
 		a->family = ss.ss_family;
 		a->len = (unsigned)len;
 		memcpy(a->sa, &ss, len);
-		if (inet_ntop(a->family, addrs[i].b, a->text, sizeof(a->text)) == NULL)
-			snprintf(a->text, sizeof(a->text), "?");
+		dns_addr_text(&addrs[i], a->text, sizeof(a->text));
 		(*n)++;
 	}
 	if (*n == 0) {
@@ -98,14 +100,14 @@ port_status port_connect_result(port_fd fd, const port_addr *a, char *detail, si
 	int err = 0, one = 1;
 	socklen_t elen = sizeof(err);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+	if (sys_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
 		err = errno;
 	if (err != 0) {
 		detail_set(detail, detail_cap, "%s port %u: %s", a->text, addr_port(a),
 			   posix_connect_errtext(err));
 		return err == ECONNRESET ? PORT_E_RESET : PORT_E_CONNECT;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sys_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return PORT_OK;
 }
 
@@ -191,9 +193,22 @@ int port_poll(port_pollfd *p, size_t n, int64_t deadline_ms)
 	}
 }
 
+/* The page size from the kernel's auxiliary vector (what sysconf(_SC_PAGESIZE) reads, without
+ * the rest of sysconf). */
+static uintptr_t page_size(void)
+{
+#if defined(__linux__)
+	uintptr_t page = (uintptr_t)getauxval(AT_PAGESZ);
+
+	return page != 0 ? page : 4096;
+#else
+	return (uintptr_t)sysconf(_SC_PAGESIZE);
+#endif
+}
+
 void port_mem_zero_release(void *p, size_t n)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p, e = a + n;
+	uintptr_t page = page_size(), a = (uintptr_t)p, e = a + n;
 
 	a = (a + page - 1) & ~(page - 1);
 	e &= ~(page - 1);

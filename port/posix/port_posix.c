@@ -3,6 +3,7 @@
 #include "port.h"
 
 #include "resolv.h"
+#include "sysraw.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -42,14 +43,18 @@ int64_t port_time_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + (int64_t)(ts.tv_nsec / 1000000);
 }
 
+/* poll() with no descriptors: its timeout is plain milliseconds on every target (musl's
+ * nanosleep() goes through clock_nanosleep() and its time64 fall-backs on 32-bit ones). After
+ * a signal, what is left (one millisecond more: the clock reads whole ones). */
 void port_sleep_ms(uint32_t ms)
 {
-	struct timespec req, rem;
+	int64_t end = port_time_ms() + ms, left = ms;
 
-	req.tv_sec = (time_t)(ms / 1000u);
-	req.tv_nsec = (long)(ms % 1000u) * 1000000L;
-	while (nanosleep(&req, &rem) != 0 && errno == EINTR)
-		req = rem;
+	while (poll(NULL, 0, left > 0x7fffffff ? 0x7fffffff : (int)left) != 0 && errno == EINTR) {
+		left = end - port_time_ms() + 1;
+		if (left <= 0)
+			break;
+	}
 }
 
 static port_status read_urandom(unsigned char *p, size_t n)
@@ -93,14 +98,33 @@ port_status port_random(void *buf, size_t n)
 #endif
 }
 
+extern char **environ;
+
+/* getenv(): the value of the first NAME=value entry (a name with '=' never matches). */
+static char *env_find(const char *name)
+{
+	char **e;
+	size_t i;
+
+	if (environ == NULL || name[0] == '\0' || strchr(name, '=') != NULL)
+		return NULL;
+	for (e = environ; *e != NULL; e++) {
+		for (i = 0; name[i] != '\0' && (*e)[i] == name[i]; i++)
+			;
+		if (name[i] == '\0' && (*e)[i] == '=')
+			return *e + i + 1;
+	}
+	return NULL;
+}
+
 const char *port_getenv(const char *name)
 {
-	return getenv(name);
+	return env_find(name);
 }
 
 void port_env_scrub(const char *name)
 {
-	char *v = getenv(name);
+	char *v = env_find(name);
 
 	if (v != NULL)
 		memset(v, 0, strlen(v));
@@ -108,7 +132,7 @@ void port_env_scrub(const char *name)
 
 const char *port_home(void)
 {
-	const char *h = getenv("HOME");
+	const char *h = env_find("HOME");
 
 	return (h != NULL && h[0] != '\0') ? h : NULL;
 }
@@ -138,7 +162,7 @@ static void set_detail(char *detail, size_t cap, const char *text)
 port_status port_read_file(const char *path, char *buf, size_t cap, size_t *len, unsigned *mode,
 			   char *detail, size_t detail_cap)
 {
-	struct stat st;
+	unsigned m;
 	size_t have = 0;
 	int fd;
 
@@ -150,24 +174,24 @@ port_status port_read_file(const char *path, char *buf, size_t cap, size_t *len,
 		set_detail(detail, detail_cap, strerror(e));
 		return errno_status(e);
 	}
-	if (fstat(fd, &st) != 0) {
+	if (sys_fmode(fd, &m) != 0) {
 		int e = errno;
 		close(fd);
 		set_detail(detail, detail_cap, strerror(e));
 		return errno_status(e);
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(m)) {
 		close(fd);
 		set_detail(detail, detail_cap, "is a directory");
 		return PORT_E_ISDIR;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(m)) {
 		close(fd);
 		set_detail(detail, detail_cap, "not a regular file");
 		return PORT_E_IO;
 	}
 	if (mode != NULL)
-		*mode = (unsigned)(st.st_mode & 07777);
+		*mode = (unsigned)(m & 07777);
 	for (;;) {
 		ssize_t r;
 		if (have == cap) {
@@ -204,7 +228,7 @@ port_status port_read_file(const char *path, char *buf, size_t cap, size_t *len,
 
 port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t detail_cap)
 {
-	struct stat st;
+	unsigned m;
 
 	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (*fd < 0) {
@@ -216,13 +240,13 @@ port_status port_file_open(const char *path, port_fd *fd, char *detail, size_t d
 				: strerror(e));
 		return errno_status(e);
 	}
-	if (fstat(*fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (sys_fmode(*fd, &m) == 0 && S_ISDIR(m)) {
 		close(*fd);
 		*fd = PORT_FD_NONE;
 		set_detail(detail, detail_cap, "is a directory");
 		return PORT_E_ISDIR;
 	}
-	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (sys_fmode(*fd, &m) != 0 || !S_ISREG(m)) {
 		close(*fd);
 		*fd = PORT_FD_NONE;
 		set_detail(detail, detail_cap, "not a regular file");
@@ -265,7 +289,7 @@ static const char *kind_text(mode_t m)
 
 port_status port_probe_path(const char *path, char *detail, size_t detail_cap)
 {
-	struct stat st;
+	unsigned m;
 	port_status ps = PORT_OK;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
@@ -281,15 +305,15 @@ port_status port_probe_path(const char *path, char *detail, size_t detail_cap)
 			set_detail(detail, detail_cap, strerror(e));
 		return e == EMFILE || e == ENFILE ? PORT_E_IO : errno_status(e);
 	}
-	if (fstat(fd, &st) != 0) {
+	if (sys_fmode(fd, &m) != 0) {
 		set_detail(detail, detail_cap, strerror(errno));
 		ps = PORT_E_IO;
-	} else if (S_ISDIR(st.st_mode)) {
+	} else if (S_ISDIR(m)) {
 		ps = PORT_E_ISDIR;
 		set_detail(detail, detail_cap, "is a directory");
-	} else if (!S_ISREG(st.st_mode)) {
+	} else if (!S_ISREG(m)) {
 		ps = PORT_E_IO;
-		set_detail(detail, detail_cap, kind_text(st.st_mode));
+		set_detail(detail, detail_cap, kind_text((mode_t)m));
 	}
 	close(fd);
 	return ps;
@@ -297,18 +321,46 @@ port_status port_probe_path(const char *path, char *detail, size_t detail_cap)
 
 int port_is_dir(const char *path)
 {
-	struct stat st;
+	unsigned m;
 
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return sys_mode(path, &m) == 0 && S_ISDIR(m);
 }
 
 int port_is_file(const char *path)
 {
-	struct stat st;
+	unsigned m;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return sys_mode(path, &m) == 0 && S_ISREG(m);
 }
 
+#if defined(__linux__)
+/* The directory's entries with getdents64, the call readdir() makes, into a buffer on the stack
+ * instead of opendir()'s 2 KiB DIR from malloc. 512 bytes hold at least one entry of the
+ * longest name (a record is at most 280 bytes). Every target has the same linux_dirent64:
+ * inode (8 bytes), offset (8), record length (2), type (1), then the NUL-terminated name. */
+int port_dir_each(const char *path, int (*fn)(const char *name, void *ctx), void *ctx)
+{
+	unsigned char buf[512] __attribute__((aligned(8)));
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	long n, off;
+	unsigned short reclen;
+
+	if (fd < 0)
+		return -1;
+	while (rc == 0 && (n = syscall(SYS_getdents64, (long)fd, buf, (long)sizeof(buf))) > 0) {
+		for (off = 0; off < n && rc == 0; off += reclen) {
+			const char *name = (const char *)buf + off + 19;
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			if (reclen == 0)
+				break;
+			if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+				rc = fn(name, ctx);
+		}
+	}
+	close(fd);
+	return rc;
+}
+#else
 int port_dir_each(const char *path, int (*fn)(const char *name, void *ctx), void *ctx)
 {
 	DIR *d = opendir(path);
@@ -327,6 +379,7 @@ int port_dir_each(const char *path, int (*fn)(const char *name, void *ctx), void
 	closedir(d);
 	return rc;
 }
+#endif
 
 /* Milliseconds left until deadline, clamped to poll()'s int range; 0 when passed. */
 static int ms_left(int64_t deadline_ms)
@@ -369,7 +422,7 @@ static void ignore_sigpipe(void)
 	static int done;
 
 	if (!done) {
-		signal(SIGPIPE, SIG_IGN);
+		posix_sig_set(SIGPIPE, SIG_IGN);
 		done = 1;
 	}
 }
@@ -466,7 +519,7 @@ static int connect_one(const dns_addr *a, uint16_t port, int64_t deadline_ms, in
 			err = errno;
 		} else if ((w = wait_fd(*s, POLLOUT, deadline_ms)) == 0) {
 			err = ETIMEDOUT;
-		} else if (w < 0 || getsockopt(*s, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
+		} else if (w < 0 || sys_getsockopt(*s, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
 			err = errno;
 		}
 	}
@@ -505,7 +558,7 @@ static port_status connect_any(const char *host, uint16_t port, const dns_addr *
 		int s, one = 1;
 		e = left <= 0 ? ETIMEDOUT : connect_one(&addrs[i], port, until, &s);
 		if (e == 0) {
-			setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			sys_setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			*fd = s;
 			return PORT_OK;
 		}

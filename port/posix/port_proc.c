@@ -1,10 +1,12 @@
-/* POSIX port: run a credential helper program (fork/exec, no shell) with a deadline and a
+/* POSIX port: run a credential helper program (vfork/exec, no shell) with a deadline and a
  * bounded stdout. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -12,6 +14,9 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "sysraw.h"
+
+extern char **environ;
 
 static void proc_detail(char *detail, size_t cap, const char *what, int e)
 {
@@ -28,14 +33,70 @@ static int ms_until(int64_t deadline_ms)
 	return left > 60000 ? 60000 : (int)left;
 }
 
-/* In the child: stdin from /dev/null, stdout into the pipe, then exec. On failure the errno
- * goes to the parent through errfd (close-on-exec, so a successful exec closes it). */
-static void child_exec(const char *const *argv, int outfd, int errfd)
+/* execvp() as musl has it (and no shell either: a file without #! is not handed to /bin/sh):
+ * a name with '/' is run as it is, else each directory of PATH (unset: /usr/local/bin:/bin:
+ * /usr/bin; an empty entry is the current directory) in turn. A directory without the file
+ * (ENOENT, ENOTDIR) or where it may not run (EACCES, reported when no other one runs it) is
+ * skipped; any other error ends the search. Returns only on failure, errno set. */
+static void exec_path(const char *file, char *const *argv)
 {
-	int nul = open("/dev/null", O_RDONLY);
-	int e;
+	char b[PATH_MAX + NAME_MAX + 2];
+	const char *p = port_getenv("PATH"), *z;
+	size_t k = strlen(file), l;
+	int eacces = 0;
+
+	errno = ENOENT;
+	if (strchr(file, '/') != NULL) {
+		execve(file, argv, environ);
+		return;
+	}
+	if (k > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return;
+	}
+	for (p = p != NULL ? p : "/usr/local/bin:/bin:/usr/bin";; p = z + 1) {
+		for (z = p; *z != '\0' && *z != ':'; z++)
+			;
+		l = (size_t)(z - p);
+		if (l < PATH_MAX) {
+			memcpy(b, p, l);
+			b[l] = '/';
+			memcpy(b + l + (l > 0), file, k + 1);
+			execve(b, argv, environ);
+			if (errno == EACCES)
+				eacces = 1;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
+		if (*z == '\0')
+			break;
+	}
+	if (eacces)
+		errno = EACCES;
+}
+
+/* In the child, which shares the parent's memory until it execs (vfork): its own process
+ * group; a signal with one of our handlers back to SIG_DFL (what exec would do: no handler of
+ * the parent may run in here), one that is ignored stays ignored, SIGPIPE back to SIG_DFL
+ * (the parent ignores it for itself); the caller's signal mask again, stdin from /dev/null,
+ * stdout into the pipe, then exec. On failure the errno goes to the parent through errfd
+ * (close-on-exec, so a successful exec closes it). Not inlined: it must not write the
+ * parent's frame. */
+static void __attribute__((noinline, noreturn))
+child_exec(const char *const *argv, int outfd, int errfd, const sigset_t *mask)
+{
+	static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction old;
+	int nul, e;
+	size_t i;
 
 	setpgid(0, 0);
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		if (sigaction(caught[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			posix_sig_set(caught[i], SIG_DFL);
+	posix_sig_set(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	nul = open("/dev/null", O_RDONLY);
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(outfd, 1) < 0) {
 		e = errno;
 		(void)!write(errfd, &e, sizeof(e));
@@ -45,8 +106,7 @@ static void child_exec(const char *const *argv, int outfd, int errfd)
 		close(nul);
 	if (outfd > 2)
 		close(outfd);
-	signal(SIGPIPE, SIG_DFL);
-	execvp(argv[0], (char *const *)(uintptr_t)argv);
+	exec_path(argv[0], (char *const *)(uintptr_t)argv);
 	e = errno;
 	(void)!write(errfd, &e, sizeof(e));
 	_exit(127);
@@ -124,6 +184,7 @@ port_status port_proc_run(const char *const *argv, int64_t deadline_ms, char *ou
 	ssize_t n;
 	pid_t pid;
 	port_status ps;
+	sigset_t all, mask;
 
 	*out_len = 0;
 	*exit_code = -1;
@@ -139,23 +200,27 @@ port_status port_proc_run(const char *const *argv, int64_t deadline_ms, char *ou
 		close(op[1]);
 		return PORT_E_IO;
 	}
-	fcntl(op[0], F_SETFD, FD_CLOEXEC);
-	fcntl(ep[0], F_SETFD, FD_CLOEXEC);
-	fcntl(ep[1], F_SETFD, FD_CLOEXEC);
-	pid = fork();
+	sys_fcntl(op[0], F_SETFD, FD_CLOEXEC);
+	sys_fcntl(ep[0], F_SETFD, FD_CLOEXEC);
+	sys_fcntl(ep[1], F_SETFD, FD_CLOEXEC);
+	/* Every signal held until the child has reset its dispositions (as posix_spawn does):
+	 * a handler of ours must not run in the child, which shares our memory. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &mask);
+	pid = vfork();
+	if (pid == 0)
+		child_exec(argv, op[1], ep[1], &mask);
+	e = errno;
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (pid < 0) {
-		proc_detail(detail, detail_cap, "fork", errno);
+		proc_detail(detail, detail_cap, "fork", e);
 		close(op[0]);
 		close(op[1]);
 		close(ep[0]);
 		close(ep[1]);
 		return PORT_E_IO;
 	}
-	if (pid == 0) {
-		close(op[0]);
-		close(ep[0]);
-		child_exec(argv, op[1], ep[1]);
-	}
+	e = 0;
 	setpgid(pid, pid); /* also in the parent: no race with an early kill */
 	close(op[1]);
 	close(ep[1]);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -16,25 +17,55 @@
 #include <sys/prctl.h>
 #endif
 
+#include "sysraw.h"
+
+/* RLIMIT_CORE 0. On Linux the prlimit64 system call, which sets the limit of the whole process
+ * (musl's setrlimit() would run it on every thread through its thread-synchronisation code),
+ * else setrlimit on kernels before 2.6.36; both take zeros the same way on every target. */
+static void no_core_dumps(void)
+{
+#if defined(__linux__) && defined(SYS_prlimit64)
+	static const unsigned long long zero64[2] = {0, 0};
+	static const unsigned long zero[2] = {0, 0};
+
+	if (syscall(SYS_prlimit64, 0L, (long)RLIMIT_CORE, zero64, 0L) != 0)
+		(void)syscall(SYS_setrlimit, (long)RLIMIT_CORE, zero);
+#else
+	struct rlimit no_core = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &no_core);
+#endif
+}
+
+/* SIG_IGN or SIG_DFL for one signal: sigaction, which the handlers use anyway (signal() is one
+ * more wrapper around it). */
+void posix_sig_set(int signo, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigaction(signo, &sa, NULL);
+}
+
 unsigned port_harden(void)
 {
-	struct rlimit no_core = {0, 0};
 	unsigned closed = 0;
 	int fd;
 
 	for (fd = 0; fd <= 2; fd++) {
-		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+		if (sys_fcntl(fd, F_GETFD, 0) != -1 || errno != EBADF)
 			continue;
 		closed |= 1u << fd;
 		/* the lowest free descriptor is fd itself: the ones below are open by now */
 		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
 			_exit(70);
 	}
-	setrlimit(RLIMIT_CORE, &no_core);
+	no_core_dumps();
 #if defined(__linux__)
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)syscall(SYS_prctl, (long)PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
 #endif
-	signal(SIGPIPE, SIG_IGN);
+	posix_sig_set(SIGPIPE, SIG_IGN);
 	return closed;
 }
 
@@ -91,6 +122,38 @@ void port_exit(int code)
 	_exit(code);
 }
 
+#if defined(__linux__)
+/* The system calls themselves: musl's wrappers add a wait for other threads' mapping changes
+ * (we have none) and the size checks that port_mem_resize() makes once. */
+static void *map_anon(size_t size)
+{
+#if defined(SYS_mmap2)
+	long r = syscall(SYS_mmap2, 0L, (long)size, (long)(PROT_READ | PROT_WRITE),
+			 (long)(MAP_PRIVATE | MAP_ANONYMOUS), -1L, 0L);
+#else
+	long r = syscall(SYS_mmap, 0L, (long)size, (long)(PROT_READ | PROT_WRITE),
+			 (long)(MAP_PRIVATE | MAP_ANONYMOUS), -1L, 0L);
+#endif
+	return r == -1 ? NULL : (void *)r;
+}
+
+void *port_mem_resize(void *p, size_t old_size, size_t new_size)
+{
+	long r;
+
+	if (new_size == 0) {
+		if (p != NULL)
+			(void)SYSRAW(SYS_munmap, p, old_size, 0);
+		return NULL;
+	}
+	if (new_size >= PTRDIFF_MAX) /* no object may be that big (as musl's mmap) */
+		return NULL;
+	if (p == NULL)
+		return map_anon(new_size);
+	r = syscall(SYS_mremap, p, (long)old_size, (long)new_size, (long)MREMAP_MAYMOVE, 0L);
+	return r == -1 ? NULL : (void *)r;
+}
+#else
 void *port_mem_resize(void *p, size_t old_size, size_t new_size)
 {
 	void *q;
@@ -100,34 +163,29 @@ void *port_mem_resize(void *p, size_t old_size, size_t new_size)
 			munmap(p, old_size);
 		return NULL;
 	}
-	if (p == NULL) {
-		q = mmap(NULL, new_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			 0);
-		return q == MAP_FAILED ? NULL : q;
-	}
-#if defined(__linux__)
-	q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
-	return q == MAP_FAILED ? NULL : q;
-#else
-	q = port_mem_resize(NULL, 0, new_size);
-	if (q == NULL)
+	q = mmap(NULL, new_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q == MAP_FAILED)
 		return NULL;
-	memcpy(q, p, old_size < new_size ? old_size : new_size);
-	munmap(p, old_size);
+	if (p != NULL) {
+		memcpy(q, p, old_size < new_size ? old_size : new_size);
+		munmap(p, old_size);
+	}
 	return q;
-#endif
 }
+#endif
 
 int port_isatty(int fd)
 {
-	return isatty(fd);
+	struct winsize ws;
+
+	return sys_ioctl(fd, TIOCGWINSZ, &ws) == 0; /* how isatty() asks */
 }
 
 unsigned port_term_width(int fd)
 {
 	struct winsize ws;
 
-	if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+	if (sys_ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
 		return 0;
 	return ws.ws_col;
 }
@@ -163,7 +221,7 @@ port_status port_outfile_open(port_outfile *f, const char *path, char *detail, s
 		set_reason(detail, cap, "cannot create a temporary file beside", path);
 		return PORT_E_IO;
 	}
-	fchmod(f->fd, 0644); /* whatever the umask: the textfile collector must read it */
+	sys_fchmod(f->fd, 0644); /* whatever the umask: the textfile collector must read it */
 	return PORT_OK;
 }
 

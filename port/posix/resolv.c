@@ -1,6 +1,7 @@
 /* Stub resolver with a deadline (see resolv.h): the files, the sockets and the clock. The
  * messages are built here because only here is known which nameserver failed how. */
 #include "resolv.h"
+#include "sysraw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -161,7 +162,7 @@ static int tcp_query(const dns_addr *ns, const uint8_t *q, size_t qlen, int64_t 
 	memcpy(msg + 2, q, qlen);
 	if ((connect(s, (struct sockaddr *)&ss, sl) == 0 || errno == EINPROGRESS) &&
 	    resolv_wait(s, POLLOUT, deadline_ms) == 1 &&
-	    getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0 &&
+	    sys_getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0 &&
 	    send(s, msg, qlen + 2, MSG_NOSIGNAL) == (ssize_t)(qlen + 2) &&
 	    read_full(s, pre, 2, deadline_ms) == 0) {
 		*len = (size_t)pre[0] << 8 | pre[1];

@@ -95,6 +95,18 @@ static void check_line(const char *l, size_t n)
 	for (i = 0; i < 3; i++)
 		(void)dns_hosts_line(l, n, i == 0 ? "a.test" : "localhost", out, NELEM(out), &k);
 	CHECK(k <= NELEM(out));
+	/* the line as an address literal: its text reads back as the same address */
+	{
+		dns_addr a, b;
+		char text[48];
+		if (dns_parse_ip(l, n, &a)) {
+			CHECK(a.family == 4 || a.family == 6);
+			dns_addr_text(&a, text, sizeof(text));
+			CHECK(fz_terminated(text, sizeof(text)) && text[0] != '\0');
+			CHECK(dns_parse_ip(text, strlen(text), &b));
+			CHECK(b.family == a.family && memcmp(a.b, b.b, sizeof(a.b)) == 0);
+		}
+	}
 	/* the line as a name: a query for it parses back as an empty answer to it */
 	if (n < sizeof(name)) {
 		size_t ql;
