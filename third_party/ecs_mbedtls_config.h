@@ -49,6 +49,7 @@
 /* Hashes */
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA1_C
+#define MBEDTLS_SHA1_PROCESS_ALT /* src/sha1_block.c: a loop, not 4.7 KB of unrolled steps */
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA384_C
