@@ -6,7 +6,7 @@
  * SHA-1 (request signing), SHA-256/384/512. X.509 and PEM parsing; trusted CAs are looked up
  * on demand through the trusted-certificate callback so a large bundle never sits in memory.
  * No server, no DTLS, no session tickets (TLS 1.3 tickets are ignored), no stdio file access,
- * no /dev/random: entropy comes from the port layer through mbedtls_hardware_poll().
+ * no /dev/random: random bytes come from the OS through the port layer (getrandom()).
  * Memory comes from a static pool (MEMORY_BUFFER_ALLOC_C) unless ECS_SYSTEM_HEAP is set by a
  * sanitizer build, so that ASan sees every allocation.
  */
@@ -23,10 +23,9 @@
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
 #endif
-#define MBEDTLS_NO_PLATFORM_ENTROPY
-#define MBEDTLS_ENTROPY_HARDWARE_ALT
-#define MBEDTLS_ENTROPY_C
-#define MBEDTLS_CTR_DRBG_C
+/* Random bytes come from the OS through the port (src/tls.c: the TLS f_rng and PSA's
+ * mbedtls_psa_external_get_random): no CTR_DRBG, no entropy module, no /dev/random. */
+#define MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG
 #define MBEDTLS_PSA_CRYPTO_C
 
 /* Symmetric */
