@@ -27,6 +27,12 @@
  * mbedtls_psa_external_get_random): no CTR_DRBG, no entropy module, no /dev/random. */
 #define MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG
 #define MBEDTLS_PSA_CRYPTO_C
+/* PSA is told what the TLS code asks of it (the PSA_WANT list at the end of this file), not
+ * everything the legacy modules could do: no PSA RSA keys (import, export, private ops), no
+ * PSA ciphers or AEAD (the TLS record layer uses the legacy cipher module), no PSA ECDSA. */
+#define MBEDTLS_PSA_CRYPTO_CONFIG
+/* ...instead of psa/crypto_config.h, which wants everything: this file again (include guard) */
+#define MBEDTLS_PSA_CRYPTO_CONFIG_FILE "ecs_mbedtls_config.h"
 
 /* Symmetric */
 #define MBEDTLS_AES_C
@@ -95,6 +101,26 @@
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 
+/* PSA: what the TLS 1.2 and 1.3 client code calls through PSA (without MBEDTLS_USE_PSA_CRYPTO).
+ * TLS 1.3 ECDHE (generate a key pair, export its public key, raw agreement) on X25519, P-256
+ * and P-384; the TLS 1.3 key schedule (HKDF extract and expand, HMAC); the TLS 1.2 PRF.
+ * mbedTLS adds the hashes the legacy modules have (config_adjust_psa_superset_legacy.h) and
+ * the DERIVE and RAW_DATA key types. */
+#define PSA_WANT_ALG_ECDH			1
+#define PSA_WANT_ECC_MONTGOMERY_255		1
+#define PSA_WANT_ECC_SECP_R1_256		1
+#define PSA_WANT_ECC_SECP_R1_384		1
+#define PSA_WANT_KEY_TYPE_ECC_PUBLIC_KEY	1
+#define PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_BASIC	1
+#define PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_GENERATE 1
+#define PSA_WANT_ALG_HKDF_EXTRACT		1
+#define PSA_WANT_ALG_HKDF_EXPAND		1
+#define PSA_WANT_ALG_HMAC			1
+#define PSA_WANT_KEY_TYPE_HMAC			1
+#define PSA_WANT_ALG_TLS12_PRF			1
+#define PSA_WANT_ALG_SHA_256			1
+#define PSA_WANT_ALG_SHA_384			1
+
 /* Sizes. Incoming records stay at the protocol maximum: a server may ignore max_fragment_length.
  * Our requests are small, so the output record buffer is trimmed. */
 #define MBEDTLS_SSL_IN_CONTENT_LEN  16384
@@ -102,3 +128,4 @@
 #define MBEDTLS_MPI_MAX_SIZE	    512 /* RSA-4096 roots exist in the wild */
 
 #endif /* ECS_MBEDTLS_CONFIG_H */
+
