@@ -74,6 +74,9 @@
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_PKCS1_V21
 #define MBEDTLS_PK_C
+/* third_party/patches/mbedtls-0002: the pk layer verifies only (no RSA private operation, no
+ * PKCS#1 decryption, no ECDSA signing, no key-pair check are linked); a client has no key. */
+#define ECS_PK_VERIFY_ONLY
 #define MBEDTLS_PK_PARSE_C
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
