@@ -110,6 +110,18 @@
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+/* The suites this configuration can do, in mbedTLS's default order (the ClientHello is the
+ * same as without the list): without it the library keeps its list of every suite it knows
+ * (764 bytes) and filters it at run time. */
+#define MBEDTLS_SSL_CIPHERSUITES                                                                   \
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256, MBEDTLS_TLS1_3_AES_256_GCM_SHA384,                \
+		MBEDTLS_TLS1_3_AES_128_GCM_SHA256,                                                 \
+		MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,                               \
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,                             \
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,                                   \
+		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,                                     \
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,                                   \
+		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
 
 /* PSA: what the TLS 1.2 and 1.3 client code calls through PSA (without MBEDTLS_USE_PSA_CRYPTO).
  * TLS 1.3 ECDHE (generate a key pair, export its public key, raw agreement) on X25519, P-256
