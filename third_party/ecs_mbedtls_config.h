@@ -144,9 +144,11 @@
 #define PSA_WANT_ALG_SHA_384			1
 
 /* Sizes. Incoming records stay at the protocol maximum: a server may ignore max_fragment_length.
- * Our requests are small, so the output record buffer is trimmed. */
+ * Outgoing records are at most 2 KiB: a client's handshake messages are small and a request
+ * (up to 12 KiB, conn.c loops over mbedtls_ssl_write) is sent as several records; each
+ * connection's pool then needs 2 KiB less than with 4 KiB. */
 #define MBEDTLS_SSL_IN_CONTENT_LEN  16384
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
 #define MBEDTLS_MPI_MAX_SIZE	    512 /* RSA-4096 roots exist in the wild */
 
 #endif /* ECS_MBEDTLS_CONFIG_H */
