@@ -60,7 +60,6 @@
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_C
 #define MBEDTLS_SHA512_SMALLER
-#define MBEDTLS_HKDF_C
 
 /* Public key */
 #define MBEDTLS_BIGNUM_C
@@ -127,7 +126,8 @@
  * TLS 1.3 ECDHE (generate a key pair, export its public key, raw agreement) on X25519, P-256
  * and P-384; the TLS 1.3 key schedule (HKDF extract and expand, HMAC); the TLS 1.2 PRF.
  * mbedTLS adds the hashes the legacy modules have (config_adjust_psa_superset_legacy.h) and
- * the DERIVE and RAW_DATA key types. */
+ * the DERIVE and RAW_DATA key types. The legacy HKDF module (MBEDTLS_HKDF_C) is not built: TLS
+ * 1.3 derives its keys through PSA. */
 #define PSA_WANT_ALG_ECDH			1
 #define PSA_WANT_ECC_MONTGOMERY_255		1
 #define PSA_WANT_ECC_SECP_R1_256		1
