@@ -5,8 +5,7 @@
 
 #include "mbedtls/asn1.h"
 #include "mbedtls/base64.h"
-#include "mbedtls/ctr_drbg.h"
-#include "mbedtls/entropy.h"
+#include "mbedtls/entropy.h" /* MBEDTLS_ERR_ENTROPY_SOURCE_FAILED only: no entropy module */
 #include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
@@ -25,12 +24,10 @@
 #endif
 
 /* Process-wide TLS state (the port and main.c aside, the only mutable globals: mbedTLS needs
- * one DRBG and one configuration per process). */
+ * one configuration per process). */
 static struct {
 	int done;
 	ecs_status status;
-	mbedtls_entropy_context entropy;
-	mbedtls_ctr_drbg_context drbg;
 	mbedtls_ssl_config conf;
 	tls_trust trust;
 	int clock_untrusted;
@@ -449,9 +446,25 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 	return 0;
 }
 
-static int drbg_random(void *ctx, unsigned char *out, size_t n)
+/* Random bytes straight from the OS (getrandom(), else /dev/urandom, never /dev/random):
+ * the kernel's generator is a CSPRNG, so mbedTLS keeps no DRBG and no entropy pool of its own
+ * (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG; CTR_DRBG and the entropy module are not built). One is for
+ * the TLS handshake (client random, ECDHE keys, blinding), the other for PSA (TLS 1.3 keys). */
+static int tls_random(void *ctx, unsigned char *out, size_t n)
 {
-	return mbedtls_ctr_drbg_random(ctx, out, n);
+	(void)ctx;
+	return port_random(out, n) == PORT_OK ? 0 : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+}
+
+psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx,
+					     uint8_t *out, size_t n, size_t *out_len)
+{
+	(void)ctx;
+	*out_len = 0;
+	if (port_random(out, n) != PORT_OK)
+		return PSA_ERROR_INSUFFICIENT_ENTROPY;
+	*out_len = n;
+	return PSA_SUCCESS;
 }
 
 /* The mbedTLS heap: the static pool, set up once. */
@@ -497,7 +510,7 @@ int tls_cert_describe(const unsigned char *cert, size_t len, char *out, size_t c
 
 ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 {
-	static const char pers[] = "ecs-ca-status";
+	unsigned char probe[16];
 	int rc;
 
 	if (G.done)
@@ -512,13 +525,13 @@ ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 	G.trust = *t;
 	if (psa_crypto_init() != PSA_SUCCESS)
 		return err_set(err, ECS_E_TLS, "TLS: PSA crypto initialisation failed");
-	mbedtls_entropy_init(&G.entropy);
-	mbedtls_ctr_drbg_init(&G.drbg);
-	rc = mbedtls_ctr_drbg_seed(&G.drbg, mbedtls_entropy_func, &G.entropy,
-				   (const unsigned char *)pers, sizeof(pers) - 1);
+	/* a random source that fails is said here, once, not as a handshake error later */
+	rc = tls_random(NULL, probe, sizeof(probe));
+	mbedtls_platform_zeroize(probe, sizeof(probe));
 	if (rc != 0)
-		return err_set(err, ECS_E_TLS, "TLS: cannot seed the random generator (%s)",
-			       tls_strerror(rc));
+		return err_set(err, ECS_E_TLS,
+			       "TLS: no random bytes from the OS (getrandom() and /dev/urandom "
+			       "failed)");
 	mbedtls_ssl_config_init(&G.conf);
 	rc = mbedtls_ssl_config_defaults(&G.conf, MBEDTLS_SSL_IS_CLIENT,
 					 MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
@@ -526,7 +539,7 @@ ecs_status tls_global_init(const tls_trust *t, ecs_err *err)
 		return err_set(err, ECS_E_TLS, "TLS: configuration failed (%s)", tls_strerror(rc));
 	mbedtls_ssl_conf_min_tls_version(&G.conf, MBEDTLS_SSL_VERSION_TLS1_2);
 	mbedtls_ssl_conf_authmode(&G.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_rng(&G.conf, drbg_random, &G.drbg);
+	mbedtls_ssl_conf_rng(&G.conf, tls_random, NULL);
 	mbedtls_ssl_conf_ca_cb(&G.conf, ca_callback, &G.trust);
 	mbedtls_ssl_conf_verify(&G.conf, verify_cb, NULL);
 	G.status = ECS_OK;
@@ -612,6 +625,7 @@ const char *tls_strerror(int code)
 		{MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, "certificate verification failed"},
 		{MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION, "unsupported TLS extension"},
 		{MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL, "TLS buffer too small"},
+		{MBEDTLS_ERR_ENTROPY_SOURCE_FAILED, "no random bytes from the OS"},
 	};
 	static char buf[64];
 	size_t i;

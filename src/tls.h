@@ -1,7 +1,7 @@
 /*
- * TLS over mbedTLS: process-wide setup (PSA, DRBG, static heap pool), trust-anchor discovery
- * and on-demand issuer lookup, and the words for verification failures. The connection code
- * (conn.c) owns the per-connection mbedtls_ssl_context.
+ * TLS over mbedTLS: process-wide setup (PSA, random source, static heap pool), trust-anchor
+ * discovery and on-demand issuer lookup, and the words for verification failures. The connection
+ * code (conn.c) owns the per-connection mbedtls_ssl_context.
  */
 #ifndef ECS_TLS_H
 #define ECS_TLS_H
@@ -27,9 +27,9 @@ typedef struct {
  * FIFO or device, out of descriptors) is an error that says so (ECS_E_INPUT). */
 ecs_status tls_find_trust(const char *explicit_path, tls_trust *t, ecs_err *err);
 
-/* One-time process setup: static memory pool, PSA crypto, entropy and DRBG, and the shared
- * client configuration (TLS 1.2 minimum, verification required, trusted-CA callback on t).
- * Later calls return the first result. */
+/* One-time process setup: static memory pool, PSA crypto, a check of the OS random source
+ * (ECS_E_TLS when it gives nothing), and the shared client configuration (TLS 1.2 minimum,
+ * verification required, trusted-CA callback on t). Later calls return the first result. */
 ecs_status tls_global_init(const tls_trust *t, ecs_err *err);
 
 /* How many connections will be open at once (1..16, default 1): sizes the part of the static

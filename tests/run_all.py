@@ -6,7 +6,8 @@ transport suite (static musl ecs-fetch and the ASan one), the CLI integration su
 faults suite, the issue 9 "never lies" suite, the monitoring suite (nagios, prom,
 --output-file, terminals), name resolution against dnsmasq in a private network namespace and
 the trust-anchor suite, each on the static musl binary and the ASan one, fuzz corpus replay, a
-valgrind memcheck run, checks on the release binary itself (static, no /dev/random), what ships
+valgrind memcheck run, checks on the release binary itself (static, no /dev/random, no random
+source at all is a clear error), what ships
 with it (options in sync with the completions and the man page, man page lint, bash/zsh
 completion, make install/uninstall, make release: tests/ship/test_ship.py) and make dist with
 two offline builds that must give the same bytes (tests/ship/test_dist.py). With --cross ARCH
@@ -16,6 +17,7 @@ import argparse
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -62,6 +64,27 @@ def check_no_dev_random(binary):
     print(f"=== strace: {'ok' if ok else 'FAILED'}\n{p.stderr[-2000:]}")
 
 
+def check_no_random_is_clear(fetch):
+    """getrandom() failing and /dev/urandom unopenable (strace fault injection): the TLS set-up
+    says so in words, before any handshake, instead of a handshake error code."""
+    if not shutil.which("strace") or not os.path.exists(fetch):
+        results.append(("no random source: clear error", False, "strace or " + fetch + " missing"))
+        return
+    with socket.socket() as srv:  # accepts into the backlog, never answers: TLS set-up is first
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        url = "https://127.0.0.1:%d/" % srv.getsockname()[1]
+        p = subprocess.run(["strace", "-qq", "-f", "-o", "/dev/null", "-e", "trace=getrandom,open,openat",
+                            "-e", "inject=getrandom:error=ENOSYS", "-e", "inject=open,openat:error=ENOENT",
+                            fetch, "--read-timeout-ms", "2000", url],
+                           capture_output=True, text=True, timeout=30,
+                           env={k: v for k, v in os.environ.items() if not k.startswith("SSL_CERT")})
+    want = "TLS: no random bytes from the OS (getrandom() and /dev/urandom failed)"
+    ok = p.returncode == 4 and want in p.stderr
+    results.append(("no random source: clear error", ok, ""))
+    print(f"=== no random source: {'ok' if ok else 'FAILED'} (rc {p.returncode})\n{p.stderr[-2000:]}")
+
+
 def main():
     global ROOT
     ap = argparse.ArgumentParser()
@@ -89,6 +112,7 @@ def main():
         if want("static"):
             check_static("./ecs-ca-status")
             check_no_dev_random("./ecs-ca-status")
+            check_no_random_is_clear(os.path.join(ROOT, "build", os.uname().machine, "ecs-fetch"))
         for variant in ("host", "asan"):
             d = os.path.join(ROOT, "build", variant, "unit")
             if want("unit") and os.path.isdir(d):

@@ -123,6 +123,10 @@ def server_specs(pki):
         # (needs the mbedTLS 3.6.6 patch, toolchain-notes section 3)
         "s12-rsa": s_server("rsa", "-tls1_2"),
         "s12-ec": s_server("ec", "-tls1_2"),
+        # the server asks for a client certificate it does not require: the client (which
+        # has no key, mbedTLS patch 0002) answers with an empty Certificate message
+        "s13-optauth": s_server("rsa", "-tls1_3", "-verify", "1"),
+        "s12-optauth": s_server("ec", "-tls1_2", "-verify", "1"),
         "web-rsa": web("rsa"),
         "web-ec": web("ec"),
         "web-chain": web("chain"),
@@ -516,7 +520,7 @@ def _s_server(name, proto):
 
 
 for _n, _p in (("s13-rsa", "TLSv1.3"), ("s13-ec", "TLSv1.3"), ("s12-rsa", "TLSv1.2"),
-               ("s12-ec", "TLSv1.2")):
+               ("s12-ec", "TLSv1.2"), ("s13-optauth", "TLSv1.3"), ("s12-optauth", "TLSv1.2")):
     _s_server(_n, _p)
 
 
