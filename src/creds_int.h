@@ -34,9 +34,27 @@ int cr_env_true(const char *name);
 ecs_status cr_env_copy(const char *var, const char *v, char *out, size_t cap, ecs_err *err);
 /* Sets c->refresh_at from c->expires and now. */
 void cr_plan_refresh(creds *c, int64_t now);
-/* Connection options for an https (or http) source: timeouts, trace, proxy. */
+/* cr_conn_opts() flags. */
+#define CR_TLS		   1 /* https */
+#define CR_RESEND	   2 /* a request without a nonce: may be sent again on a new connection */
+#define CR_META		   4 /* the metadata service: plain HTTP, never proxied, its short timeouts */
+#define CR_META_CONNECT_MS 1000
+#define CR_META_READ_MS	   2000
+/* Connection options for a source: timeouts, trace, proxy, TLS set up on first use. */
 ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, uint16_t port,
-			int tls, ecs_err *err);
+			int flags, ecs_err *err);
+/* The Host header value into dst (CR_HOSTHDR_MAX bytes): host, in brackets when v6 (v6 < 0:
+ * when it holds a ':'), then ":port" unless port is dflt. */
+#define CR_HOSTHDR_MAX (ECS_HOST_MAX + 8)
+void cr_hosthdr(char *dst, const char *host, int v6, unsigned port, unsigned dflt);
+/* One request with n's buffers (body: n->form[0..body_len), none when 0) over n->cn, which
+ * conn_request() opens when needed. */
+ecs_status cr_request(creds_net *n, const char *method, const char *target, const http_header *h,
+		      size_t nh, size_t body_len, ecs_err *err);
+/* The same over a connection opened with co for this one request, closed after it. */
+ecs_status cr_request_once(creds_net *n, const conn_opts *co, const char *method,
+			   const char *target, const http_header *h, size_t nh, size_t body_len,
+			   ecs_err *err);
 
 /* ---- sources; each fills out (key_id, secret, token, expires) and wipes it on error ---- */
 

@@ -7,16 +7,14 @@
 #include "creds_int.h"
 #include "port.h"
 
-#define META_CONNECT_MS 1000
-#define META_READ_MS	2000
-#define META_HOST	"100.100.100.200"
-#define META_PORT	80
-#define META_CRED_PATH	"/latest/meta-data/ram/security-credentials/"
+#define META_HOST      "100.100.100.200"
+#define META_PORT      80
+#define META_CRED_PATH "/latest/meta-data/ram/security-credentials/"
 
 typedef struct {
 	char host[ECS_HOST_MAX];
 	uint16_t port;
-	char hosthdr[ECS_HOST_MAX + 8]; /* Host header value */
+	char hosthdr[CR_HOSTHDR_MAX]; /* Host header value */
 } meta_target;
 
 static ecs_status parse_port(const char *ps, const char *var, unsigned long *port, ecs_err *err)
@@ -45,12 +43,9 @@ static ecs_status meta_endpoint(meta_target *m, ecs_err *err)
 	ecs_status st;
 
 	if (v == NULL || v[0] == '\0') {
-		memcpy(m->host, META_HOST, sizeof(META_HOST));
-		m->port = META_PORT;
-		memcpy(m->hosthdr, META_HOST, sizeof(META_HOST));
-		return ECS_OK;
-	}
-	if (v[0] == '[') {
+		h = META_HOST;
+		hn = sizeof(META_HOST) - 1;
+	} else if (v[0] == '[') {
 		const char *close = strchr(v, ']');
 		if (close == NULL)
 			return err_set(err, ECS_E_INPUT, "%s: missing ']'", var);
@@ -81,12 +76,7 @@ static ecs_status meta_endpoint(meta_target *m, ecs_err *err)
 	memcpy(m->host, h, hn);
 	m->host[hn] = '\0';
 	m->port = (uint16_t)port;
-	if (port == 80)
-		snprintf(m->hosthdr, sizeof(m->hosthdr), "%s%s%s", v6 ? "[" : "", m->host,
-			 v6 ? "]" : "");
-	else
-		snprintf(m->hosthdr, sizeof(m->hosthdr), "%s%s%s:%lu", v6 ? "[" : "", m->host,
-			 v6 ? "]" : "", port);
+	cr_hosthdr(m->hosthdr, m->host, v6, m->port, META_PORT);
 	return ECS_OK;
 }
 
@@ -94,35 +84,19 @@ static ecs_status meta_endpoint(meta_target *m, ecs_err *err)
 static ecs_status meta_call(creds_net *n, const meta_target *m, const char *method,
 			    const char *target, int with_ttl, int *status, ecs_err *err)
 {
-	http_header h[3];
-	conn_req q;
-	size_t nh = 0;
+	http_header h[3] = {{"Host", m->hosthdr},
+			    {"User-Agent", "ecs-ca-status"},
+			    {"X-aliyun-ecs-metadata-token-ttl-seconds", "21600"}};
+	size_t nh = 3;
 	ecs_status st;
 
-	h[nh].name = "Host";
-	h[nh++].value = m->hosthdr;
-	h[nh].name = "User-Agent";
-	h[nh++].value = "ecs-ca-status";
-	if (with_ttl) {
-		h[nh].name = "X-aliyun-ecs-metadata-token-ttl-seconds";
-		h[nh++].value = "21600";
-	} else if (n->aux[0] != '\0') {
-		h[nh].name = "X-aliyun-ecs-metadata-token";
-		h[nh++].value = n->aux;
+	if (!with_ttl) {
+		h[2].name = "X-aliyun-ecs-metadata-token";
+		h[2].value = n->aux;
+		nh = n->aux[0] != '\0' ? 3 : 2;
 	}
-	memset(&q, 0, sizeof(q));
-	q.method = method;
-	q.target = target;
-	q.headers = h;
-	q.nheaders = nh;
-	q.wbuf = n->req;
-	q.wcap = sizeof(n->req);
-	q.hdr = n->hdr;
-	q.hdr_cap = sizeof(n->hdr);
-	q.rbody = n->body;
-	q.rbody_cap = sizeof(n->body);
 	cr_wipe(n->body, sizeof(n->body));
-	st = conn_request(&n->cn, &q, &n->r, err);
+	st = cr_request(n, method, target, h, nh, 0, err);
 	*status = st == ECS_OK ? n->r.status : 0;
 	return st;
 }
@@ -149,7 +123,7 @@ static void net_reason(const creds_net *n, ecs_status st, const ecs_err *e, char
 		return;
 	}
 	if (st == ECS_E_TIMEOUT) {
-		snprintf(why, cap, "no answer within %u ms (timed out)", (unsigned)META_READ_MS);
+		snprintf(why, cap, "no answer within %u ms (timed out)", (unsigned)CR_META_READ_MS);
 		return;
 	}
 	snprintf(why, cap, "%s", m);
@@ -298,15 +272,7 @@ ecs_status creds_meta_get(creds_net *n, const char *role_req, const creds_opts *
 		(unsigned)m.port, role_req != NULL && role_req[0] ? "role '" : "the instance role",
 		role_req != NULL && role_req[0] ? role_req : "",
 		role_req != NULL && role_req[0] ? "'" : "");
-	memset(&co, 0, sizeof(co));
-	memcpy(co.host, m.host, strlen(m.host) + 1);
-	co.port = m.port;
-	co.connect_timeout_ms = META_CONNECT_MS;
-	co.read_timeout_ms = META_READ_MS;
-	if (o != NULL) {
-		co.trace = o->trace;
-		co.trace_ctx = o->ctx;
-	}
+	cr_conn_opts(&co, o, m.host, m.port, CR_META, err); /* cannot fail: m.host fits */
 	conn_init(&n->cn, &co);
 	n->aux[0] = '\0';
 	st = meta_fetch(n, &m, role_req, o, out, why, why_cap);

@@ -225,9 +225,10 @@ void cr_plan_refresh(creds *c, int64_t now)
 }
 
 ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, uint16_t port,
-			int tls, ecs_err *err)
+			int flags, ecs_err *err)
 {
 	size_t n = strlen(host);
+	int meta = (flags & CR_META) != 0;
 
 	memset(co, 0, sizeof(*co));
 	if (n >= sizeof(co->host))
@@ -235,21 +236,72 @@ ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, ui
 			       sizeof(co->host) - 1);
 	memcpy(co->host, host, n + 1);
 	co->port = port;
-	co->tls = tls;
-	co->connect_timeout_ms = o != NULL && o->connect_timeout_ms ? o->connect_timeout_ms : 5000;
-	co->read_timeout_ms = o != NULL && o->read_timeout_ms ? o->read_timeout_ms : 10000;
-	co->no_resend = 1; /* a signed request carries a one-time nonce */
+	co->tls = flags & CR_TLS;
+	co->connect_timeout_ms = meta				      ? CR_META_CONNECT_MS
+				 : o != NULL && o->connect_timeout_ms ? o->connect_timeout_ms
+								      : 5000;
+	co->read_timeout_ms = meta				? CR_META_READ_MS
+			      : o != NULL && o->read_timeout_ms ? o->read_timeout_ms
+								: 10000;
+	co->no_resend =
+		!(flags & (CR_RESEND | CR_META)); /* a signed request carries a one-time nonce */
 	if (o != NULL) {
 		co->trace = o->trace;
 		co->trace_ctx = o->ctx;
-		if (tls && o->tls_ready != NULL) {
+		if (co->tls && o->tls_ready != NULL) {
 			ecs_status st = o->tls_ready(o->ctx, err);
 			if (st != ECS_OK)
 				return st;
 		}
 	}
+	if (meta)
+		return ECS_OK;
 	return conn_pick_proxy(co, o != NULL ? o->proxy : NULL, o != NULL ? o->no_proxy : NULL,
 			       err);
+}
+
+void cr_hosthdr(char *dst, const char *host, int v6, unsigned port, unsigned dflt)
+{
+	if (v6 < 0)
+		v6 = strchr(host, ':') != NULL;
+	snprintf(dst, CR_HOSTHDR_MAX, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	if (port == dflt) /* it fits: the ':' found is the one just written */
+		*strrchr(dst, ':') = '\0';
+}
+
+ecs_status cr_request(creds_net *n, const char *method, const char *target, const http_header *h,
+		      size_t nh, size_t body_len, ecs_err *err)
+{
+	conn_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.method = method;
+	q.target = target;
+	q.headers = h;
+	q.nheaders = nh;
+	if (body_len > 0) {
+		q.body = n->form;
+		q.body_len = body_len;
+	}
+	q.wbuf = n->req;
+	q.wcap = sizeof(n->req);
+	q.hdr = n->hdr;
+	q.hdr_cap = sizeof(n->hdr);
+	q.rbody = n->body;
+	q.rbody_cap = sizeof(n->body);
+	return conn_request(&n->cn, &q, &n->r, err);
+}
+
+ecs_status cr_request_once(creds_net *n, const conn_opts *co, const char *method,
+			   const char *target, const http_header *h, size_t nh, size_t body_len,
+			   ecs_err *err)
+{
+	ecs_status st;
+
+	conn_init(&n->cn, co);
+	st = cr_request(n, method, target, h, nh, body_len, err);
+	conn_close(&n->cn);
+	return st;
 }
 
 /* ---- time ---- */
