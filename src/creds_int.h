@@ -10,6 +10,16 @@
 #define CREDS_WHY_MAX 200 /* one reason in the "tried" list */
 #define NELEM(a)      (sizeof(a) / sizeof((a)[0]))
 
+/* A named string member of a struct (tables of fields: a file's keys, the environment's). */
+typedef struct {
+	const char *key;
+	unsigned short off, cap;
+} cr_field;
+#define CR_FIELD(type, k, m)                                                                       \
+	{                                                                                          \
+		k, offsetof(type, m), sizeof(((type *)0)->m)                                       \
+	}
+
 /* A warning or trace line to the caller's sink (o may be NULL). */
 #define cr_emit(o, warning, ...)                                                                   \
 	err_emit((o) == NULL ? NULL : ((warning) ? (o)->warn : (o)->trace),                        \
@@ -29,6 +39,9 @@ const char *cr_short_path(char *dst, size_t cap, const char *p);
 /* First non-empty variable of names; *which gets its name (names[0] when none). */
 const char *cr_env_first(const char *const *names, size_t n, const char **which);
 int cr_env_true(const char *name);
+#define CR_NO_PROCESS "ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS"
+/* When var is true: ECS_E_CREDS "ORIGIN WHAT, but VAR=true"; else 0. */
+ecs_status cr_disabled(const char *var, const char *origin, const char *what, ecs_err *err);
 /* Copies an environment value (named var in messages) into out; ECS_E_INPUT when too long
  * or with control characters. */
 ecs_status cr_env_copy(const char *var, const char *v, char *out, size_t cap, ecs_err *err);

@@ -176,10 +176,8 @@ ecs_status creds_proc_get(creds_work *w, const char *cmd, const char *origin, co
 	ecs_status st;
 
 	cr_wipe_secrets(out);
-	if (cr_env_true("ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS"))
-		return err_set(err, ECS_E_CREDS,
-			       "%s runs a process, but ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS=true",
-			       origin);
+	if (cr_disabled(CR_NO_PROCESS, origin, "runs a process", err))
+		return ECS_E_CREDS;
 	st = creds_split_command(cmd, strlen(cmd), w->argbuf, sizeof(w->argbuf), argv, NELEM(argv),
 				 &argc, err);
 	if (st != ECS_OK) {

@@ -198,6 +198,13 @@ int cr_env_true(const char *name)
 	return v != NULL && cr_ieqn(v, strlen(v), "true");
 }
 
+ecs_status cr_disabled(const char *var, const char *origin, const char *what, ecs_err *err)
+{
+	if (!cr_env_true(var))
+		return ECS_OK;
+	return err_set(err, ECS_E_CREDS, "%s %s, but %s=true", origin, what, var);
+}
+
 ecs_status cr_env_copy(const char *var, const char *v, char *out, size_t cap, ecs_err *err)
 {
 	size_t n = strlen(v);
