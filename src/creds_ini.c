@@ -6,16 +6,8 @@
 
 #include "creds_int.h"
 
-typedef struct {
-	const char *key;
-	size_t off, cap;
-} ini_field;
-
-#define F(k, m)                                                                                    \
-	{                                                                                          \
-		k, offsetof(creds_profile, m), sizeof(((creds_profile *)0)->m)                     \
-	}
-static const ini_field FIELDS[] = {
+#define F(k, m) CR_FIELD(creds_profile, k, m)
+static const cr_field FIELDS[] = {
 	F("access_key_id", key_id),
 	F("access_key_secret", secret),
 	F("security_token", token),
@@ -56,6 +48,12 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* "PATH:LINE: KEY WHAT" (ECS_E_INPUT); key "" for the line itself. */
+static ecs_status ini_bad(const ini_ctx *x, const char *key, const char *what)
+{
+	return err_set(x->err, ECS_E_INPUT, "%s:%u: %s%s", x->path, x->line, key, what);
+}
+
 static ecs_status ini_store(const ini_ctx *x, const char *key, const char *v, size_t n, char *out,
 			    size_t cap)
 {
@@ -63,8 +61,7 @@ static ecs_status ini_store(const ini_ctx *x, const char *key, const char *v, si
 		return err_set(x->err, ECS_E_INPUT, "%s:%u: %s is longer than %zu bytes", x->path,
 			       x->line, key, cap - 1);
 	if (cr_has_ctl(v, n))
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: %s contains a control character",
-			       x->path, x->line, key);
+		return ini_bad(x, key, CR_HAS_CTL);
 	cr_wipe(out, cap);
 	memcpy(out, v, n);
 	return ECS_OK;
@@ -84,14 +81,12 @@ static ecs_status ini_value(const ini_ctx *x, const char **v, size_t *n)
 		size_t rn;
 
 		if (close == NULL)
-			return err_set(x->err, ECS_E_INPUT, "%s:%u: unterminated quoted value",
-				       x->path, x->line);
+			return ini_bad(x, "", "unterminated quoted value");
 		rest = close + 1;
 		rn = (size_t)(s + len - rest);
 		trim(&rest, &rn);
 		if (rn > 0 && rest[0] != '#' && rest[0] != ';')
-			return err_set(x->err, ECS_E_INPUT, "%s:%u: text after the closing quote",
-				       x->path, x->line);
+			return ini_bad(x, "", "text after the closing quote");
 		*v = s + 1;
 		*n = (size_t)(close - (s + 1));
 		return ECS_OK;
@@ -113,18 +108,16 @@ static ecs_status ini_section(ini_ctx *x, const char *l, size_t n)
 	size_t nn, rn;
 
 	if (close == NULL)
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: unterminated section header (no ']')",
-			       x->path, x->line);
+		return ini_bad(x, "", "unterminated section header (no ']')");
 	nn = (size_t)(close - name);
 	trim(&name, &nn);
 	rest = close + 1;
 	rn = (size_t)(l + n - rest);
 	trim(&rest, &rn);
 	if (nn == 0)
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: empty section name", x->path, x->line);
+		return ini_bad(x, "", "empty section name");
 	if (rn > 0 && rest[0] != '#' && rest[0] != ';')
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: text after the section header", x->path,
-			       x->line);
+		return ini_bad(x, "", "text after the section header");
 	x->in_want = nn == x->want_len && memcmp(name, x->want, nn) == 0;
 	x->found |= x->in_want;
 	return ECS_OK;
@@ -140,8 +133,7 @@ static ecs_status ini_pair(ini_ctx *x, const char *l, size_t n, creds_profile *p
 	for (eq = l; eq < l + n && *eq != '=' && *eq != ':'; eq++)
 		;
 	if (eq == l + n)
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: expected 'key = value' or '[section]'",
-			       x->path, x->line);
+		return ini_bad(x, "", "expected 'key = value' or '[section]'");
 	kn = (size_t)(eq - l);
 	v = eq + 1;
 	vn = (size_t)(l + n - v);
@@ -177,7 +169,7 @@ static ecs_status parse_ini(const char *buf, size_t len, ini_ctx *x, creds_profi
 		pos += n + (eol != NULL);
 		x->line++;
 		if (memchr(l, '\0', n) != NULL)
-			return err_set(x->err, ECS_E_INPUT, "%s:%u: NUL byte", x->path, x->line);
+			return ini_bad(x, "", "NUL byte");
 		if (n > 0 && l[n - 1] == '\r')
 			n--;
 		trim(&l, &n);

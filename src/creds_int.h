@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "creds.h"
+#include "json.h"
 
 #define CREDS_WHY_MAX 200 /* one reason in the "tried" list */
 #define NELEM(a)      (sizeof(a) / sizeof((a)[0]))
@@ -30,6 +31,11 @@ void cr_wipe_secrets(creds *c);
 int cr_ieqn(const char *s, size_t n, const char *t); /* case-insensitive s[0..n) == t */
 int cr_eqn(const char *s, size_t n, const char *t);
 int cr_has_ctl(const char *s, size_t n);
+/* Message tails shared by the parsers ("... KEY" CR_HAS_CTL). */
+#define CR_HAS_CTL    " contains a control character"
+#define CR_NOT_STRING " is not a string"
+/* Value token of key in the object at obj; -1 when absent or null. */
+int cr_json_member(const json_doc *d, int obj, const char *key);
 /* A name (never a secret) for a message: non-printable bytes '?', long ones cut with "...". */
 const char *cr_show(char *dst, size_t cap, const char *s, size_t n);
 /* A RAM role name: 1..64 of letters, digits, '-', '_', '.'. */

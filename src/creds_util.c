@@ -123,6 +123,13 @@ int cr_has_ctl(const char *s, size_t n)
 	return 0;
 }
 
+int cr_json_member(const json_doc *d, int obj, const char *key)
+{
+	int i = json_get(d, obj, key);
+
+	return i >= 0 && json_is_null(d, i) ? -1 : i;
+}
+
 const char *cr_show(char *dst, size_t cap, const char *s, size_t n)
 {
 	size_t i, o = 0, keep = n;
@@ -331,37 +338,42 @@ typedef struct {
 	ecs_err *err;
 } answer;
 
+/* "WHO's answer: KEY WHAT" (ECS_E_PROTO). */
+static ecs_status ans_bad(const answer *a, const char *key, const char *what)
+{
+	return err_set(a->err, ECS_E_PROTO, "%s's answer: %s%s", a->who, key, what);
+}
+
+/* "WHO's answer has no KEY" (ECS_E_CREDS). */
+static ecs_status ans_none(const answer *a, const char *what, const char *key)
+{
+	return err_set(a->err, ECS_E_CREDS, "%s's answer has %s%s", a->who, what, key);
+}
+
 /* String member key into out; required ones must be present and non-empty. */
 static ecs_status ans_str(const answer *a, const char *key, int required, char *out, size_t cap,
 			  size_t *len)
 {
-	int i = json_get(a->d, a->obj, key);
+	int i = cr_json_member(a->d, a->obj, key);
 	size_t n = 0;
 	ecs_status st;
 
 	out[0] = '\0';
 	*len = 0;
-	if (i < 0 || json_is_null(a->d, i))
-		return required ? err_set(a->err, ECS_E_CREDS, "%s's answer has no %s", a->who, key)
-				: ECS_OK;
+	if (i < 0)
+		return required ? ans_none(a, "no ", key) : ECS_OK;
 	if (!json_is_string(a->d, i))
-		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s is not a string", a->who, key);
+		return ans_bad(a, key, CR_NOT_STRING);
 	st = json_string(a->d, i, out, cap, &n);
-	if (st != ECS_OK) {
+	if (st != ECS_OK || cr_has_ctl(out, n)) {
 		cr_wipe(out, cap);
 		if (st == ECS_E_NOSPACE)
 			return err_set(a->err, ECS_E_NOSPACE, "%s from %s is longer than %zu bytes",
 				       key, a->who, cap - 1);
-		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s has a bad escape", a->who,
-			       key);
-	}
-	if (cr_has_ctl(out, n)) {
-		cr_wipe(out, cap);
-		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s contains a control character",
-			       a->who, key);
+		return ans_bad(a, key, st != ECS_OK ? " has a bad escape" : CR_HAS_CTL);
 	}
 	if (n == 0 && required)
-		return err_set(a->err, ECS_E_CREDS, "%s's answer has an empty %s", a->who, key);
+		return ans_none(a, "an empty ", key);
 	*len = n;
 	return ECS_OK;
 }
@@ -371,13 +383,12 @@ static ecs_status ans_expiry(const answer *a, const char *key, int required, int
 			     int64_t *out)
 {
 	char exp[24], raw[40], now_s[21];
-	int i = json_get(a->d, a->obj, key);
+	int i = cr_json_member(a->d, a->obj, key);
 	size_t n = 0;
 
 	*out = 0;
-	if (i < 0 || json_is_null(a->d, i))
-		return required ? err_set(a->err, ECS_E_CREDS, "%s's answer has no %s", a->who, key)
-				: ECS_OK;
+	if (i < 0)
+		return required ? ans_none(a, "no ", key) : ECS_OK;
 	if (!json_is_string(a->d, i) || json_string(a->d, i, exp, sizeof(exp), &n) != ECS_OK ||
 	    creds_parse_time(exp, n, out) != 0) {
 		int rn = a->d->tok[i].end - a->d->tok[i].start;
@@ -420,7 +431,7 @@ static ecs_status code_success(const answer *a)
 	int i = json_get(a->d, 0, "Code");
 
 	if (i < 0 || !json_is_string(a->d, i))
-		return err_set(a->err, ECS_E_CREDS, "%s's answer has no Code", a->who);
+		return ans_none(a, "no ", "Code");
 	if (json_eq(a->d, i, "Success"))
 		return ECS_OK;
 	if (json_string(a->d, i, code, sizeof(code), &n) != ECS_OK) {
