@@ -21,10 +21,12 @@ typedef struct {
 		k, offsetof(type, m), sizeof(((type *)0)->m)                                       \
 	}
 
-/* A warning or trace line to the caller's sink (o may be NULL). */
-#define cr_emit(o, warning, ...)                                                                   \
-	err_emit((o) == NULL ? NULL : ((warning) ? (o)->warn : (o)->trace),                        \
-		 (o) == NULL ? NULL : (o)->ctx, __VA_ARGS__)
+/* A -v trace line to the caller's sink (o may be NULL). */
+void cr_trace(const creds_opts *o, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
 
 void cr_wipe(void *p, size_t n);
 void cr_wipe_secrets(creds *c);

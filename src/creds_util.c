@@ -1,5 +1,6 @@
 /* Helpers shared by the creds_*.c files, and the parsers of temporary-credential answers
  * (metadata service, credentials URI, STS, external process). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,19 @@
 
 #define TEMP_JSON_TOKENS 96  /* the answers have about a dozen members */
 #define REFRESH_MARGIN_S 180 /* credentials-go refreshes 180 s before expiry */
+
+void cr_trace(const creds_opts *o, const char *fmt, ...)
+{
+	char line[768];
+	va_list ap;
+
+	if (o == NULL || o->trace == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	o->trace(o->ctx, line);
+}
 
 void cr_wipe(void *p, size_t n)
 {
@@ -442,41 +456,52 @@ static ecs_status code_success(const answer *a)
 		       cr_show(shown, sizeof(shown), code, n));
 }
 
-/* The four members under names idn/secn/tokn/expn; token and expiry required or not. */
-static ecs_status ans_keys(const answer *a, const char *const names[4], int token_required,
-			   int exp_required, int64_t now, creds *c)
-{
-	size_t n;
-	ecs_status st;
+enum { ANS_TEMP, ANS_STS, ANS_PROC };
 
-	if ((st = ans_str(a, names[0], 1, c->key_id, sizeof(c->key_id), &n)) != ECS_OK ||
-	    (st = ans_str(a, names[1], 1, c->secret, sizeof(c->secret), &n)) != ECS_OK ||
-	    (st = ans_str(a, names[2], token_required, c->token, sizeof(c->token), &n)) != ECS_OK)
-		return st;
-	return ans_expiry(a, names[3], exp_required, now, &c->expires);
-}
-
-static const char *const TEMP_NAMES[4] = {"AccessKeyId", "AccessKeySecret", "SecurityToken",
-					  "Expiration"};
-
-/* One temporary-credential answer: the keys under member ("" = the top level), after a
- * Code of "Success" when need_code. */
+/* One answer of kind: the metadata service's or a credentials URI's (after a Code of
+ * "Success"), STS's (under "Credentials") or a credential process's (its mode, then keys
+ * named as in config.json; token and expiration optional). */
 static ecs_status parse_answer(const char *buf, size_t len, int64_t now_unix, const char *who,
-			       const char *member, int need_code, creds *c, ecs_err *err)
+			       int kind, creds *c, ecs_err *err)
 {
+	static const char *const NAMES[2][4] = {
+		{"AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"},
+		{"access_key_id", "access_key_secret", "sts_token", "expiration"}};
+	int proc = kind == ANS_PROC, tok_req = !proc, ak = 0;
+	const char *const *nm = NAMES[proc];
 	jsmntok_t toks[TEMP_JSON_TOKENS];
+	char mode[24], shown[32];
 	json_doc d;
 	answer a;
+	size_t n = 0;
 	ecs_status st;
 
 	a.who = who;
 	a.err = err;
 	cr_wipe_secrets(c);
-	st = ans_open(&d, toks, buf, len, member, &a);
-	if (st == ECS_OK && need_code)
+	st = ans_open(&d, toks, buf, len, kind == ANS_STS ? "Credentials" : "", &a);
+	if (st == ECS_OK && kind == ANS_TEMP)
 		st = code_success(&a);
+	if (st == ECS_OK && proc) {
+		st = ans_str(&a, "mode", 0, mode, sizeof(mode), &n);
+		tok_req = cr_eqn(mode, n, "StsToken");
+		ak = cr_eqn(mode, n, "AK");
+		if (st == ECS_OK && n > 0 && !ak && !tok_req)
+			st = err_set(err, ECS_E_CREDS,
+				     "the credential process answered mode '%s'; expected AK or "
+				     "StsToken",
+				     cr_show(shown, sizeof(shown), mode, n));
+	}
 	if (st == ECS_OK)
-		st = ans_keys(&a, TEMP_NAMES, 1, 1, now_unix, c);
+		st = ans_str(&a, nm[0], 1, c->key_id, sizeof(c->key_id), &n);
+	if (st == ECS_OK)
+		st = ans_str(&a, nm[1], 1, c->secret, sizeof(c->secret), &n);
+	if (st == ECS_OK)
+		st = ans_str(&a, nm[2], tok_req, c->token, sizeof(c->token), &n);
+	if (st == ECS_OK)
+		st = ans_expiry(&a, nm[3], !proc, now_unix, &c->expires);
+	if (st == ECS_OK && ak)
+		cr_wipe(c->token, sizeof(c->token)); /* long-term keys carry no token */
 	if (st != ECS_OK)
 		cr_wipe_secrets(c);
 	cr_wipe(toks, sizeof(toks));
@@ -486,50 +511,22 @@ static ecs_status parse_answer(const char *buf, size_t len, int64_t now_unix, co
 ecs_status creds_parse_temp(const char *buf, size_t len, int64_t now_unix, const char *who,
 			    creds *c, ecs_err *err)
 {
-	return parse_answer(buf, len, now_unix, who, "", 1, c, err);
+	return parse_answer(buf, len, now_unix, who, ANS_TEMP, c, err);
 }
 
 ecs_status creds_parse_metadata(const char *buf, size_t len, int64_t now_unix, creds *c,
 				ecs_err *err)
 {
-	return creds_parse_temp(buf, len, now_unix, "the metadata service", c, err);
+	return parse_answer(buf, len, now_unix, "the metadata service", ANS_TEMP, c, err);
 }
 
 ecs_status creds_parse_sts(const char *buf, size_t len, int64_t now_unix, creds *c, ecs_err *err)
 {
-	return parse_answer(buf, len, now_unix, "STS", "Credentials", 0, c, err);
+	return parse_answer(buf, len, now_unix, "STS", ANS_STS, c, err);
 }
 
 ecs_status creds_parse_process(const char *buf, size_t len, int64_t now_unix, creds *c,
 			       ecs_err *err)
 {
-	static const char *const names[4] = {"access_key_id", "access_key_secret", "sts_token",
-					     "expiration"};
-	jsmntok_t toks[TEMP_JSON_TOKENS];
-	char mode[24];
-	json_doc d;
-	answer a;
-	size_t mn = 0;
-	ecs_status st;
-
-	a.who = "the credential process";
-	a.err = err;
-	cr_wipe_secrets(c);
-	st = ans_open(&d, toks, buf, len, "", &a);
-	if (st == ECS_OK)
-		st = ans_str(&a, "mode", 0, mode, sizeof(mode), &mn);
-	if (st == ECS_OK && mn > 0 && !cr_eqn(mode, mn, "AK") && !cr_eqn(mode, mn, "StsToken")) {
-		char shown[32];
-		st = err_set(err, ECS_E_CREDS,
-			     "the credential process answered mode '%s'; expected AK or StsToken",
-			     cr_show(shown, sizeof(shown), mode, mn));
-	}
-	if (st == ECS_OK)
-		st = ans_keys(&a, names, cr_eqn(mode, mn, "StsToken"), 0, now_unix, c);
-	if (st == ECS_OK && cr_eqn(mode, mn, "AK"))
-		cr_wipe(c->token, sizeof(c->token)); /* long-term keys carry no token */
-	if (st != ECS_OK)
-		cr_wipe_secrets(c);
-	cr_wipe(toks, sizeof(toks));
-	return st;
+	return parse_answer(buf, len, now_unix, "the credential process", ANS_PROC, c, err);
 }
