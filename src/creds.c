@@ -341,7 +341,7 @@ static ecs_status file_read(chain *ch, int ini, const char *path, size_t *len)
 	}
 	ch->w->file[*len] = '\0';
 	if ((mode & 077u) != 0)
-		err_emit(ch->o != NULL ? ch->o->warn : NULL, ch->o != NULL ? ch->o->ctx : NULL,
+		err_emit(ch->o->warn, ch->o->ctx,
 			 "warning: %s is readable by group/others (mode %04o); run: chmod 600 %s",
 			 path, mode, path);
 	cr_trace(ch->o, "creds: read %s (%zu bytes)", path, *len);
@@ -556,17 +556,21 @@ static void work_wipe_used(const chain *ch)
 static ecs_status resolve_with(creds *c, const creds_opts *o, creds_work *w, creds_step only,
 			       ecs_err *err)
 {
-	chain ch; /* ~2 KB of reasons */
+	chain ch;	 /* ~2 KB of reasons */
+	creds_opts none; /* o may be NULL; below it, the sources always have options */
 	ecs_status st;
 
 	memset(&ch, 0, sizeof(ch));
+	if (o == NULL) {
+		memset(&none, 0, sizeof(none));
+		o = &none;
+	}
 	ch.c = c;
 	ch.o = o;
 	ch.w = w;
 	ch.only = only;
 	ch.err = err;
-	ch.explicit_prof =
-		(o != NULL && o->profile != NULL && o->profile[0] != '\0') ? o->profile : NULL;
+	ch.explicit_prof = (o->profile != NULL && o->profile[0] != '\0') ? o->profile : NULL;
 	creds_wipe(c);
 	st = run_chain(&ch);
 	work_wipe_used(&ch);

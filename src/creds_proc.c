@@ -126,7 +126,7 @@ ecs_status creds_split_command(const char *cmd, size_t n, char *buf, size_t cap,
 static ecs_status run(creds_work *w, char **argv, const char *origin, const creds_opts *o,
 		      size_t *len, ecs_err *err)
 {
-	uint32_t ms = o != NULL && o->proc_timeout_ms ? o->proc_timeout_ms : ECS_PROC_TIMEOUT_MS;
+	uint32_t ms = o->proc_timeout_ms ? o->proc_timeout_ms : ECS_PROC_TIMEOUT_MS;
 	const char *tv = port_getenv("ECS_CA_STATUS_PROCESS_TIMEOUT_MS"); /* tests */
 	char detail[160], prog[64];
 	int code = -1;

@@ -320,7 +320,7 @@ static ecs_status sts_once(creds_net *n, const sts_target *t, sts_call *k, creds
 	} else if (k->r->external_id[0] != '\0') {
 		add(&ps, "ExternalId", k->r->external_id);
 	}
-	if (k->with != NULL && !(k->o != NULL && k->o->sts_v1)) {
+	if (k->with != NULL && !k->o->sts_v1) {
 		st = sign_v3(n, &ps, k->with, t, k->action, &hs, &len, err);
 	} else {
 		hs.nh = 0;

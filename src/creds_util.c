@@ -265,27 +265,24 @@ ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, ui
 	memcpy(co->host, host, n + 1);
 	co->port = port;
 	co->tls = flags & CR_TLS;
-	co->connect_timeout_ms = meta				      ? CR_META_CONNECT_MS
-				 : o != NULL && o->connect_timeout_ms ? o->connect_timeout_ms
-								      : 5000;
-	co->read_timeout_ms = meta				? CR_META_READ_MS
-			      : o != NULL && o->read_timeout_ms ? o->read_timeout_ms
-								: 10000;
-	co->no_resend =
-		!(flags & (CR_RESEND | CR_META)); /* a signed request carries a one-time nonce */
-	if (o != NULL) {
-		co->trace = o->trace;
-		co->trace_ctx = o->ctx;
-		if (co->tls && o->tls_ready != NULL) {
-			ecs_status st = o->tls_ready(o->ctx, err);
-			if (st != ECS_OK)
-				return st;
-		}
+	co->connect_timeout_ms = meta			 ? CR_META_CONNECT_MS
+				 : o->connect_timeout_ms ? o->connect_timeout_ms
+							 : 5000;
+	co->read_timeout_ms = meta		   ? CR_META_READ_MS
+			      : o->read_timeout_ms ? o->read_timeout_ms
+						   : 10000;
+	/* a signed request carries a one-time nonce: never sent twice */
+	co->no_resend = !(flags & (CR_RESEND | CR_META));
+	co->trace = o->trace;
+	co->trace_ctx = o->ctx;
+	if (co->tls && o->tls_ready != NULL) {
+		ecs_status st = o->tls_ready(o->ctx, err);
+		if (st != ECS_OK)
+			return st;
 	}
 	if (meta)
 		return ECS_OK;
-	return conn_pick_proxy(co, o != NULL ? o->proxy : NULL, o != NULL ? o->no_proxy : NULL,
-			       err);
+	return conn_pick_proxy(co, o->proxy, o->no_proxy, err);
 }
 
 void cr_hosthdr(char *dst, const char *host, int v6, unsigned port, unsigned dflt)
