@@ -28,7 +28,6 @@ static const cr_field FIELDS[] = {
 	F("endpoint", settings.endpoint),
 	F("endpoint_type", settings.endpoint_type),
 };
-#undef F
 
 typedef struct {
 	const json_doc *d;
@@ -68,39 +67,30 @@ static ecs_status cfg_str(const cfg_ctx *x, const char *key, char *out, size_t c
 		       st != ECS_OK ? " has a bad escape or a raw control character" : CR_HAS_CTL);
 }
 
-/* expired_seconds (a number; 0 or absent = default) and enable_vpc (a boolean). */
-/* read_timeout (or the legacy retry_timeout aliyun-cli still reads), connect_timeout,
- * retry_count: whole numbers. Returns 0, or -1 with the error set. */
-static int cfg_settings(const cfg_ctx *x, creds_profile *p)
-{
-	static const char *const keys[] = {"read_timeout", "retry_timeout", "connect_timeout",
-					   "retry_count"};
-	int64_t *dst[] = {&p->settings.read_timeout, &p->settings.read_timeout,
-			  &p->settings.connect_timeout, &p->settings.retry_count};
-	size_t k;
-
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		int i = cr_json_member(x->d, x->obj, keys[k]);
-		int64_t v;
-		if (i < 0 || (k == 1 && p->settings.read_timeout > 0))
-			continue;
-		if (json_is_string(x->d, i) || json_int64(x->d, i, &v) != 0 || v < 0) {
-			cfg_bad(x, keys[k], " is not a whole number of seconds");
-			return -1;
-		}
-		*dst[k] = v;
-	}
-	return 0;
-}
+/* The numbers: expired_seconds (an integer), read_timeout (or the legacy retry_timeout
+ * aliyun-cli still reads), connect_timeout, retry_count (whole numbers); then enable_vpc. */
+static const cr_field NUMS[] = {
+	F("expired_seconds", role.duration),	   F("read_timeout", settings.read_timeout),
+	F("retry_timeout", settings.read_timeout), F("connect_timeout", settings.connect_timeout),
+	F("retry_count", settings.retry_count),
+};
 
 static ecs_status cfg_numbers(const cfg_ctx *x, creds_profile *p)
 {
-	int i = cr_json_member(x->d, x->obj, "expired_seconds");
+	size_t k;
+	int i;
 
-	if (i >= 0 && (json_is_string(x->d, i) || json_int64(x->d, i, &p->role.duration) != 0))
-		return cfg_bad(x, "expired_seconds", " is not an integer");
-	if (cfg_settings(x, p) != 0)
-		return ECS_E_INPUT;
+	for (k = 0; k < NELEM(NUMS); k++) {
+		int64_t v;
+		i = cr_json_member(x->d, x->obj, NUMS[k].key);
+		if (i < 0 || (k == 2 && p->settings.read_timeout > 0))
+			continue;
+		if (json_is_string(x->d, i) || json_int64(x->d, i, &v) != 0 || (k > 0 && v < 0))
+			return cfg_bad(x, NUMS[k].key,
+				       k == 0 ? " is not an integer"
+					      : " is not a whole number of seconds");
+		*(int64_t *)(void *)((char *)p + NUMS[k].off) = v;
+	}
 	i = cr_json_member(x->d, x->obj, "enable_vpc");
 	if (i >= 0 && (json_is_string(x->d, i) || json_bool(x->d, i, &p->role.enable_vpc) != 0))
 		return cfg_bad(x, "enable_vpc", " is not a boolean");
@@ -228,14 +218,7 @@ ecs_status creds_parse_cli_config(const char *buf, size_t len, const char *profi
 
 	cr_wipe(p, sizeof(*p));
 	st = parse_cfg(buf, len, profile, path_for_msgs, toks, ntoks, p, err);
-	if (st != ECS_OK) {
-		int missing = p->missing;
-		char name[CREDS_NAME_MAX];
-
-		memcpy(name, p->name, sizeof(name));
-		cr_wipe(p, sizeof(*p));
-		p->missing = missing;
-		memcpy(p->name, name, sizeof(name));
-	}
+	if (st != ECS_OK)
+		cr_profile_fail(p);
 	return st;
 }

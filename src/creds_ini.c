@@ -21,7 +21,6 @@ static const cr_field FIELDS[] = {
 	F("oidc_token_file_path", oidc_token_file),
 	F("credentials_uri", uri),
 };
-#undef F
 
 typedef struct {
 	const char *path;
@@ -199,20 +198,16 @@ ecs_status creds_parse_ini(const char *buf, size_t len, const char *section,
 	if (x.want_len >= sizeof(p->name))
 		return err_set(err, ECS_E_INPUT, "section name longer than %zu bytes",
 			       sizeof(p->name) - 1);
+	memcpy(p->name, want, x.want_len + 1);
 	st = parse_ini(buf, len, &x, p);
 	if (st == ECS_OK && !x.found) {
 		p->missing = 1;
 		st = err_set(err, ECS_E_CREDS, "%s has no [%s] section", path_for_msgs,
 			     cr_show(shown, sizeof(shown), want, x.want_len));
 	}
-	memcpy(p->name, want, x.want_len + 1);
 	if (st == ECS_OK)
 		st = creds_profile_decide(p, x.type, 1, path_for_msgs, err);
-	if (st != ECS_OK) {
-		int missing = p->missing;
-		cr_wipe(p, sizeof(*p));
-		p->missing = missing;
-		memcpy(p->name, want, x.want_len + 1);
-	}
+	if (st != ECS_OK)
+		cr_profile_fail(p);
 	return st;
 }

@@ -37,6 +37,8 @@ int cr_has_ctl(const char *s, size_t n);
 /* Message tails shared by the parsers ("... KEY" CR_HAS_CTL). */
 #define CR_HAS_CTL    " contains a control character"
 #define CR_NOT_STRING " is not a string"
+/* After a parser's error: p wiped but for missing and name. */
+void cr_profile_fail(creds_profile *p);
 /* Value token of key in the object at obj; -1 when absent or null. */
 int cr_json_member(const json_doc *d, int obj, const char *key);
 /* A name (never a secret) for a message: non-printable bytes '?', long ones cut with "...". */

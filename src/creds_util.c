@@ -99,6 +99,17 @@ void creds_work_wipe(creds_work *w)
 		cr_wipe(w, sizeof(*w));
 }
 
+void cr_profile_fail(creds_profile *p)
+{
+	int missing = p->missing;
+	char name[CREDS_NAME_MAX];
+
+	memcpy(name, p->name, sizeof(name));
+	cr_wipe(p, sizeof(*p));
+	p->missing = missing;
+	memcpy(p->name, name, sizeof(name));
+}
+
 void cr_wipe_secrets(creds *c)
 {
 	cr_wipe(c->key_id, sizeof(c->key_id));
