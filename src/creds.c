@@ -256,14 +256,14 @@ static ecs_status follow_chain(chain *ch, const char *path, size_t *depth)
 	*depth = 0;
 	memcpy(w->seen[0], w->prof.name, sizeof(w->seen[0]));
 	while (w->prof.mode == CREDS_M_CHAIN) {
-		char src[CREDS_NAME_MAX];
+		char *src = w->seen[*depth + 1]; /* parsing wipes w->prof */
 		if (*depth == ECS_ROLE_CHAIN_MAX)
 			return err_set(ch->err, ECS_E_CREDS,
 				       "%s: more than %d chained roles (source_profile)",
 				       w->prof.label, ECS_ROLE_CHAIN_MAX);
 		w->link[*depth] = w->prof.role;
 		ch->links_used = *depth + 1;
-		memcpy(src, w->prof.source_profile, sizeof(src));
+		memcpy(src, w->prof.source_profile, sizeof(w->seen[0]));
 		cr_show(shown, sizeof(shown), src, strlen(src));
 		for (k = 0; k <= *depth; k++)
 			if (strcmp(w->seen[k], src) == 0)
@@ -271,7 +271,6 @@ static ecs_status follow_chain(chain *ch, const char *path, size_t *depth)
 					       "%s: source_profile '%s' makes a cycle",
 					       w->prof.label, shown);
 		(*depth)++;
-		memcpy(w->seen[*depth], src, sizeof(w->seen[0]));
 		st = creds_parse_cli_config(w->file, strlen(w->file), src, path, w->toks,
 					    ECS_CREDS_JSON_TOKENS, &w->prof, ch->err);
 		if (st != ECS_OK) {
@@ -333,9 +332,11 @@ static ecs_status file_read(chain *ch, int ini, const char *path, size_t *len)
 		return err_set(ch->err, ECS_E_INPUT, "%s is larger than %zu bytes", path,
 			       sizeof(ch->w->file) - 1);
 	case PORT_E_ISDIR:
-		return err_set(ch->err, ECS_E_INPUT, "%s is a directory, not a file", path);
 	case PORT_E_ACCESS:
-		return err_set(ch->err, ECS_E_INPUT, "cannot read %s: permission denied", path);
+		return err_set(ch->err, ECS_E_INPUT,
+			       ps == PORT_E_ISDIR ? "%s is a directory, not a file"
+						  : "cannot read %s: permission denied",
+			       path);
 	default:
 		return err_set(ch->err, ECS_E_INPUT, "cannot read %s: %s", path, detail);
 	}
@@ -352,18 +353,15 @@ static ecs_status file_read(chain *ch, int ini, const char *path, size_t *len)
 static ecs_status file_path(chain *ch, const char *var, const char *rel, char *path, size_t cap)
 {
 	const char *v = port_getenv(var), *home = port_home();
-	int n;
+	int env = v != NULL && v[0] != '\0', n;
 
 	path[0] = '\0';
-	if (v != NULL && v[0] != '\0')
-		n = snprintf(path, cap, "%s", v);
-	else if (home != NULL)
-		n = snprintf(path, cap, "%s/%s", home, rel);
-	else
+	if (!env && home == NULL)
 		return ECS_OK;
+	n = snprintf(path, cap, "%s%s%s", env ? v : home, env ? "" : "/", env ? "" : rel);
 	if (n < 0 || (size_t)n >= cap)
 		return err_set(ch->err, ECS_E_INPUT, "%s is longer than %zu bytes",
-			       v != NULL && v[0] != '\0' ? var : "the path under HOME", cap - 1);
+			       env ? var : "the path under HOME", cap - 1);
 	return ECS_OK;
 }
 
@@ -447,10 +445,8 @@ static ecs_status step_imds(chain *ch, int *got)
 		return ECS_OK;
 	}
 	if (ev != NULL && ev[0] != '\0' && !cr_role_ok(ev, strlen(ev)))
-		return err_set(
-			ch->err, ECS_E_INPUT,
-			"ALIBABA_CLOUD_ECS_METADATA is not a RAM role name (letters, digits, "
-			"'-', '_', '.'; at most 64)");
+		return err_set(ch->err, ECS_E_INPUT, CR_NOT_ROLE, "", "",
+			       "ALIBABA_CLOUD_ECS_METADATA");
 	st = creds_meta_get(&ch->w->net, ev, ch->o, ch->c, why, sizeof(why), ch->err);
 	if (st == ECS_E_CREDS) {
 		cr_trace(ch->o, "creds: %s", ch->err->msg);
@@ -495,12 +491,12 @@ static ecs_status (*const STEP_FN[])(chain *, int *) = {
 /* --profile NAME in neither file. */
 static ecs_status profile_not_found(chain *ch)
 {
-	char shown[64], a[CREDS_WHY_MAX], b[CREDS_WHY_MAX];
+	char shown[64];
 
 	cr_show(shown, sizeof(shown), ch->explicit_prof, strlen(ch->explicit_prof));
-	snprintf(a, sizeof(a), "%s", ch->file_absent[0] ? ch->file_shown[0] : ch->file_why[0]);
-	snprintf(b, sizeof(b), "%s", ch->file_absent[1] ? ch->file_shown[1] : ch->file_why[1]);
-	return err_set(ch->err, ECS_E_CREDS, "profile '%s' not found in %s or %s", shown, a, b);
+	return err_set(ch->err, ECS_E_CREDS, "profile '%s' not found in %s or %s", shown,
+		       ch->file_absent[0] ? ch->file_shown[0] : ch->file_why[0],
+		       ch->file_absent[1] ? ch->file_shown[1] : ch->file_why[1]);
 }
 
 static ecs_status run_chain(chain *ch)

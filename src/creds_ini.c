@@ -47,6 +47,13 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* 1 when s[0..n) holds more than blanks and a comment. */
+static int has_text(const char *s, size_t n)
+{
+	trim(&s, &n);
+	return n > 0 && s[0] != '#' && s[0] != ';';
+}
+
 /* "PATH:LINE: KEY WHAT" (ECS_E_INPUT); key "" for the line itself. */
 static ecs_status ini_bad(const ini_ctx *x, const char *key, const char *what)
 {
@@ -76,15 +83,10 @@ static ecs_status ini_value(const ini_ctx *x, const char **v, size_t *n)
 	trim(&s, &len);
 	if (len > 0 && (s[0] == '"' || s[0] == '\'')) {
 		const char *close = memchr(s + 1, s[0], len - 1);
-		const char *rest;
-		size_t rn;
 
 		if (close == NULL)
 			return ini_bad(x, "", "unterminated quoted value");
-		rest = close + 1;
-		rn = (size_t)(s + len - rest);
-		trim(&rest, &rn);
-		if (rn > 0 && rest[0] != '#' && rest[0] != ';')
+		if (has_text(close + 1, (size_t)(s + len - close - 1)))
 			return ini_bad(x, "", "text after the closing quote");
 		*v = s + 1;
 		*n = (size_t)(close - (s + 1));
@@ -103,19 +105,16 @@ static ecs_status ini_value(const ini_ctx *x, const char **v, size_t *n)
 
 static ecs_status ini_section(ini_ctx *x, const char *l, size_t n)
 {
-	const char *close = memchr(l, ']', n), *name = l + 1, *rest;
-	size_t nn, rn;
+	const char *close = memchr(l, ']', n), *name = l + 1;
+	size_t nn;
 
 	if (close == NULL)
 		return ini_bad(x, "", "unterminated section header (no ']')");
 	nn = (size_t)(close - name);
 	trim(&name, &nn);
-	rest = close + 1;
-	rn = (size_t)(l + n - rest);
-	trim(&rest, &rn);
 	if (nn == 0)
 		return ini_bad(x, "", "empty section name");
-	if (rn > 0 && rest[0] != '#' && rest[0] != ';')
+	if (has_text(close + 1, (size_t)(l + n - close - 1)))
 		return ini_bad(x, "", "text after the section header");
 	x->in_want = nn == x->want_len && memcmp(name, x->want, nn) == 0;
 	x->found |= x->in_want;
@@ -172,7 +171,7 @@ static ecs_status parse_ini(const char *buf, size_t len, ini_ctx *x, creds_profi
 		if (n > 0 && l[n - 1] == '\r')
 			n--;
 		trim(&l, &n);
-		if (n == 0 || l[0] == '#' || l[0] == ';')
+		if (!has_text(l, n))
 			continue;
 		st = l[0] == '[' ? ini_section(x, l, n) : ini_pair(x, l, n, p);
 		if (st != ECS_OK)

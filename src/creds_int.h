@@ -43,6 +43,8 @@ void cr_profile_fail(creds_profile *p);
 int cr_json_member(const json_doc *d, int obj, const char *key);
 /* A name (never a secret) for a message: non-printable bytes '?', long ones cut with "...". */
 const char *cr_show(char *dst, size_t cap, const char *s, size_t n);
+/* The message for a bad RAM role name: "PLACE" ": " "NAME is not ..." */
+#define CR_NOT_ROLE "%s%s%s is not a RAM role name (letters, digits, '-', '_', '.'; at most 64)"
 /* A RAM role name: 1..64 of letters, digits, '-', '_', '.'. */
 int cr_role_ok(const char *s, size_t n);
 /* A path for a message, at most 96 bytes: a long one loses its middle. */

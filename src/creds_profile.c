@@ -152,10 +152,7 @@ static ecs_status check_forms(creds_profile *p, int ini, ecs_err *err)
 
 	if (p->mode == CREDS_M_ECS_ROLE && p->ram_role[0] != '\0' &&
 	    !cr_role_ok(p->ram_role, strlen(p->ram_role)))
-		return err_set(err, ECS_E_INPUT,
-			       "%s: %s is not a RAM role name (letters, digits, '-', '_', '.'; "
-			       "at most 64)",
-			       p->label, nm->ram_role);
+		return err_set(err, ECS_E_INPUT, CR_NOT_ROLE, p->label, ": ", nm->ram_role);
 	if (!session_ok(p->role.session))
 		return err_set(err, ECS_E_INPUT, "%s: %s must be 2..64 letters, digits or . @ - _",
 			       p->label, nm->session);
