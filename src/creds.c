@@ -144,7 +144,7 @@ static ecs_status step_env(chain *ch, int *got)
 			       "%s is set but %s is not; set both (or neither)", var[k], var[!k]);
 	if (k) {
 		tried_add(&ch->t, "environment (%s not set)", ENV_KEYS[0]);
-		cr_trace(ch->o, "creds: environment: %s not set", ENV_KEYS[0]);
+		cr_trace(ch->o, "environment: %s not set", ENV_KEYS[0]);
 		return ECS_OK;
 	}
 	for (i = 0; i < 3; i++)
@@ -326,7 +326,7 @@ static ecs_status file_read(chain *ch, int ini, const char *path, size_t *len)
 		/* file_shown (< 100 bytes) fits file_why; not snprintf: the two are in ch */
 		memcpy(ch->file_why[ini] + strlen(strcpy(ch->file_why[ini], ch->file_shown[ini])),
 		       " (not found)", 13);
-		cr_trace(ch->o, "creds: %s: not found", path);
+		cr_trace(ch->o, "%s: not found", path);
 		return ECS_E_CREDS;
 	case PORT_E_TOOBIG:
 		return err_set(ch->err, ECS_E_INPUT, "%s is larger than %zu bytes", path,
@@ -345,7 +345,7 @@ static ecs_status file_read(chain *ch, int ini, const char *path, size_t *len)
 		err_emit(ch->o->warn, ch->o->ctx,
 			 "warning: %s is readable by group/others (mode %04o); run: chmod 600 %s",
 			 path, mode, path);
-	cr_trace(ch->o, "creds: read %s (%zu bytes)", path, *len);
+	cr_trace(ch->o, "read %s (%zu bytes)", path, *len);
 	return ECS_OK;
 }
 
@@ -387,12 +387,12 @@ static ecs_status file_profile(chain *ch, int ini, const char *path, int *got)
 	if (st == ECS_E_CREDS && w->prof.missing) { /* next source */
 		ch->file_absent[ini] = w->prof.missing == 1;
 		snprintf(why, CREDS_WHY_MAX, "%s", ch->err->msg);
-		cr_trace(ch->o, "creds: %s", why);
+		cr_trace(ch->o, "%s", why);
 		return ECS_OK;
 	}
 	if (st != ECS_OK)
 		return st;
-	cr_trace(ch->o, "creds: using %s", w->prof.label);
+	cr_trace(ch->o, "using %s", w->prof.label);
 	settings = w->prof.settings; /* of the profile named, not of a source_profile */
 	st = w->prof.mode == CREDS_M_CHAIN ? obtain_chain(ch, path)
 					   : obtain_single(ch, &w->prof, ch->c);
@@ -449,7 +449,7 @@ static ecs_status step_imds(chain *ch, int *got)
 			       "ALIBABA_CLOUD_ECS_METADATA");
 	st = creds_meta_get(&ch->w->net, ev, ch->o, ch->c, why, sizeof(why), ch->err);
 	if (st == ECS_E_CREDS) {
-		cr_trace(ch->o, "creds: %s", ch->err->msg);
+		cr_trace(ch->o, "%s", ch->err->msg);
 		tried_add(&ch->t, "%s", ch->err->msg);
 		return ECS_OK;
 	}
@@ -576,7 +576,7 @@ static ecs_status resolve_with(creds *c, const creds_opts *o, creds_work *w, cre
 		return st;
 	}
 	cr_plan_refresh(c, port_time_unix());
-	cr_trace(o, "creds: using %s%s", c->source, c->expires ? " (temporary)" : "");
+	cr_trace(o, "using %s%s", c->source, c->expires ? " (temporary)" : "");
 	return ECS_OK;
 }
 
@@ -599,7 +599,7 @@ ecs_status creds_refresh_if_due(creds *c, int64_t now, const creds_opts *o, cred
 
 	if (!creds_refresh_due(c, now))
 		return ECS_OK;
-	cr_trace(o, "creds: credentials expire in %lld s; refreshing from %s",
+	cr_trace(o, "credentials expire in %lld s; refreshing from %s",
 		 (long long)(c->expires - now), c->source);
 	memcpy(region, c->region, sizeof(region));
 	st = resolve_with(c, o, w, step, err);

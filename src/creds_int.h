@@ -21,7 +21,7 @@ typedef struct {
 		k, offsetof(type, m), sizeof(((type *)0)->m)                                       \
 	}
 
-/* A -v trace line to the caller's sink (o may be NULL). Below creds_resolve() and
+/* A -v trace line "creds: ..." to the caller's sink (o may be NULL). Below creds_resolve() and
  * creds_refresh_if_due() every function gets non-NULL options. */
 void cr_trace(const creds_opts *o, const char *fmt, ...)
 #if defined(__GNUC__)

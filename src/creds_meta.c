@@ -142,7 +142,7 @@ static int meta_token(creds_net *n, const meta_target *m, const creds_opts *o, c
 	}
 	cr_wipe(n->body, sizeof(n->body));
 	if (n->aux[0] != '\0') {
-		cr_trace(o, "creds: got a metadata token (hardened mode)");
+		cr_trace(o, "got a metadata token (hardened mode)");
 		return 0;
 	}
 	if (st != ECS_OK)
@@ -156,7 +156,7 @@ static int meta_token(creds_net *n, const meta_target *m, const creds_opts *o, c
 			 "no metadata token (%s) and ALIBABA_CLOUD_IMDSV1_DISABLED=true", r);
 		return 1;
 	}
-	cr_trace(o, "creds: metadata token request failed (%s); continuing without a token", r);
+	cr_trace(o, "metadata token request failed (%s); continuing without a token", r);
 	return 0;
 }
 
@@ -215,7 +215,7 @@ static int meta_role(creds_net *n, const meta_target *m, const creds_opts *o, ch
 	}
 	memcpy(role, p, len);
 	role[len] = '\0';
-	cr_trace(o, "creds: instance RAM role '%s'", role);
+	cr_trace(o, "instance RAM role '%s'", role);
 	return 0;
 }
 
@@ -253,9 +253,8 @@ ecs_status creds_meta_get(creds_net *n, const char *role_req, const creds_opts *
 
 	if (bad != NULL)
 		return err_set(err, ECS_E_INPUT, "%s: %s", var, bad);
-	cr_trace(o, "creds: asking the ECS metadata service %s:%u for %s%s%s", m.host,
-		 (unsigned)m.port, named ? "role '" : "the instance role", named ? role_req : "",
-		 named ? "'" : "");
+	cr_trace(o, "asking the ECS metadata service %s:%u for %s%s%s", m.host, (unsigned)m.port,
+		 named ? "role '" : "the instance role", named ? role_req : "", named ? "'" : "");
 	cr_conn_opts(&co, o, m.host, m.port, CR_META, err); /* cannot fail: m.host fits */
 	conn_init(&n->cn, &co);
 	n->aux[0] = '\0';

@@ -110,7 +110,7 @@ static ecs_status run(creds_work *w, char **argv, const char *origin, const cred
 		ms = v;
 	}
 	cr_show(prog, sizeof(prog), argv[0], strlen(argv[0]));
-	cr_trace(o, "creds: running %s (from %s), deadline %u ms", prog, origin, (unsigned)ms);
+	cr_trace(o, "running %s (from %s), deadline %u ms", prog, origin, (unsigned)ms);
 	detail[0] = '\0';
 	ps = port_proc_run((const char *const *)argv, port_time_ms() + ms, w->proc_out,
 			   sizeof(w->proc_out), len, &code, detail, sizeof(detail));

@@ -289,7 +289,7 @@ static ecs_status sts_send(creds_net *n, const sts_target *t, sts_headers *hs, s
 
 	if ((st = cr_conn_opts(&co, k->o, t->host, t->port, CR_TLS, err)) != ECS_OK)
 		return st;
-	cr_trace(k->o, "creds: STS %s for %s at %s", k->action, k->r->role_arn, t->hosthdr);
+	cr_trace(k->o, "STS %s for %s at %s", k->action, k->r->role_arn, t->hosthdr);
 	st = cr_request_once(n, &co, "POST", "/", hs->h, hs->nh, len, err);
 	if (st != ECS_OK) {
 		err_prefix(err, "STS %s (%s)", k->action, k->r->label);
@@ -383,8 +383,7 @@ static ecs_status sts_run(creds_net *n, sts_call *k, const char *token_file, cre
 		st = sts_once(n, &t, k, out, err);
 		if (st != ECS_E_API || k->server_now == 0 || attempt++ > 0)
 			break;
-		cr_trace(k->o,
-			 "creds: STS says the clock is off by %lld s; signing again with its time",
+		cr_trace(k->o, "STS says the clock is off by %lld s; signing again with its time",
 			 (long long)(k->server_now - k->now));
 		k->now = k->server_now;
 		k->server_now = 0;

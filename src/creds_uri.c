@@ -32,7 +32,7 @@ static ecs_status uri_exchange(creds_net *n, const url_parts *u, const char *sho
 	    ECS_OK)
 		return st;
 	cr_hosthdr(hosthdr, u->host, -1, u->port, 0);
-	cr_trace(o, "creds: GET credentials URI %s", shown);
+	cr_trace(o, "GET credentials URI %s", shown);
 	return cr_request_once(n, &co, "GET", u->path, h, 3, 0, err);
 }
 

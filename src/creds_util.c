@@ -21,8 +21,9 @@ void cr_trace(const creds_opts *o, const char *fmt, ...)
 
 	if (o == NULL || o->trace == NULL)
 		return;
+	memcpy(line, "creds: ", 7);
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(line + 7, sizeof(line) - 7, fmt, ap);
 	va_end(ap);
 	o->trace(o->ctx, line);
 }
