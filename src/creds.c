@@ -143,7 +143,7 @@ static ecs_status step_env(chain *ch, int *got)
 		return err_set(ch->err, ECS_E_CREDS,
 			       "%s is set but %s is not; set both (or neither)", var[k], var[!k]);
 	if (k) {
-		tried_add(&ch->t, "environment (%s not set)", ENV_KEYS[0]);
+		tried_add(&ch->t, "%s (%s not set)", "environment", ENV_KEYS[0]);
 		cr_trace(ch->o, "environment: %s not set", ENV_KEYS[0]);
 		return ECS_OK;
 	}
@@ -171,7 +171,7 @@ static ecs_status step_oidc_env(chain *ch, int *got)
 		set += i < 3 && v[i] != NULL && v[i][0] != '\0';
 	}
 	if (set == 0) {
-		tried_add(&ch->t, "OIDC (%s not set)", ENV_OIDC[0].key);
+		tried_add(&ch->t, "%s (%s not set)", "OIDC", ENV_OIDC[0].key);
 		return ECS_OK;
 	}
 	for (i = 0; set < 3 && i < 3; i++)
@@ -441,7 +441,7 @@ static ecs_status step_imds(chain *ch, int *got)
 	ecs_status st;
 
 	if (cr_env_true(MD_OFF)) {
-		tried_add(&ch->t, "ECS metadata service (skipped: %s=true)", MD_OFF);
+		tried_add(&ch->t, "%s (skipped: %s=true)", "ECS metadata service", MD_OFF);
 		return ECS_OK;
 	}
 	if (ev != NULL && ev[0] != '\0' && !cr_role_ok(ev, strlen(ev)))
@@ -464,7 +464,7 @@ static ecs_status step_uri_env(chain *ch, int *got)
 	ecs_status st;
 
 	if (v == NULL || v[0] == '\0') {
-		tried_add(&ch->t, "credentials URI (%s not set)", var);
+		tried_add(&ch->t, "%s (%s not set)", "credentials URI", var);
 		return ECS_OK;
 	}
 	st = creds_uri_get(&ch->w->net, v, var, ch->o, ch->c, ch->err);

@@ -100,7 +100,7 @@ static ecs_status run(creds_work *w, char **argv, const char *origin, const cred
 	uint32_t ms = o->proc_timeout_ms ? o->proc_timeout_ms : ECS_PROC_TIMEOUT_MS;
 	const char *tv = port_getenv("ECS_CA_STATUS_PROCESS_TIMEOUT_MS"); /* tests */
 	char detail[160], prog[64];
-	int code = -1;
+	int code = -1, named;
 	port_status ps;
 
 	if (tv != NULL && tv[0] >= '1' && tv[0] <= '9' && strlen(tv) <= 7) {
@@ -114,29 +114,24 @@ static ecs_status run(creds_work *w, char **argv, const char *origin, const cred
 	detail[0] = '\0';
 	ps = port_proc_run((const char *const *)argv, port_time_ms() + ms, w->proc_out,
 			   sizeof(w->proc_out), len, &code, detail, sizeof(detail));
-	switch (ps) {
-	case PORT_OK:
-		break;
-	case PORT_E_TIMEOUT:
-		return err_set(err, ECS_E_CREDS,
-			       "credential process %s (%s) did not finish within %u ms; killed",
-			       prog, origin, (unsigned)ms);
-	case PORT_E_TOOBIG:
-		return err_set(err, ECS_E_CREDS,
-			       "credential process %s (%s) printed more than %zu bytes; killed",
-			       prog, origin, sizeof(w->proc_out));
-	case PORT_E_NOENT:
-	case PORT_E_ACCESS:
-		return err_set(err, ECS_E_CREDS, "cannot run the credential process (%s): %s",
-			       origin, detail);
-	default:
-		return err_set(err, ECS_E_CREDS, "cannot run the credential process %s (%s): %s",
-			       prog, origin, detail[0] ? detail : "failed");
-	}
-	if (code != 0)
-		return err_set(err, ECS_E_CREDS, "credential process %s (%s) exited with status %d",
-			       prog, origin, code);
-	return ECS_OK;
+	if (ps == PORT_OK && code == 0)
+		return ECS_OK;
+	if (ps == PORT_OK || ps == PORT_E_TIMEOUT || ps == PORT_E_TOOBIG)
+		return err_set(
+			err, ECS_E_CREDS,
+			ps == PORT_OK ? "credential process %s (%s) exited with status %lld"
+			: ps == PORT_E_TIMEOUT ? "credential process %s (%s) did not finish "
+						 "within %lld ms; killed"
+					       : "credential process %s (%s) printed more than "
+						 "%lld bytes; killed",
+			prog, origin,
+			(long long)(ps == PORT_OK	   ? code
+				    : ps == PORT_E_TIMEOUT ? (long long)ms
+							   : (long long)sizeof(w->proc_out)));
+	named = ps != PORT_E_NOENT && ps != PORT_E_ACCESS; /* else detail names it */
+	return err_set(err, ECS_E_CREDS, "cannot run the credential process %s%s(%s): %s",
+		       named ? prog : "", named ? " " : "", origin,
+		       detail[0] != '\0' || !named ? detail : "failed");
 }
 
 ecs_status creds_proc_get(creds_work *w, const char *cmd, const char *origin, const creds_opts *o,

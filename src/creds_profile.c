@@ -76,12 +76,13 @@ static ecs_status from_name(creds_profile *p, const char *raw, int ini, ecs_err 
 			return ECS_OK;
 		}
 	cr_show(m, sizeof(m), raw, n);
-	for (i = 0; i < NELEM(UNSUPPORTED); i++)
-		if (cr_ieqn(raw, n, UNSUPPORTED[i]))
-			return err_set(err, ECS_E_CREDS,
-				       "%s uses %s '%s', which ecs-ca-status does not support",
-				       p->label, NAMES[ini].what, m);
-	return err_set(err, ECS_E_CREDS, "%s has unknown %s '%s'", p->label, NAMES[ini].what, m);
+	for (i = 0; i < NELEM(UNSUPPORTED) && !cr_ieqn(raw, n, UNSUPPORTED[i]); i++)
+		;
+	return err_set(err, ECS_E_CREDS,
+		       i < NELEM(UNSUPPORTED)
+			       ? "%s uses %s '%s', which ecs-ca-status does not support"
+			       : "%s has unknown %s '%s'",
+		       p->label, NAMES[ini].what, m);
 }
 
 /* The first field the mode needs that is empty, or NULL. */
@@ -191,7 +192,7 @@ ecs_status creds_profile_decide(creds_profile *p, const char *raw_mode, int ini,
 	     p->secret[0] == '\0' && p->token[0] == '\0')) {
 		/* `aliyun configure` leaves an empty "default" AK profile behind */
 		p->missing = 2;
-		return err_set(err, ECS_E_CREDS, "%s has no credentials", p->label);
+		return err_set(err, ECS_E_CREDS, "%s has no %s", p->label, "credentials");
 	}
 	mode = MODES[p->mode - 1][ini];
 	if (mode != NULL) { /* the label becomes "... (MODE)", cut like one snprintf would */

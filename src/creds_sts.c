@@ -356,10 +356,10 @@ static ecs_status read_token(creds_net *n, const char *path, ecs_err *err)
 	       (n->aux[len - 1] == '\n' || n->aux[len - 1] == '\r' || n->aux[len - 1] == ' '))
 		len--;
 	n->aux[len] = '\0';
-	if (len == 0)
-		return err_set(err, ECS_E_CREDS, "the OIDC token file %s is empty", sp);
-	if (cr_has_ctl(n->aux, len))
-		return err_set(err, ECS_E_CREDS, "the OIDC token file %s holds control characters",
+	if (len == 0 || cr_has_ctl(n->aux, len))
+		return err_set(err, ECS_E_CREDS,
+			       len == 0 ? "the OIDC token file %s is empty"
+					: "the OIDC token file %s holds control characters",
 			       sp);
 	return ECS_OK;
 }

@@ -44,15 +44,12 @@ ecs_status creds_uri_get(creds_net *n, const char *uri, const char *origin, cons
 	ecs_status st;
 
 	cr_wipe_secrets(out);
-	if (url_parse(uri, 0, &u, err) != ECS_OK) {
+	if (url_parse(uri, 0, &u, err) != ECS_OK ||
+	    (u.userinfo_len > 0 && err_set(err, ECS_E_INPUT, "user:password@ is not supported"))) {
+		cr_wipe(&u, sizeof(u));
 		err_prefix(err, "credentials URI from %s", origin);
 		err->status = ECS_E_INPUT;
 		return ECS_E_INPUT;
-	}
-	if (u.userinfo_len > 0) {
-		cr_wipe(&u, sizeof(u));
-		return err_set(err, ECS_E_INPUT,
-			       "credentials URI from %s: user:password@ is not supported", origin);
 	}
 	uri_shown(&u, shown, sizeof(shown));
 	st = uri_exchange(n, &u, shown, o, err);
