@@ -9,6 +9,8 @@
 #include "json.h"
 
 #define CREDS_WHY_MAX 200 /* one reason in the "tried" list */
+#define CR_STR_(x)    #x
+#define CR_STR(x)     CR_STR_(x) /* a number as a string literal */
 #define NELEM(a)      (sizeof(a) / sizeof((a)[0]))
 
 /* A named string member of a struct (tables of fields: a file's keys, the environment's). */

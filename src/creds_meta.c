@@ -92,29 +92,25 @@ static ecs_status meta_call(creds_net *n, const meta_target *m, const char *meth
 /* A short reason for a failed exchange, for the tried list. */
 static void net_reason(const creds_net *n, ecs_status st, const ecs_err *e, char *why, size_t cap)
 {
-	const char *m = e->msg, *p;
+	const char *m = e->msg, *p = strrchr(m, ':'), *pre = "";
+	size_t l;
+	int cut = 0;
 
 	if (n->cn.connects == 0) {
-		if (st == ECS_E_TIMEOUT) {
-			snprintf(why, cap, "could not connect: timed out");
-			return;
+		pre = "could not connect: ";
+		if (st == ECS_E_TIMEOUT)
+			m = "timed out";
+		else if (st != ECS_E_DNS && p != NULL && p[1] == ' ') {
+			m = p + 2; /* the last reason, without its closing ')' */
+			cut = 1;
 		}
-		p = strrchr(m, ':');
-		if (st != ECS_E_DNS && p != NULL && p[1] == ' ') {
-			size_t l = strlen(p + 2);
-			if (l > 0 && p[2 + l - 1] == ')')
-				l--;
-			snprintf(why, cap, "could not connect: %.*s", (int)l, p + 2);
-			return;
-		}
-		snprintf(why, cap, "could not connect: %s", m);
-		return;
+	} else if (st == ECS_E_TIMEOUT) {
+		m = "no answer within " CR_STR(CR_META_READ_MS) " ms (timed out)";
 	}
-	if (st == ECS_E_TIMEOUT) {
-		snprintf(why, cap, "no answer within %u ms (timed out)", (unsigned)CR_META_READ_MS);
-		return;
-	}
-	snprintf(why, cap, "%s", m);
+	l = strlen(m);
+	if (cut && l > 0 && m[l - 1] == ')')
+		l--;
+	snprintf(why, cap, "%s%.*s", pre, (int)l, m);
 }
 
 /* The hardened-mode token into n->aux; 1 = stop (why says why), 0 = go on. */
