@@ -264,9 +264,9 @@ static ecs_status api_error(const creds_net *n, sts_call *k, ecs_err *err)
 	char *const v[3] = {code, msg, rid};
 	const size_t cap[3] = {sizeof(code), sizeof(msg), sizeof(rid)};
 	json_doc d;
-	ecs_err je;
 	size_t l, i;
-	int ok = json_parse(&d, n->body, n->r.body_len, toks, 48, &je) == ECS_OK && d.ntok > 0 &&
+	/* the parser's message is not needed: err_set() takes a NULL err */
+	int ok = json_parse(&d, n->body, n->r.body_len, toks, 48, NULL) == ECS_OK && d.ntok > 0 &&
 		 d.tok[0].type == JSMN_OBJECT;
 
 	for (i = 0; ok && i < 3; i++)
