@@ -19,17 +19,9 @@ static const char *const MODES[][2] = {
 _Static_assert(CREDS_M_AK == 1 && CREDS_M_EXTERNAL == 8, "MODES follows creds_mode");
 
 /* Known to the official tools, not to us: a clear "not supported" instead of "unknown". */
-static const char *const UNSUPPORTED[] = {"RsaKeyPair",
-					  "RamRoleArnWithRoleName",
-					  "CloudSSO",
-					  "OAuth",
-					  "BearerToken",
-					  "Anonymous",
-					  "rsa_key_pair",
-					  "bearer",
-					  "chainable_ram_role_arn",
-					  "cloud_sso",
-					  "oauth"};
+static const char UNSUPPORTED[] = "RsaKeyPair\0RamRoleArnWithRoleName\0CloudSSO\0OAuth\0"
+				  "BearerToken\0Anonymous\0rsa_key_pair\0bearer\0"
+				  "chainable_ram_role_arn\0cloud_sso\0oauth\0"; /* NUL-separated */
 
 /* The profile's field names, as the file spells them. */
 typedef struct {
@@ -67,6 +59,7 @@ static creds_mode infer(const creds_profile *p, int ini)
 
 static ecs_status from_name(creds_profile *p, const char *raw, int ini, ecs_err *err)
 {
+	const char *u;
 	size_t i, n = strlen(raw);
 	char m[48];
 
@@ -76,12 +69,11 @@ static ecs_status from_name(creds_profile *p, const char *raw, int ini, ecs_err 
 			return ECS_OK;
 		}
 	cr_show(m, sizeof(m), raw, n);
-	for (i = 0; i < NELEM(UNSUPPORTED) && !cr_ieqn(raw, n, UNSUPPORTED[i]); i++)
+	for (u = UNSUPPORTED; *u != '\0' && !cr_ieqn(raw, n, u); u += strlen(u) + 1)
 		;
 	return err_set(err, ECS_E_CREDS,
-		       i < NELEM(UNSUPPORTED)
-			       ? "%s uses %s '%s', which ecs-ca-status does not support"
-			       : "%s has unknown %s '%s'",
+		       *u != '\0' ? "%s uses %s '%s', which ecs-ca-status does not support"
+				  : "%s has unknown %s '%s'",
 		       p->label, NAMES[ini].what, m);
 }
 
