@@ -12,19 +12,33 @@
 
 #define STEPS 8 /* entries of the "tried" list */
 
-static const char *const ENV_ID[] = {"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABACLOUD_ACCESS_KEY_ID",
-				     "ALICLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY",
-				     "ACCESS_KEY_ID"};
-static const char *const ENV_SECRET[] = {
-	"ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABACLOUD_ACCESS_KEY_SECRET",
-	"ALICLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY", "ACCESS_KEY_SECRET"};
-static const char *const ENV_TOKEN[] = {"ALIBABA_CLOUD_SECURITY_TOKEN",
-					"ALIBABACLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN",
-					"SECURITY_TOKEN"};
+/* The environment's keys, each with its aliases (credentials-go's): id, secret, token. */
+static const char *const ENV_KEYS[] = {"ALIBABA_CLOUD_ACCESS_KEY_ID",
+				       "ALIBABACLOUD_ACCESS_KEY_ID",
+				       "ALICLOUD_ACCESS_KEY_ID",
+				       "ALICLOUD_ACCESS_KEY",
+				       "ACCESS_KEY_ID",
+				       "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+				       "ALIBABACLOUD_ACCESS_KEY_SECRET",
+				       "ALICLOUD_ACCESS_KEY_SECRET",
+				       "ALICLOUD_SECRET_KEY",
+				       "ACCESS_KEY_SECRET",
+				       "ALIBABA_CLOUD_SECURITY_TOKEN",
+				       "ALIBABACLOUD_SECURITY_TOKEN",
+				       "ALICLOUD_SECURITY_TOKEN",
+				       "SECURITY_TOKEN"};
+static const unsigned char ENV_FIRST[4] = {0, 5, 10, 14}; /* where each list starts */
+static const cr_field ENV_DST[3] = {CR_FIELD(creds, "", key_id), CR_FIELD(creds, "", secret),
+				    CR_FIELD(creds, "", token)};
 static const char *const ENV_PROFILE[] = {"ALIBABA_CLOUD_PROFILE", "ALIBABACLOUD_PROFILE",
 					  "ALICLOUD_PROFILE"};
-static const char *const ENV_OIDC[3] = {"ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
-					"ALIBABA_CLOUD_OIDC_TOKEN_FILE"};
+/* OIDC from the environment: the three it needs, then the optional session name. */
+static const cr_field ENV_OIDC[4] = {
+	CR_FIELD(creds_profile, "ALIBABA_CLOUD_ROLE_ARN", role.role_arn),
+	CR_FIELD(creds_profile, "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", oidc_provider_arn),
+	CR_FIELD(creds_profile, "ALIBABA_CLOUD_OIDC_TOKEN_FILE", oidc_token_file),
+	CR_FIELD(creds_profile, "ALIBABA_CLOUD_ROLE_SESSION_NAME", role.session)};
+static const char MD_OFF[] = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
 
 /* The reasons of the sources tried, for the final "no credentials" message. */
 typedef struct {
@@ -116,35 +130,29 @@ static ecs_status no_creds(tried *t, ecs_err *err)
 
 static ecs_status step_env(chain *ch, int *got)
 {
-	const char *idv, *secv, *tokv;
-	const char *id = cr_env_first(ENV_ID, NELEM(ENV_ID), &idv);
-	const char *sec = cr_env_first(ENV_SECRET, NELEM(ENV_SECRET), &secv);
-	const char *tok = cr_env_first(ENV_TOKEN, NELEM(ENV_TOKEN), &tokv);
+	const char *v[3], *var[3];
 	creds *c = ch->c;
+	size_t i, k;
 	ecs_status st;
 
-	if (id != NULL && sec == NULL)
+	for (i = 0; i < 3; i++)
+		v[i] = cr_env_first(ENV_KEYS + ENV_FIRST[i], ENV_FIRST[i + 1] - ENV_FIRST[i],
+				    &var[i]);
+	k = v[0] == NULL;
+	if (v[1] == NULL ? !k : k) /* one of the pair */
 		return err_set(ch->err, ECS_E_CREDS,
-			       "%s is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not; set both (or "
-			       "neither)",
-			       idv);
-	if (id == NULL && sec != NULL)
-		return err_set(ch->err, ECS_E_CREDS,
-			       "%s is set but ALIBABA_CLOUD_ACCESS_KEY_ID is not; set both (or "
-			       "neither)",
-			       secv);
-	if (id == NULL) {
-		tried_add(&ch->t, "environment (ALIBABA_CLOUD_ACCESS_KEY_ID not set)");
-		cr_emit(ch->o, 0, "creds: environment: ALIBABA_CLOUD_ACCESS_KEY_ID not set");
+			       "%s is set but %s is not; set both (or neither)", var[k], var[!k]);
+	if (k) {
+		tried_add(&ch->t, "%s (%s not set)", "environment", ENV_KEYS[0]);
+		cr_trace(ch->o, "environment: %s not set", ENV_KEYS[0]);
 		return ECS_OK;
 	}
-	if ((st = cr_env_copy(idv, id, c->key_id, sizeof(c->key_id), ch->err)) != ECS_OK ||
-	    (st = cr_env_copy(secv, sec, c->secret, sizeof(c->secret), ch->err)) != ECS_OK ||
-	    (tok != NULL &&
-	     (st = cr_env_copy(tokv, tok, c->token, sizeof(c->token), ch->err)) != ECS_OK))
-		return st;
-	snprintf(c->source, sizeof(c->source), "environment (%s%s%s)", idv, tok ? ", " : "",
-		 tok ? tokv : "");
+	for (i = 0; i < 3; i++)
+		if (v[i] != NULL && (st = cr_env_copy(var[i], v[i], (char *)c + ENV_DST[i].off,
+						      ENV_DST[i].cap, ch->err)) != ECS_OK)
+			return st;
+	snprintf(c->source, sizeof(c->source), "environment (%s%s%s)", var[0], v[2] ? ", " : "",
+		 v[2] ? var[2] : "");
 	*got = 1;
 	return ECS_OK;
 }
@@ -153,17 +161,17 @@ static ecs_status step_env(chain *ch, int *got)
 
 static ecs_status step_oidc_env(chain *ch, int *got)
 {
-	const char *v[3], *sess = port_getenv("ALIBABA_CLOUD_ROLE_SESSION_NAME");
-	creds_role *r = &ch->w->prof.role;
+	creds_profile *p = &ch->w->prof;
+	const char *v[4];
 	int set = 0, i;
 	ecs_status st;
 
-	for (i = 0; i < 3; i++) {
-		v[i] = port_getenv(ENV_OIDC[i]);
-		set += v[i] != NULL && v[i][0] != '\0';
+	for (i = 0; i < 4; i++) {
+		v[i] = port_getenv(ENV_OIDC[i].key);
+		set += i < 3 && v[i] != NULL && v[i][0] != '\0';
 	}
 	if (set == 0) {
-		tried_add(&ch->t, "OIDC (ALIBABA_CLOUD_ROLE_ARN not set)");
+		tried_add(&ch->t, "%s (%s not set)", "OIDC", ENV_OIDC[0].key);
 		return ECS_OK;
 	}
 	for (i = 0; set < 3 && i < 3; i++)
@@ -171,27 +179,22 @@ static ecs_status step_oidc_env(chain *ch, int *got)
 			return err_set(
 				ch->err, ECS_E_CREDS,
 				"OIDC from the environment is half configured: %s is not set "
-				"(it needs ALIBABA_CLOUD_ROLE_ARN, "
-				"ALIBABA_CLOUD_OIDC_PROVIDER_ARN and "
-				"ALIBABA_CLOUD_OIDC_TOKEN_FILE)",
-				ENV_OIDC[i]);
+				"(it needs %s, %s and %s)",
+				ENV_OIDC[i].key, ENV_OIDC[0].key, ENV_OIDC[1].key, ENV_OIDC[2].key);
 	ch->prof_used = 1;
-	cr_wipe(&ch->w->prof, sizeof(ch->w->prof));
-	if ((st = cr_env_copy(ENV_OIDC[0], v[0], r->role_arn, sizeof(r->role_arn), ch->err)) ||
-	    (st = cr_env_copy(ENV_OIDC[1], v[1], ch->w->prof.oidc_provider_arn,
-			      sizeof(ch->w->prof.oidc_provider_arn), ch->err)) ||
-	    (st = cr_env_copy(ENV_OIDC[2], v[2], ch->w->prof.oidc_token_file,
-			      sizeof(ch->w->prof.oidc_token_file), ch->err)) ||
-	    (sess != NULL && (st = cr_env_copy("ALIBABA_CLOUD_ROLE_SESSION_NAME", sess, r->session,
-					       sizeof(r->session), ch->err))))
-		return st;
-	snprintf(r->label, sizeof(r->label), "OIDC from the environment");
-	st = creds_sts_oidc(&ch->w->net, r, ch->w->prof.oidc_provider_arn,
-			    ch->w->prof.oidc_token_file, ch->o, ch->c, ch->err);
+	cr_wipe(p, sizeof(*p));
+	for (i = 0; i < 4; i++)
+		if (v[i] != NULL &&
+		    (st = cr_env_copy(ENV_OIDC[i].key, v[i], (char *)p + ENV_OIDC[i].off,
+				      ENV_OIDC[i].cap, ch->err)) != ECS_OK)
+			return st;
+	snprintf(p->role.label, sizeof(p->role.label), "OIDC from the environment");
+	st = creds_sts_oidc(&ch->w->net, &p->role, p->oidc_provider_arn, p->oidc_token_file, ch->o,
+			    ch->c, ch->err);
 	if (st != ECS_OK)
 		return st;
 	snprintf(ch->c->source, sizeof(ch->c->source), "OIDC role %.100s (environment)",
-		 r->role_arn);
+		 p->role.role_arn);
 	*got = 1;
 	return ECS_OK;
 }
@@ -218,11 +221,8 @@ static ecs_status obtain_single(chain *ch, const creds_profile *p, creds *out)
 		k.token = p->token;
 		return creds_sts_assume(n, &p->role, &k, ch->o, out, ch->err);
 	case CREDS_M_ECS_ROLE:
-		if (cr_env_true("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))
-			return err_set(ch->err, ECS_E_CREDS,
-				       "%s asks for the ECS RAM role, but "
-				       "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
-				       p->label);
+		if (cr_disabled(MD_OFF, p->label, "asks for the ECS RAM role", ch->err))
+			return ECS_E_CREDS;
 		if (creds_meta_get(n, p->ram_role, ch->o, out, why, sizeof(why), ch->err) !=
 		    ECS_OK) {
 			err_prefix(ch->err, "%s", p->label);
@@ -233,11 +233,8 @@ static ecs_status obtain_single(chain *ch, const creds_profile *p, creds *out)
 		return creds_sts_oidc(n, &p->role, p->oidc_provider_arn, p->oidc_token_file, ch->o,
 				      out, ch->err);
 	case CREDS_M_URI:
-		if (cr_env_true("ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS"))
-			return err_set(ch->err, ECS_E_CREDS,
-				       "%s uses a credentials URI, but "
-				       "ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS=true",
-				       p->label);
+		if (cr_disabled(CR_NO_PROCESS, p->label, "uses a credentials URI", ch->err))
+			return ECS_E_CREDS;
 		return creds_uri_get(n, p->uri, p->label, ch->o, out, ch->err);
 	case CREDS_M_EXTERNAL:
 		return creds_proc_get(ch->w, p->command, p->label, ch->o, out, ch->err);
@@ -259,14 +256,14 @@ static ecs_status follow_chain(chain *ch, const char *path, size_t *depth)
 	*depth = 0;
 	memcpy(w->seen[0], w->prof.name, sizeof(w->seen[0]));
 	while (w->prof.mode == CREDS_M_CHAIN) {
-		char src[CREDS_NAME_MAX];
+		char *src = w->seen[*depth + 1]; /* parsing wipes w->prof */
 		if (*depth == ECS_ROLE_CHAIN_MAX)
 			return err_set(ch->err, ECS_E_CREDS,
 				       "%s: more than %d chained roles (source_profile)",
 				       w->prof.label, ECS_ROLE_CHAIN_MAX);
 		w->link[*depth] = w->prof.role;
 		ch->links_used = *depth + 1;
-		memcpy(src, w->prof.source_profile, sizeof(src));
+		memcpy(src, w->prof.source_profile, sizeof(w->seen[0]));
 		cr_show(shown, sizeof(shown), src, strlen(src));
 		for (k = 0; k <= *depth; k++)
 			if (strcmp(w->seen[k], src) == 0)
@@ -274,7 +271,6 @@ static ecs_status follow_chain(chain *ch, const char *path, size_t *depth)
 					       "%s: source_profile '%s' makes a cycle",
 					       w->prof.label, shown);
 		(*depth)++;
-		memcpy(w->seen[*depth], src, sizeof(w->seen[0]));
 		st = creds_parse_cli_config(w->file, strlen(w->file), src, path, w->toks,
 					    ECS_CREDS_JSON_TOKENS, &w->prof, ch->err);
 		if (st != ECS_OK) {
@@ -312,7 +308,7 @@ static ecs_status obtain_chain(chain *ch, const char *path)
 
 /* Reads a file into w->file (NUL-terminated). ECS_OK with *len; ECS_E_CREDS when it does
  * not exist (soft, why set); ECS_E_INPUT otherwise. */
-static ecs_status file_read(chain *ch, const char *path, size_t *len, char *why, size_t cap)
+static ecs_status file_read(chain *ch, int ini, const char *path, size_t *len)
 {
 	char detail[128];
 	unsigned mode = 0;
@@ -327,25 +323,29 @@ static ecs_status file_read(chain *ch, const char *path, size_t *len, char *why,
 	case PORT_OK:
 		break;
 	case PORT_E_NOENT:
-		snprintf(why, cap, "not found");
-		cr_emit(ch->o, 0, "creds: %s: not found", path);
+		/* file_shown (< 100 bytes) fits file_why; not snprintf: the two are in ch */
+		memcpy(ch->file_why[ini] + strlen(strcpy(ch->file_why[ini], ch->file_shown[ini])),
+		       " (not found)", 13);
+		cr_trace(ch->o, "%s: not found", path);
 		return ECS_E_CREDS;
 	case PORT_E_TOOBIG:
 		return err_set(ch->err, ECS_E_INPUT, "%s is larger than %zu bytes", path,
 			       sizeof(ch->w->file) - 1);
 	case PORT_E_ISDIR:
-		return err_set(ch->err, ECS_E_INPUT, "%s is a directory, not a file", path);
 	case PORT_E_ACCESS:
-		return err_set(ch->err, ECS_E_INPUT, "cannot read %s: permission denied", path);
+		return err_set(ch->err, ECS_E_INPUT,
+			       ps == PORT_E_ISDIR ? "%s is a directory, not a file"
+						  : "cannot read %s: permission denied",
+			       path);
 	default:
 		return err_set(ch->err, ECS_E_INPUT, "cannot read %s: %s", path, detail);
 	}
 	ch->w->file[*len] = '\0';
 	if ((mode & 077u) != 0)
-		cr_emit(ch->o, 1,
-			"warning: %s is readable by group/others (mode %04o); run: chmod 600 %s",
-			path, mode, path);
-	cr_emit(ch->o, 0, "creds: read %s (%zu bytes)", path, *len);
+		err_emit(ch->o->warn, ch->o->ctx,
+			 "warning: %s is readable by group/others (mode %04o); run: chmod 600 %s",
+			 path, mode, path);
+	cr_trace(ch->o, "read %s (%zu bytes)", path, *len);
 	return ECS_OK;
 }
 
@@ -353,18 +353,15 @@ static ecs_status file_read(chain *ch, const char *path, size_t *len, char *why,
 static ecs_status file_path(chain *ch, const char *var, const char *rel, char *path, size_t cap)
 {
 	const char *v = port_getenv(var), *home = port_home();
-	int n;
+	int env = v != NULL && v[0] != '\0', n;
 
 	path[0] = '\0';
-	if (v != NULL && v[0] != '\0')
-		n = snprintf(path, cap, "%s", v);
-	else if (home != NULL)
-		n = snprintf(path, cap, "%s/%s", home, rel);
-	else
+	if (!env && home == NULL)
 		return ECS_OK;
+	n = snprintf(path, cap, "%s%s%s", env ? v : home, env ? "" : "/", env ? "" : rel);
 	if (n < 0 || (size_t)n >= cap)
 		return err_set(ch->err, ECS_E_INPUT, "%s is longer than %zu bytes",
-			       v != NULL && v[0] != '\0' ? var : "the path under HOME", cap - 1);
+			       env ? var : "the path under HOME", cap - 1);
 	return ECS_OK;
 }
 
@@ -375,7 +372,7 @@ static ecs_status file_profile(chain *ch, int ini, const char *path, int *got)
 	creds_work *w = ch->w;
 	char *why = ch->file_why[ini];
 	size_t len = 0;
-	ecs_status st = file_read(ch, path, &len, why, CREDS_WHY_MAX);
+	ecs_status st = file_read(ch, ini, path, &len);
 
 	if (st == ECS_E_CREDS)
 		return ECS_OK;
@@ -390,12 +387,12 @@ static ecs_status file_profile(chain *ch, int ini, const char *path, int *got)
 	if (st == ECS_E_CREDS && w->prof.missing) { /* next source */
 		ch->file_absent[ini] = w->prof.missing == 1;
 		snprintf(why, CREDS_WHY_MAX, "%s", ch->err->msg);
-		cr_emit(ch->o, 0, "creds: %s", why);
+		cr_trace(ch->o, "%s", why);
 		return ECS_OK;
 	}
 	if (st != ECS_OK)
 		return st;
-	cr_emit(ch->o, 0, "creds: using %s", w->prof.label);
+	cr_trace(ch->o, "using %s", w->prof.label);
 	settings = w->prof.settings; /* of the profile named, not of a source_profile */
 	st = w->prof.mode == CREDS_M_CHAIN ? obtain_chain(ch, path)
 					   : obtain_single(ch, &w->prof, ch->c);
@@ -413,37 +410,25 @@ static ecs_status step_file(chain *ch, int ini, int *got)
 {
 	static const char *const label[2] = {"~/.aliyun/config.json",
 					     "~/.alibabacloud/credentials"};
-	char path[ECS_PATH_MAX], sp[100];
-	ecs_status st;
+	static const char *const var[2] = {"ALIBABA_CLOUD_CONFIG_FILE",
+					   "ALIBABA_CLOUD_CREDENTIALS_FILE"};
+	static const char off[] = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
+	char path[ECS_PATH_MAX], *why = ch->file_why[ini];
+	ecs_status st = ECS_OK;
 
-	ch->file_why[ini][0] = '\0';
-	if (!ini && cr_env_true("ALIBABA_CLOUD_CLI_PROFILE_DISABLED")) {
-		snprintf(ch->file_why[ini], CREDS_WHY_MAX,
-			 "%s (skipped: ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true)", label[ini]);
-		tried_add(&ch->t, "%s", ch->file_why[ini]);
-		return ECS_OK;
-	}
-	st = ini ? file_path(ch, "ALIBABA_CLOUD_CREDENTIALS_FILE", ".alibabacloud/credentials",
-			     path, sizeof(path))
-		 : file_path(ch, "ALIBABA_CLOUD_CONFIG_FILE", ".aliyun/config.json", path,
-			     sizeof(path));
-	if (st != ECS_OK)
+	why[0] = '\0';
+	if (!ini && cr_env_true(off))
+		snprintf(why, CREDS_WHY_MAX, "%s (skipped: %s=true)", label[ini], off);
+	else if ((st = file_path(ch, var[ini], label[ini] + 2, path, sizeof(path))) != ECS_OK)
 		return st;
-	if (path[0] == '\0') {
-		snprintf(ch->file_why[ini], CREDS_WHY_MAX, "%s (HOME not set)", label[ini]);
-		tried_add(&ch->t, "%s", ch->file_why[ini]);
-		return ECS_OK;
+	else if (path[0] == '\0')
+		snprintf(why, CREDS_WHY_MAX, "%s (HOME not set)", label[ini]);
+	else {
+		cr_short_path(ch->file_shown[ini], sizeof(ch->file_shown[ini]), path);
+		st = file_profile(ch, ini, path, got);
 	}
-	cr_short_path(sp, sizeof(sp), path);
-	memcpy(ch->file_shown[ini], sp, sizeof(sp));
-	st = file_profile(ch, ini, path, got);
-	if (st == ECS_OK && !*got) {
-		char why[CREDS_WHY_MAX];
-		snprintf(why, sizeof(why), "%s", ch->file_why[ini]);
-		if (strcmp(why, "not found") == 0)
-			snprintf(ch->file_why[ini], CREDS_WHY_MAX, "%s (not found)", sp);
-		tried_add(&ch->t, "%s", ch->file_why[ini]);
-	}
+	if (st == ECS_OK && !*got)
+		tried_add(&ch->t, "%s", why);
 	return st;
 }
 
@@ -455,19 +440,16 @@ static ecs_status step_imds(chain *ch, int *got)
 	char why[CREDS_WHY_MAX];
 	ecs_status st;
 
-	if (cr_env_true("ALIBABA_CLOUD_ECS_METADATA_DISABLED")) {
-		tried_add(&ch->t, "ECS metadata service (skipped: "
-				  "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)");
+	if (cr_env_true(MD_OFF)) {
+		tried_add(&ch->t, "%s (skipped: %s=true)", "ECS metadata service", MD_OFF);
 		return ECS_OK;
 	}
 	if (ev != NULL && ev[0] != '\0' && !cr_role_ok(ev, strlen(ev)))
-		return err_set(
-			ch->err, ECS_E_INPUT,
-			"ALIBABA_CLOUD_ECS_METADATA is not a RAM role name (letters, digits, "
-			"'-', '_', '.'; at most 64)");
+		return err_set(ch->err, ECS_E_INPUT, CR_NOT_ROLE, "", "",
+			       "ALIBABA_CLOUD_ECS_METADATA");
 	st = creds_meta_get(&ch->w->net, ev, ch->o, ch->c, why, sizeof(why), ch->err);
 	if (st == ECS_E_CREDS) {
-		cr_emit(ch->o, 0, "creds: %s", ch->err->msg);
+		cr_trace(ch->o, "%s", ch->err->msg);
 		tried_add(&ch->t, "%s", ch->err->msg);
 		return ECS_OK;
 	}
@@ -482,7 +464,7 @@ static ecs_status step_uri_env(chain *ch, int *got)
 	ecs_status st;
 
 	if (v == NULL || v[0] == '\0') {
-		tried_add(&ch->t, "credentials URI (%s not set)", var);
+		tried_add(&ch->t, "%s (%s not set)", "credentials URI", var);
 		return ECS_OK;
 	}
 	st = creds_uri_get(&ch->w->net, v, var, ch->o, ch->c, ch->err);
@@ -492,46 +474,35 @@ static ecs_status step_uri_env(chain *ch, int *got)
 
 /* ---- the chain ---- */
 
-static ecs_status run_step(chain *ch, creds_step s, int *got)
+static ecs_status step_cli(chain *ch, int *got)
 {
-	*got = 0;
-	if (ch->only != CREDS_STEP_NONE && ch->only != s)
-		return ECS_OK;
-	switch (s) {
-	case CREDS_STEP_ENV:
-		return ch->explicit_prof ? ECS_OK : step_env(ch, got);
-	case CREDS_STEP_OIDC_ENV:
-		return ch->explicit_prof ? ECS_OK : step_oidc_env(ch, got);
-	case CREDS_STEP_CLI:
-		return step_file(ch, 0, got);
-	case CREDS_STEP_INI:
-		return step_file(ch, 1, got);
-	case CREDS_STEP_IMDS:
-		return ch->explicit_prof ? ECS_OK : step_imds(ch, got);
-	case CREDS_STEP_URI_ENV:
-		return ch->explicit_prof ? ECS_OK : step_uri_env(ch, got);
-	default:
-		return ECS_OK;
-	}
+	return step_file(ch, 0, got);
 }
+
+static ecs_status step_ini(chain *ch, int *got)
+{
+	return step_file(ch, 1, got);
+}
+
+/* The chain's order; with --profile only the files. */
+static ecs_status (*const STEP_FN[])(chain *, int *) = {
+	NULL, step_env, step_oidc_env, step_cli, step_ini, step_imds, step_uri_env};
 
 /* --profile NAME in neither file. */
 static ecs_status profile_not_found(chain *ch)
 {
-	char shown[64], a[CREDS_WHY_MAX], b[CREDS_WHY_MAX];
+	char shown[64];
 
 	cr_show(shown, sizeof(shown), ch->explicit_prof, strlen(ch->explicit_prof));
-	snprintf(a, sizeof(a), "%s", ch->file_absent[0] ? ch->file_shown[0] : ch->file_why[0]);
-	snprintf(b, sizeof(b), "%s", ch->file_absent[1] ? ch->file_shown[1] : ch->file_why[1]);
-	return err_set(ch->err, ECS_E_CREDS, "profile '%s' not found in %s or %s", shown, a, b);
+	return err_set(ch->err, ECS_E_CREDS, "profile '%s' not found in %s or %s", shown,
+		       ch->file_absent[0] ? ch->file_shown[0] : ch->file_why[0],
+		       ch->file_absent[1] ? ch->file_shown[1] : ch->file_why[1]);
 }
 
 static ecs_status run_chain(chain *ch)
 {
-	static const creds_step order[] = {CREDS_STEP_ENV, CREDS_STEP_OIDC_ENV, CREDS_STEP_CLI,
-					   CREDS_STEP_INI, CREDS_STEP_IMDS,	CREDS_STEP_URI_ENV};
 	const char *var = "--profile";
-	size_t i;
+	creds_step s;
 	int got = 0;
 	ecs_status st;
 
@@ -541,12 +512,15 @@ static ecs_status run_chain(chain *ch)
 	if (ch->prof != NULL && strlen(ch->prof) >= CREDS_NAME_MAX)
 		return err_set(ch->err, ECS_E_INPUT, "profile name from %s is longer than %d bytes",
 			       var, CREDS_NAME_MAX - 1);
-	for (i = 0; i < NELEM(order); i++) {
-		st = run_step(ch, order[i], &got);
+	for (s = CREDS_STEP_ENV; s <= CREDS_STEP_URI_ENV; s++) {
+		if ((ch->only != CREDS_STEP_NONE && ch->only != s) ||
+		    (ch->explicit_prof != NULL && s != CREDS_STEP_CLI && s != CREDS_STEP_INI))
+			continue;
+		st = STEP_FN[s](ch, &got);
 		if (st != ECS_OK)
 			return st;
 		if (got) {
-			ch->c->step = order[i];
+			ch->c->step = s;
 			return ECS_OK;
 		}
 	}
@@ -578,17 +552,21 @@ static void work_wipe_used(const chain *ch)
 static ecs_status resolve_with(creds *c, const creds_opts *o, creds_work *w, creds_step only,
 			       ecs_err *err)
 {
-	chain ch; /* ~2 KB of reasons */
+	chain ch;	 /* ~2 KB of reasons */
+	creds_opts none; /* o may be NULL; below it, the sources always have options */
 	ecs_status st;
 
 	memset(&ch, 0, sizeof(ch));
+	if (o == NULL) {
+		memset(&none, 0, sizeof(none));
+		o = &none;
+	}
 	ch.c = c;
 	ch.o = o;
 	ch.w = w;
 	ch.only = only;
 	ch.err = err;
-	ch.explicit_prof =
-		(o != NULL && o->profile != NULL && o->profile[0] != '\0') ? o->profile : NULL;
+	ch.explicit_prof = (o->profile != NULL && o->profile[0] != '\0') ? o->profile : NULL;
 	creds_wipe(c);
 	st = run_chain(&ch);
 	work_wipe_used(&ch);
@@ -598,7 +576,7 @@ static ecs_status resolve_with(creds *c, const creds_opts *o, creds_work *w, cre
 		return st;
 	}
 	cr_plan_refresh(c, port_time_unix());
-	cr_emit(o, 0, "creds: using %s%s", c->source, c->expires ? " (temporary)" : "");
+	cr_trace(o, "using %s%s", c->source, c->expires ? " (temporary)" : "");
 	return ECS_OK;
 }
 
@@ -621,8 +599,8 @@ ecs_status creds_refresh_if_due(creds *c, int64_t now, const creds_opts *o, cred
 
 	if (!creds_refresh_due(c, now))
 		return ECS_OK;
-	cr_emit(o, 0, "creds: credentials expire in %lld s; refreshing from %s",
-		(long long)(c->expires - now), c->source);
+	cr_trace(o, "credentials expire in %lld s; refreshing from %s",
+		 (long long)(c->expires - now), c->source);
 	memcpy(region, c->region, sizeof(region));
 	st = resolve_with(c, o, w, step, err);
 	if (st != ECS_OK) {

@@ -7,16 +7,8 @@
 #include "creds_int.h"
 #include "json.h"
 
-typedef struct {
-	const char *key;
-	size_t off, cap;
-} cfg_field;
-
-#define F(k, m)                                                                                    \
-	{                                                                                          \
-		k, offsetof(creds_profile, m), sizeof(((creds_profile *)0)->m)                     \
-	}
-static const cfg_field FIELDS[] = {
+#define F(k, m) CR_FIELD(creds_profile, k, m)
+static const cr_field FIELDS[] = {
 	F("access_key_id", key_id),
 	F("access_key_secret", secret),
 	F("sts_token", token),
@@ -36,7 +28,6 @@ static const cfg_field FIELDS[] = {
 	F("endpoint", settings.endpoint),
 	F("endpoint_type", settings.endpoint_type),
 };
-#undef F
 
 typedef struct {
 	const json_doc *d;
@@ -46,83 +37,63 @@ typedef struct {
 	ecs_err *err;
 } cfg_ctx;
 
+/* "PATH: profile 'NAME': KEY WHAT" (ECS_E_INPUT). */
+static ecs_status cfg_bad(const cfg_ctx *x, const char *key, const char *what)
+{
+	return err_set(x->err, ECS_E_INPUT, "%s: profile '%s': %s%s", x->path, x->prof, key, what);
+}
+
 /* String member key into out: "" when absent or null. Errors name the file, the profile and
  * the key, never the value. */
 static ecs_status cfg_str(const cfg_ctx *x, const char *key, char *out, size_t cap)
 {
-	int i = json_get(x->d, x->obj, key);
+	int i = cr_json_member(x->d, x->obj, key);
 	size_t len = 0;
 	ecs_status st;
 
 	out[0] = '\0';
-	if (i < 0 || json_is_null(x->d, i))
+	if (i < 0)
 		return ECS_OK;
 	if (!json_is_string(x->d, i))
-		return err_set(x->err, ECS_E_INPUT, "%s: profile '%s': %s is not a string", x->path,
-			       x->prof, key);
+		return cfg_bad(x, key, CR_NOT_STRING);
 	st = json_string(x->d, i, out, cap, &len);
-	if (st != ECS_OK) {
-		cr_wipe(out, cap);
-		if (st == ECS_E_NOSPACE)
-			return err_set(x->err, ECS_E_INPUT,
-				       "%s: profile '%s': %s is longer than %zu bytes", x->path,
-				       x->prof, key, cap - 1);
-		return err_set(x->err, ECS_E_INPUT,
-			       "%s: profile '%s': %s has a bad escape or a raw control character",
-			       x->path, x->prof, key);
-	}
-	if (cr_has_ctl(out, len)) {
-		cr_wipe(out, cap);
-		return err_set(x->err, ECS_E_INPUT,
-			       "%s: profile '%s': %s contains a control character", x->path,
-			       x->prof, key);
-	}
-	return ECS_OK;
+	if (st == ECS_OK && !cr_has_ctl(out, len))
+		return ECS_OK;
+	cr_wipe(out, cap);
+	if (st == ECS_E_NOSPACE)
+		return err_set(x->err, ECS_E_INPUT, "%s: profile '%s': %s is longer than %zu bytes",
+			       x->path, x->prof, key, cap - 1);
+	return cfg_bad(x, key,
+		       st != ECS_OK ? " has a bad escape or a raw control character" : CR_HAS_CTL);
 }
 
-/* expired_seconds (a number; 0 or absent = default) and enable_vpc (a boolean). */
-/* read_timeout (or the legacy retry_timeout aliyun-cli still reads), connect_timeout,
- * retry_count: whole numbers. Returns 0, or -1 with the error set. */
-static int cfg_settings(const cfg_ctx *x, creds_profile *p)
-{
-	static const char *const keys[] = {"read_timeout", "retry_timeout", "connect_timeout",
-					   "retry_count"};
-	int64_t *dst[] = {&p->settings.read_timeout, &p->settings.read_timeout,
-			  &p->settings.connect_timeout, &p->settings.retry_count};
-	size_t k;
-
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		int i = json_get(x->d, x->obj, keys[k]);
-		int64_t v;
-		if (i < 0 || json_is_null(x->d, i) || (k == 1 && p->settings.read_timeout > 0))
-			continue;
-		if (json_is_string(x->d, i) || json_int64(x->d, i, &v) != 0 || v < 0) {
-			err_set(x->err, ECS_E_INPUT,
-				"%s: profile '%s': %s is not a whole number of seconds", x->path,
-				x->prof, keys[k]);
-			return -1;
-		}
-		*dst[k] = v;
-	}
-	return 0;
-}
+/* The numbers: expired_seconds (an integer), read_timeout (or the legacy retry_timeout
+ * aliyun-cli still reads), connect_timeout, retry_count (whole numbers); then enable_vpc. */
+static const cr_field NUMS[] = {
+	F("expired_seconds", role.duration),	   F("read_timeout", settings.read_timeout),
+	F("retry_timeout", settings.read_timeout), F("connect_timeout", settings.connect_timeout),
+	F("retry_count", settings.retry_count),
+};
 
 static ecs_status cfg_numbers(const cfg_ctx *x, creds_profile *p)
 {
-	int i = json_get(x->d, x->obj, "expired_seconds");
+	size_t k;
+	int i;
 
-	if (i >= 0 && !json_is_null(x->d, i) &&
-	    (json_is_string(x->d, i) || json_int64(x->d, i, &p->role.duration) != 0))
-		return err_set(x->err, ECS_E_INPUT,
-			       "%s: profile '%s': expired_seconds is not an integer", x->path,
-			       x->prof);
-	if ((i = cfg_settings(x, p)) != 0)
-		return ECS_E_INPUT;
-	i = json_get(x->d, x->obj, "enable_vpc");
-	if (i >= 0 && !json_is_null(x->d, i) &&
-	    (json_is_string(x->d, i) || json_bool(x->d, i, &p->role.enable_vpc) != 0))
-		return err_set(x->err, ECS_E_INPUT, "%s: profile '%s': enable_vpc is not a boolean",
-			       x->path, x->prof);
+	for (k = 0; k < NELEM(NUMS); k++) {
+		int64_t v;
+		i = cr_json_member(x->d, x->obj, NUMS[k].key);
+		if (i < 0 || (k == 2 && p->settings.read_timeout > 0))
+			continue;
+		if (json_is_string(x->d, i) || json_int64(x->d, i, &v) != 0 || (k > 0 && v < 0))
+			return cfg_bad(x, NUMS[k].key,
+				       k == 0 ? " is not an integer"
+					      : " is not a whole number of seconds");
+		*(int64_t *)(void *)((char *)p + NUMS[k].off) = v;
+	}
+	i = cr_json_member(x->d, x->obj, "enable_vpc");
+	if (i >= 0 && (json_is_string(x->d, i) || json_bool(x->d, i, &p->role.enable_vpc) != 0))
+		return cfg_bad(x, "enable_vpc", " is not a boolean");
 	return ECS_OK;
 }
 
@@ -141,8 +112,8 @@ static ecs_status cfg_want(const json_doc *d, const char *profile, const char *p
 		memcpy(want, profile, *want_len + 1);
 		return ECS_OK;
 	}
-	cur = json_get(d, 0, "current");
-	if (cur >= 0 && !json_is_null(d, cur)) {
+	cur = cr_json_member(d, 0, "current");
+	if (cur >= 0) {
 		if (!json_is_string(d, cur))
 			return err_set(err, ECS_E_INPUT, "%s: \"current\" is not a string", path);
 		if (json_string(d, cur, want, cap, want_len) != ECS_OK)
@@ -165,10 +136,10 @@ static ecs_status cfg_find(const json_doc *d, const char *want, size_t want_len,
 			   int *obj, ecs_err *err)
 {
 	char name[CREDS_NAME_MAX];
-	int profiles = json_get(d, 0, "profiles"), np = 0, k;
+	int profiles = cr_json_member(d, 0, "profiles"), np = 0, k;
 
 	*obj = -1;
-	if (profiles >= 0 && !json_is_null(d, profiles)) {
+	if (profiles >= 0) {
 		if (d->tok[profiles].type != JSMN_ARRAY)
 			return err_set(err, ECS_E_INPUT, "%s: \"profiles\" is not an array", path);
 		np = json_size(d, profiles);
@@ -180,8 +151,8 @@ static ecs_status cfg_find(const json_doc *d, const char *want, size_t want_len,
 		if (p < 0 || d->tok[p].type != JSMN_OBJECT)
 			return err_set(err, ECS_E_INPUT, "%s: profiles[%d] is not an object", path,
 				       k);
-		ni = json_get(d, p, "name");
-		if (ni < 0 || json_is_null(d, ni))
+		ni = cr_json_member(d, p, "name");
+		if (ni < 0)
 			continue;
 		if (!json_is_string(d, ni))
 			return err_set(err, ECS_E_INPUT, "%s: profiles[%d]: name is not a string",
@@ -247,14 +218,7 @@ ecs_status creds_parse_cli_config(const char *buf, size_t len, const char *profi
 
 	cr_wipe(p, sizeof(*p));
 	st = parse_cfg(buf, len, profile, path_for_msgs, toks, ntoks, p, err);
-	if (st != ECS_OK) {
-		int missing = p->missing;
-		char name[CREDS_NAME_MAX];
-
-		memcpy(name, p->name, sizeof(name));
-		cr_wipe(p, sizeof(*p));
-		p->missing = missing;
-		memcpy(p->name, name, sizeof(name));
-	}
+	if (st != ECS_OK)
+		cr_profile_fail(p);
 	return st;
 }

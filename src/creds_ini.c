@@ -6,16 +6,8 @@
 
 #include "creds_int.h"
 
-typedef struct {
-	const char *key;
-	size_t off, cap;
-} ini_field;
-
-#define F(k, m)                                                                                    \
-	{                                                                                          \
-		k, offsetof(creds_profile, m), sizeof(((creds_profile *)0)->m)                     \
-	}
-static const ini_field FIELDS[] = {
+#define F(k, m) CR_FIELD(creds_profile, k, m)
+static const cr_field FIELDS[] = {
 	F("access_key_id", key_id),
 	F("access_key_secret", secret),
 	F("security_token", token),
@@ -29,7 +21,6 @@ static const ini_field FIELDS[] = {
 	F("oidc_token_file_path", oidc_token_file),
 	F("credentials_uri", uri),
 };
-#undef F
 
 typedef struct {
 	const char *path;
@@ -56,6 +47,19 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* 1 when s[0..n) holds more than blanks and a comment. */
+static int has_text(const char *s, size_t n)
+{
+	trim(&s, &n);
+	return n > 0 && s[0] != '#' && s[0] != ';';
+}
+
+/* "PATH:LINE: KEY WHAT" (ECS_E_INPUT); key "" for the line itself. */
+static ecs_status ini_bad(const ini_ctx *x, const char *key, const char *what)
+{
+	return err_set(x->err, ECS_E_INPUT, "%s:%u: %s%s", x->path, x->line, key, what);
+}
+
 static ecs_status ini_store(const ini_ctx *x, const char *key, const char *v, size_t n, char *out,
 			    size_t cap)
 {
@@ -63,8 +67,7 @@ static ecs_status ini_store(const ini_ctx *x, const char *key, const char *v, si
 		return err_set(x->err, ECS_E_INPUT, "%s:%u: %s is longer than %zu bytes", x->path,
 			       x->line, key, cap - 1);
 	if (cr_has_ctl(v, n))
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: %s contains a control character",
-			       x->path, x->line, key);
+		return ini_bad(x, key, CR_HAS_CTL);
 	cr_wipe(out, cap);
 	memcpy(out, v, n);
 	return ECS_OK;
@@ -80,18 +83,11 @@ static ecs_status ini_value(const ini_ctx *x, const char **v, size_t *n)
 	trim(&s, &len);
 	if (len > 0 && (s[0] == '"' || s[0] == '\'')) {
 		const char *close = memchr(s + 1, s[0], len - 1);
-		const char *rest;
-		size_t rn;
 
 		if (close == NULL)
-			return err_set(x->err, ECS_E_INPUT, "%s:%u: unterminated quoted value",
-				       x->path, x->line);
-		rest = close + 1;
-		rn = (size_t)(s + len - rest);
-		trim(&rest, &rn);
-		if (rn > 0 && rest[0] != '#' && rest[0] != ';')
-			return err_set(x->err, ECS_E_INPUT, "%s:%u: text after the closing quote",
-				       x->path, x->line);
+			return ini_bad(x, "", "unterminated quoted value");
+		if (has_text(close + 1, (size_t)(s + len - close - 1)))
+			return ini_bad(x, "", "text after the closing quote");
 		*v = s + 1;
 		*n = (size_t)(close - (s + 1));
 		return ECS_OK;
@@ -109,22 +105,17 @@ static ecs_status ini_value(const ini_ctx *x, const char **v, size_t *n)
 
 static ecs_status ini_section(ini_ctx *x, const char *l, size_t n)
 {
-	const char *close = memchr(l, ']', n), *name = l + 1, *rest;
-	size_t nn, rn;
+	const char *close = memchr(l, ']', n), *name = l + 1;
+	size_t nn;
 
 	if (close == NULL)
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: unterminated section header (no ']')",
-			       x->path, x->line);
+		return ini_bad(x, "", "unterminated section header (no ']')");
 	nn = (size_t)(close - name);
 	trim(&name, &nn);
-	rest = close + 1;
-	rn = (size_t)(l + n - rest);
-	trim(&rest, &rn);
 	if (nn == 0)
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: empty section name", x->path, x->line);
-	if (rn > 0 && rest[0] != '#' && rest[0] != ';')
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: text after the section header", x->path,
-			       x->line);
+		return ini_bad(x, "", "empty section name");
+	if (has_text(close + 1, (size_t)(l + n - close - 1)))
+		return ini_bad(x, "", "text after the section header");
 	x->in_want = nn == x->want_len && memcmp(name, x->want, nn) == 0;
 	x->found |= x->in_want;
 	return ECS_OK;
@@ -140,8 +131,7 @@ static ecs_status ini_pair(ini_ctx *x, const char *l, size_t n, creds_profile *p
 	for (eq = l; eq < l + n && *eq != '=' && *eq != ':'; eq++)
 		;
 	if (eq == l + n)
-		return err_set(x->err, ECS_E_INPUT, "%s:%u: expected 'key = value' or '[section]'",
-			       x->path, x->line);
+		return ini_bad(x, "", "expected 'key = value' or '[section]'");
 	kn = (size_t)(eq - l);
 	v = eq + 1;
 	vn = (size_t)(l + n - v);
@@ -177,11 +167,11 @@ static ecs_status parse_ini(const char *buf, size_t len, ini_ctx *x, creds_profi
 		pos += n + (eol != NULL);
 		x->line++;
 		if (memchr(l, '\0', n) != NULL)
-			return err_set(x->err, ECS_E_INPUT, "%s:%u: NUL byte", x->path, x->line);
+			return ini_bad(x, "", "NUL byte");
 		if (n > 0 && l[n - 1] == '\r')
 			n--;
 		trim(&l, &n);
-		if (n == 0 || l[0] == '#' || l[0] == ';')
+		if (!has_text(l, n))
 			continue;
 		st = l[0] == '[' ? ini_section(x, l, n) : ini_pair(x, l, n, p);
 		if (st != ECS_OK)
@@ -207,20 +197,16 @@ ecs_status creds_parse_ini(const char *buf, size_t len, const char *section,
 	if (x.want_len >= sizeof(p->name))
 		return err_set(err, ECS_E_INPUT, "section name longer than %zu bytes",
 			       sizeof(p->name) - 1);
+	memcpy(p->name, want, x.want_len + 1);
 	st = parse_ini(buf, len, &x, p);
 	if (st == ECS_OK && !x.found) {
 		p->missing = 1;
 		st = err_set(err, ECS_E_CREDS, "%s has no [%s] section", path_for_msgs,
 			     cr_show(shown, sizeof(shown), want, x.want_len));
 	}
-	memcpy(p->name, want, x.want_len + 1);
 	if (st == ECS_OK)
 		st = creds_profile_decide(p, x.type, 1, path_for_msgs, err);
-	if (st != ECS_OK) {
-		int missing = p->missing;
-		cr_wipe(p, sizeof(*p));
-		p->missing = missing;
-		memcpy(p->name, want, x.want_len + 1);
-	}
+	if (st != ECS_OK)
+		cr_profile_fail(p);
 	return st;
 }

@@ -7,122 +7,84 @@
 #include "creds_int.h"
 #include "port.h"
 
-#define META_CONNECT_MS 1000
-#define META_READ_MS	2000
-#define META_HOST	"100.100.100.200"
-#define META_PORT	80
-#define META_CRED_PATH	"/latest/meta-data/ram/security-credentials/"
+#define META_HOST      "100.100.100.200"
+#define META_PORT      80
+#define META_CRED_PATH "/latest/meta-data/ram/security-credentials/"
 
 typedef struct {
 	char host[ECS_HOST_MAX];
 	uint16_t port;
-	char hosthdr[ECS_HOST_MAX + 8]; /* Host header value */
+	char hosthdr[CR_HOSTHDR_MAX]; /* Host header value */
 } meta_target;
 
-static ecs_status parse_port(const char *ps, const char *var, unsigned long *port, ecs_err *err)
+/* ECS_CA_STATUS_METADATA_ENDPOINT: "host", "host:port" or "[v6]:port" (tests) into m;
+ * NULL, or what is wrong with it. */
+static const char *meta_parse(const char *v, meta_target *m)
 {
-	*port = 0;
-	if (*ps == '\0' || strlen(ps) > 5)
-		return err_set(err, ECS_E_INPUT, "%s: bad port", var);
-	for (; *ps != '\0'; ps++) {
-		if (*ps < '0' || *ps > '9')
-			return err_set(err, ECS_E_INPUT, "%s: bad port", var);
-		*port = *port * 10 + (unsigned long)(*ps - '0');
-	}
-	if (*port == 0 || *port > 65535)
-		return err_set(err, ECS_E_INPUT, "%s: bad port", var);
-	return ECS_OK;
-}
-
-/* ECS_CA_STATUS_METADATA_ENDPOINT: "host", "host:port" or "[v6]:port" (tests). */
-static ecs_status meta_endpoint(meta_target *m, ecs_err *err)
-{
-	static const char var[] = "ECS_CA_STATUS_METADATA_ENDPOINT";
-	const char *v = port_getenv(var), *h = v, *ps = NULL;
+	const char *h = v, *ps = NULL;
 	size_t hn, i;
 	unsigned long port = META_PORT;
 	int v6 = 0;
-	ecs_status st;
 
 	if (v == NULL || v[0] == '\0') {
-		memcpy(m->host, META_HOST, sizeof(META_HOST));
-		m->port = META_PORT;
-		memcpy(m->hosthdr, META_HOST, sizeof(META_HOST));
-		return ECS_OK;
-	}
-	if (v[0] == '[') {
+		h = META_HOST;
+		hn = sizeof(META_HOST) - 1;
+	} else if (v[0] == '[') {
 		const char *close = strchr(v, ']');
 		if (close == NULL)
-			return err_set(err, ECS_E_INPUT, "%s: missing ']'", var);
+			return "missing ']'";
 		h = v + 1;
 		hn = (size_t)(close - h);
 		if (close[1] == ':')
 			ps = close + 2;
 		else if (close[1] != '\0')
-			return err_set(err, ECS_E_INPUT, "%s: expected host:port", var);
+			return "expected host:port";
 		v6 = 1;
 	} else {
 		const char *colon = strrchr(v, ':');
 		if (colon != NULL && strchr(v, ':') != colon)
-			return err_set(err, ECS_E_INPUT, "%s: write an IPv6 address as [addr]:port",
-				       var);
+			return "write an IPv6 address as [addr]:port";
 		hn = colon != NULL ? (size_t)(colon - v) : strlen(v);
 		if (colon != NULL)
 			ps = colon + 1;
 	}
 	if (hn == 0 || hn >= sizeof(m->host))
-		return err_set(err, ECS_E_INPUT, "%s: empty or too long host", var);
+		return "empty or too long host";
 	for (i = 0; i < hn; i++)
 		if ((unsigned char)h[i] <= 0x20 || (unsigned char)h[i] >= 0x7f || h[i] == '/' ||
 		    h[i] == '@')
-			return err_set(err, ECS_E_INPUT, "%s: bad character in host", var);
-	if (ps != NULL && (st = parse_port(ps, var, &port, err)) != ECS_OK)
-		return st;
+			return "bad character in host";
+	if (ps != NULL) {
+		size_t n = strlen(ps);
+		for (i = 0, port = 0; n <= 5 && i < n && ps[i] >= '0' && ps[i] <= '9'; i++)
+			port = port * 10 + (unsigned long)(ps[i] - '0');
+		if (n == 0 || i < n || port == 0 || port > 65535)
+			return "bad port";
+	}
 	memcpy(m->host, h, hn);
 	m->host[hn] = '\0';
 	m->port = (uint16_t)port;
-	if (port == 80)
-		snprintf(m->hosthdr, sizeof(m->hosthdr), "%s%s%s", v6 ? "[" : "", m->host,
-			 v6 ? "]" : "");
-	else
-		snprintf(m->hosthdr, sizeof(m->hosthdr), "%s%s%s:%lu", v6 ? "[" : "", m->host,
-			 v6 ? "]" : "", port);
-	return ECS_OK;
+	cr_hosthdr(m->hosthdr, m->host, v6, m->port, META_PORT);
+	return NULL;
 }
 
 /* One request over the session's connection; *status gets the HTTP status. */
 static ecs_status meta_call(creds_net *n, const meta_target *m, const char *method,
 			    const char *target, int with_ttl, int *status, ecs_err *err)
 {
-	http_header h[3];
-	conn_req q;
-	size_t nh = 0;
+	http_header h[3] = {{"Host", m->hosthdr},
+			    {"User-Agent", "ecs-ca-status"},
+			    {"X-aliyun-ecs-metadata-token-ttl-seconds", "21600"}};
+	size_t nh = 3;
 	ecs_status st;
 
-	h[nh].name = "Host";
-	h[nh++].value = m->hosthdr;
-	h[nh].name = "User-Agent";
-	h[nh++].value = "ecs-ca-status";
-	if (with_ttl) {
-		h[nh].name = "X-aliyun-ecs-metadata-token-ttl-seconds";
-		h[nh++].value = "21600";
-	} else if (n->aux[0] != '\0') {
-		h[nh].name = "X-aliyun-ecs-metadata-token";
-		h[nh++].value = n->aux;
+	if (!with_ttl) {
+		h[2].name = "X-aliyun-ecs-metadata-token";
+		h[2].value = n->aux;
+		nh = n->aux[0] != '\0' ? 3 : 2;
 	}
-	memset(&q, 0, sizeof(q));
-	q.method = method;
-	q.target = target;
-	q.headers = h;
-	q.nheaders = nh;
-	q.wbuf = n->req;
-	q.wcap = sizeof(n->req);
-	q.hdr = n->hdr;
-	q.hdr_cap = sizeof(n->hdr);
-	q.rbody = n->body;
-	q.rbody_cap = sizeof(n->body);
 	cr_wipe(n->body, sizeof(n->body));
-	st = conn_request(&n->cn, &q, &n->r, err);
+	st = cr_request(n, method, target, h, nh, 0, err);
 	*status = st == ECS_OK ? n->r.status : 0;
 	return st;
 }
@@ -130,29 +92,25 @@ static ecs_status meta_call(creds_net *n, const meta_target *m, const char *meth
 /* A short reason for a failed exchange, for the tried list. */
 static void net_reason(const creds_net *n, ecs_status st, const ecs_err *e, char *why, size_t cap)
 {
-	const char *m = e->msg, *p;
+	const char *m = e->msg, *p = strrchr(m, ':'), *pre = "";
+	size_t l;
+	int cut = 0;
 
 	if (n->cn.connects == 0) {
-		if (st == ECS_E_TIMEOUT) {
-			snprintf(why, cap, "could not connect: timed out");
-			return;
+		pre = "could not connect: ";
+		if (st == ECS_E_TIMEOUT)
+			m = "timed out";
+		else if (st != ECS_E_DNS && p != NULL && p[1] == ' ') {
+			m = p + 2; /* the last reason, without its closing ')' */
+			cut = 1;
 		}
-		p = strrchr(m, ':');
-		if (st != ECS_E_DNS && p != NULL && p[1] == ' ') {
-			size_t l = strlen(p + 2);
-			if (l > 0 && p[2 + l - 1] == ')')
-				l--;
-			snprintf(why, cap, "could not connect: %.*s", (int)l, p + 2);
-			return;
-		}
-		snprintf(why, cap, "could not connect: %s", m);
-		return;
+	} else if (st == ECS_E_TIMEOUT) {
+		m = "no answer within " CR_STR(CR_META_READ_MS) " ms (timed out)";
 	}
-	if (st == ECS_E_TIMEOUT) {
-		snprintf(why, cap, "no answer within %u ms (timed out)", (unsigned)META_READ_MS);
-		return;
-	}
-	snprintf(why, cap, "%s", m);
+	l = strlen(m);
+	if (cut && l > 0 && m[l - 1] == ')')
+		l--;
+	snprintf(why, cap, "%s%.*s", pre, (int)l, m);
 }
 
 /* The hardened-mode token into n->aux; 1 = stop (why says why), 0 = go on. */
@@ -180,7 +138,7 @@ static int meta_token(creds_net *n, const meta_target *m, const creds_opts *o, c
 	}
 	cr_wipe(n->body, sizeof(n->body));
 	if (n->aux[0] != '\0') {
-		cr_emit(o, 0, "creds: got a metadata token (hardened mode)");
+		cr_trace(o, "got a metadata token (hardened mode)");
 		return 0;
 	}
 	if (st != ECS_OK)
@@ -194,8 +152,38 @@ static int meta_token(creds_net *n, const meta_target *m, const creds_opts *o, c
 			 "no metadata token (%s) and ALIBABA_CLOUD_IMDSV1_DISABLED=true", r);
 		return 1;
 	}
-	cr_emit(o, 0, "creds: metadata token request failed (%s); continuing without a token", r);
+	cr_trace(o, "metadata token request failed (%s); continuing without a token", r);
 	return 0;
+}
+
+/* GET the role list (role NULL) or the role's credentials; 0 with a 200 answer, else 1 with
+ * why set. */
+static int meta_get(creds_net *n, const meta_target *m, const char *role, char *why, size_t why_cap)
+{
+	char target[sizeof(META_CRED_PATH) + CREDS_ROLE_MAX];
+	int status = 0;
+	ecs_err e;
+	ecs_status st;
+
+	snprintf(target, sizeof(target), "%s%s", META_CRED_PATH, role != NULL ? role : "");
+	st = meta_call(n, m, "GET", target, 0, &status, &e);
+	if (st != ECS_OK)
+		net_reason(n, st, &e, why, why_cap);
+	else if (status == 404 && role != NULL)
+		snprintf(why, why_cap, "RAM role '%s' is not attached to this instance", role);
+	else if (status == 404)
+		/* A real metadata service hands out tokens; something else answering on the
+		 * address (a transparent proxy) 404s both. */
+		snprintf(why, why_cap, "%s",
+			 n->aux[0] != '\0'
+				 ? "no RAM role attached to this instance"
+				 : "HTTP 404: not an ECS instance, or no RAM role attached");
+	else if (status != 200)
+		snprintf(why, why_cap, "%s%s%s: HTTP %d%s",
+			 role != NULL ? "credentials of role '" : "listing RAM roles",
+			 role != NULL ? role : "", role != NULL ? "'" : "", status,
+			 status == 401 ? " (a metadata token is required)" : "");
+	return st != ECS_OK || status != 200;
 }
 
 /* The instance's first role into role; 1 = stop (why says why). */
@@ -203,29 +191,10 @@ static int meta_role(creds_net *n, const meta_target *m, const creds_opts *o, ch
 		     size_t why_cap)
 {
 	const char *p = n->body, *end;
-	int status = 0;
 	size_t len;
-	ecs_err e;
-	ecs_status st = meta_call(n, m, "GET", META_CRED_PATH, 0, &status, &e);
 
-	if (st != ECS_OK) {
-		net_reason(n, st, &e, why, why_cap);
+	if (meta_get(n, m, NULL, why, why_cap))
 		return 1;
-	}
-	if (status == 404) {
-		/* A real metadata service hands out tokens; something else answering on the
-		 * address (a transparent proxy) 404s both. */
-		snprintf(why, why_cap, "%s",
-			 n->aux[0] != '\0'
-				 ? "no RAM role attached to this instance"
-				 : "HTTP 404: not an ECS instance, or no RAM role attached");
-		return 1;
-	}
-	if (status != 200) {
-		snprintf(why, why_cap, "listing RAM roles: HTTP %d%s", status,
-			 status == 401 ? " (a metadata token is required)" : "");
-		return 1;
-	}
 	end = memchr(p, '\n', n->r.body_len);
 	len = end != NULL ? (size_t)(end - p) : n->r.body_len;
 	while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
@@ -242,17 +211,15 @@ static int meta_role(creds_net *n, const meta_target *m, const creds_opts *o, ch
 	}
 	memcpy(role, p, len);
 	role[len] = '\0';
-	cr_emit(o, 0, "creds: instance RAM role '%s'", role);
+	cr_trace(o, "instance RAM role '%s'", role);
 	return 0;
 }
 
 static ecs_status meta_fetch(creds_net *n, const meta_target *m, const char *role_req,
 			     const creds_opts *o, creds *c, char *why, size_t why_cap)
 {
-	char role[CREDS_ROLE_MAX], target[sizeof(META_CRED_PATH) + CREDS_ROLE_MAX];
-	int status = 0;
+	char role[CREDS_ROLE_MAX];
 	ecs_err e;
-	ecs_status st;
 
 	if (meta_token(n, m, o, why, why_cap))
 		return ECS_E_CREDS;
@@ -260,23 +227,9 @@ static ecs_status meta_fetch(creds_net *n, const meta_target *m, const char *rol
 		snprintf(role, sizeof(role), "%s", role_req);
 	else if (meta_role(n, m, o, role, why, why_cap))
 		return ECS_E_CREDS;
-	snprintf(target, sizeof(target), "%s%s", META_CRED_PATH, role);
-	st = meta_call(n, m, "GET", target, 0, &status, &e);
-	if (st != ECS_OK) {
-		net_reason(n, st, &e, why, why_cap);
+	if (meta_get(n, m, role, why, why_cap))
 		return ECS_E_CREDS;
-	}
-	if (status != 200) {
-		if (status == 404)
-			snprintf(why, why_cap, "RAM role '%s' is not attached to this instance",
-				 role);
-		else
-			snprintf(why, why_cap, "credentials of role '%s': HTTP %d%s", role, status,
-				 status == 401 ? " (a metadata token is required)" : "");
-		return ECS_E_CREDS;
-	}
-	st = creds_parse_metadata(n->body, n->r.body_len, port_time_unix(), c, &e);
-	if (st != ECS_OK) {
+	if (creds_parse_metadata(n->body, n->r.body_len, port_time_unix(), c, &e) != ECS_OK) {
 		snprintf(why, why_cap, "role '%s': %s", role, e.msg);
 		return ECS_E_CREDS;
 	}
@@ -287,26 +240,18 @@ static ecs_status meta_fetch(creds_net *n, const meta_target *m, const char *rol
 ecs_status creds_meta_get(creds_net *n, const char *role_req, const creds_opts *o, creds *out,
 			  char *why, size_t why_cap, ecs_err *err)
 {
+	static const char var[] = "ECS_CA_STATUS_METADATA_ENDPOINT";
+	int named = role_req != NULL && role_req[0] != '\0';
 	meta_target m;
 	conn_opts co;
+	const char *bad = meta_parse(port_getenv(var), &m);
 	ecs_status st;
 
-	st = meta_endpoint(&m, err);
-	if (st != ECS_OK)
-		return st;
-	cr_emit(o, 0, "creds: asking the ECS metadata service %s:%u for %s%s%s", m.host,
-		(unsigned)m.port, role_req != NULL && role_req[0] ? "role '" : "the instance role",
-		role_req != NULL && role_req[0] ? role_req : "",
-		role_req != NULL && role_req[0] ? "'" : "");
-	memset(&co, 0, sizeof(co));
-	memcpy(co.host, m.host, strlen(m.host) + 1);
-	co.port = m.port;
-	co.connect_timeout_ms = META_CONNECT_MS;
-	co.read_timeout_ms = META_READ_MS;
-	if (o != NULL) {
-		co.trace = o->trace;
-		co.trace_ctx = o->ctx;
-	}
+	if (bad != NULL)
+		return err_set(err, ECS_E_INPUT, "%s: %s", var, bad);
+	cr_trace(o, "asking the ECS metadata service %s:%u for %s%s%s", m.host, (unsigned)m.port,
+		 named ? "role '" : "the instance role", named ? role_req : "", named ? "'" : "");
+	cr_conn_opts(&co, o, m.host, m.port, CR_META, err); /* cannot fail: m.host fits */
 	conn_init(&n->cn, &co);
 	n->aux[0] = '\0';
 	st = meta_fetch(n, &m, role_req, o, out, why, why_cap);

@@ -7,118 +7,89 @@
 #include "creds_int.h"
 #include "port.h"
 
-typedef struct {
-	char *buf;
-	size_t cap, len;
-	char **argv;
-	size_t argv_cap, argc;
-	int has_token; /* a word has started, even an empty one ("") */
-	ecs_err *err;
-} splitter;
-
 static int is_space(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
 }
 
-static ecs_status put(splitter *s, char ch)
-{
-	if (s->len + 2 > s->cap) /* room for this byte and the word's NUL */
-		return err_set(s->err, ECS_E_CREDS, "process_command is longer than %zu bytes",
-			       s->cap - 2);
-	s->buf[s->len++] = ch;
-	s->has_token = 1;
-	return ECS_OK;
-}
+#define BLANK (-1) /* ends a word */
+#define NONE  (-2) /* adds nothing */
 
-static ecs_status flush(splitter *s, size_t *start)
+/* What cmd[*i] adds to the words (a byte, BLANK or NONE) in quote state *q; *i moves past
+ * an escape; *bad gets a message when the command is malformed. */
+static int split_step(const char *cmd, size_t n, size_t *i, int *q, int *word, const char **bad)
 {
-	if (!s->has_token)
-		return ECS_OK;
-	if (s->argc + 1 >= s->argv_cap)
-		return err_set(s->err, ECS_E_CREDS, "process_command has more than %zu words",
-			       s->argv_cap - 1);
-	if (s->len + 1 > s->cap) /* an empty word ('' or "") has not reserved its NUL */
-		return err_set(s->err, ECS_E_CREDS, "process_command is longer than %zu bytes",
-			       s->cap - 2);
-	s->buf[s->len++] = '\0';
-	s->argv[s->argc++] = s->buf + *start;
-	*start = s->len;
-	s->has_token = 0;
-	return ECS_OK;
-}
+	int ch = (unsigned char)cmd[*i];
 
-/* One byte in double quotes at cmd[*i]; *i moves past what it used. */
-static ecs_status in_double(splitter *s, const char *cmd, size_t n, size_t *i, int *dq)
-{
-	char ch = cmd[*i];
-
-	if (ch == '"') {
-		*dq = 0;
-		return ECS_OK;
-	}
-	if (ch == '\\' && *i + 1 < n) {
-		char next = cmd[*i + 1];
-		if (next == '\n') {
-			(*i)++; /* line continuation: both removed */
-			return ECS_OK;
-		}
-		if (next == '"' || next == '\\' || next == '$' || next == '`') {
-			(*i)++;
-			return put(s, next);
-		}
-	}
-	return put(s, ch);
+	if (ch == '\0')
+		*bad = "process_command contains a NUL byte";
+	else if (*q != 0 && ch == *q)
+		*q = 0;
+	else if (*q == '\'')
+		return ch;
+	else if (*q != 0) { /* "...": \ escapes only " \ $ ` and newline */
+		if (ch != '\\' || *i + 1 >= n || memchr("\"\\$`\n", cmd[*i + 1], 5) == NULL)
+			return ch;
+		ch = (unsigned char)cmd[++*i];
+		return ch == '\n' ? NONE : ch; /* backslash-newline: both removed */
+	} else if (ch == '\\' && *i + 1 >= n)
+		*bad = "invalid process_command: trailing backslash";
+	else if (ch == '\\') {
+		ch = (unsigned char)cmd[++*i];
+		return ch == '\n' ? NONE : ch;
+	} else if (ch == '\'' || ch == '"') {
+		*q = ch;
+		*word = 1;
+	} else
+		return is_space((char)ch) ? BLANK : ch;
+	return NONE;
 }
 
 ecs_status creds_split_command(const char *cmd, size_t n, char *buf, size_t cap, char **argv,
 			       size_t argv_cap, size_t *argc, ecs_err *err)
 {
-	splitter s = {buf, cap, 0, argv, argv_cap, 0, 0, err};
-	size_t i, start = 0;
-	int sq = 0, dq = 0;
-	ecs_status st = ECS_OK;
+	static const char LONG[] = "process_command is longer than %zu bytes";
+	static const char WORDS[] = "process_command has more than %zu words";
+	const char *bad = NULL;
+	size_t i, len = 0, start = 0, words = 0;
+	int q = 0, word = 0; /* the open quote; a word has started, even an empty one ("") */
 
 	*argc = 0;
 	if (cap < 2 || argv_cap < 2)
 		return err_set(err, ECS_E_INTERNAL, "argv buffers too small");
-	for (i = 0; i < n && st == ECS_OK; i++) {
-		char ch = cmd[i];
-		if (ch == '\0')
-			st = err_set(err, ECS_E_CREDS, "process_command contains a NUL byte");
-		else if (sq && ch == '\'')
-			sq = 0;
-		else if (sq)
-			st = put(&s, ch);
-		else if (dq)
-			st = in_double(&s, cmd, n, &i, &dq);
-		else if (ch == '\\') {
-			if (i + 1 >= n)
-				st = err_set(err, ECS_E_CREDS,
-					     "invalid process_command: trailing backslash");
-			else if (cmd[++i] != '\n')
-				st = put(&s, cmd[i]);
-		} else if (ch == '\'' || ch == '"') {
-			sq = ch == '\'';
-			dq = ch == '"';
-			s.has_token = 1;
-		} else if (is_space(ch))
-			st = flush(&s, &start);
-		else
-			st = put(&s, ch);
+	for (i = 0; i <= n && bad == NULL; i++) {
+		int out = BLANK; /* the end of the command ends the last word */
+		if (i == n && q != 0)
+			bad = "invalid process_command: unclosed quote";
+		else if (i < n)
+			out = split_step(cmd, n, &i, &q, &word, &bad);
+		if (bad != NULL || out == NONE || (out == BLANK && !word))
+			continue;
+		if (out != BLANK) {
+			if (len + 2 > cap) /* room for this byte and the word's NUL */
+				bad = LONG;
+			else
+				buf[len++] = (char)out;
+			word = 1;
+		} else if (words + 1 >= argv_cap) {
+			bad = WORDS;
+		} else if (len + 1 > cap) { /* an empty word ('' or "") has not reserved its NUL */
+			bad = LONG;
+		} else {
+			buf[len++] = '\0';
+			argv[words++] = buf + start;
+			start = len;
+			word = 0;
+		}
 	}
-	if (st == ECS_OK && (sq || dq))
-		st = err_set(err, ECS_E_CREDS, "invalid process_command: unclosed quote");
-	if (st == ECS_OK)
-		st = flush(&s, &start);
-	if (st == ECS_OK && (s.argc == 0 || argv[0][0] == '\0'))
-		st = err_set(err, ECS_E_CREDS, "process_command is empty");
-	if (st != ECS_OK) {
+	if (bad == NULL && (words == 0 || argv[0][0] == '\0'))
+		bad = "process_command is empty";
+	if (bad != NULL) {
 		cr_wipe(buf, cap);
-		return st;
+		return err_set(err, ECS_E_CREDS, bad, bad == WORDS ? argv_cap - 1 : cap - 2);
 	}
-	argv[s.argc] = NULL;
-	*argc = s.argc;
+	argv[words] = NULL;
+	*argc = words;
 	return ECS_OK;
 }
 
@@ -126,10 +97,10 @@ ecs_status creds_split_command(const char *cmd, size_t n, char *buf, size_t cap,
 static ecs_status run(creds_work *w, char **argv, const char *origin, const creds_opts *o,
 		      size_t *len, ecs_err *err)
 {
-	uint32_t ms = o != NULL && o->proc_timeout_ms ? o->proc_timeout_ms : ECS_PROC_TIMEOUT_MS;
+	uint32_t ms = o->proc_timeout_ms ? o->proc_timeout_ms : ECS_PROC_TIMEOUT_MS;
 	const char *tv = port_getenv("ECS_CA_STATUS_PROCESS_TIMEOUT_MS"); /* tests */
 	char detail[160], prog[64];
-	int code = -1;
+	int code = -1, named;
 	port_status ps;
 
 	if (tv != NULL && tv[0] >= '1' && tv[0] <= '9' && strlen(tv) <= 7) {
@@ -139,33 +110,28 @@ static ecs_status run(creds_work *w, char **argv, const char *origin, const cred
 		ms = v;
 	}
 	cr_show(prog, sizeof(prog), argv[0], strlen(argv[0]));
-	cr_emit(o, 0, "creds: running %s (from %s), deadline %u ms", prog, origin, (unsigned)ms);
+	cr_trace(o, "running %s (from %s), deadline %u ms", prog, origin, (unsigned)ms);
 	detail[0] = '\0';
 	ps = port_proc_run((const char *const *)argv, port_time_ms() + ms, w->proc_out,
 			   sizeof(w->proc_out), len, &code, detail, sizeof(detail));
-	switch (ps) {
-	case PORT_OK:
-		break;
-	case PORT_E_TIMEOUT:
-		return err_set(err, ECS_E_CREDS,
-			       "credential process %s (%s) did not finish within %u ms; killed",
-			       prog, origin, (unsigned)ms);
-	case PORT_E_TOOBIG:
-		return err_set(err, ECS_E_CREDS,
-			       "credential process %s (%s) printed more than %zu bytes; killed",
-			       prog, origin, sizeof(w->proc_out));
-	case PORT_E_NOENT:
-	case PORT_E_ACCESS:
-		return err_set(err, ECS_E_CREDS, "cannot run the credential process (%s): %s",
-			       origin, detail);
-	default:
-		return err_set(err, ECS_E_CREDS, "cannot run the credential process %s (%s): %s",
-			       prog, origin, detail[0] ? detail : "failed");
-	}
-	if (code != 0)
-		return err_set(err, ECS_E_CREDS, "credential process %s (%s) exited with status %d",
-			       prog, origin, code);
-	return ECS_OK;
+	if (ps == PORT_OK && code == 0)
+		return ECS_OK;
+	if (ps == PORT_OK || ps == PORT_E_TIMEOUT || ps == PORT_E_TOOBIG)
+		return err_set(
+			err, ECS_E_CREDS,
+			ps == PORT_OK ? "credential process %s (%s) exited with status %lld"
+			: ps == PORT_E_TIMEOUT ? "credential process %s (%s) did not finish "
+						 "within %lld ms; killed"
+					       : "credential process %s (%s) printed more than "
+						 "%lld bytes; killed",
+			prog, origin,
+			(long long)(ps == PORT_OK	   ? code
+				    : ps == PORT_E_TIMEOUT ? (long long)ms
+							   : (long long)sizeof(w->proc_out)));
+	named = ps != PORT_E_NOENT && ps != PORT_E_ACCESS; /* else detail names it */
+	return err_set(err, ECS_E_CREDS, "cannot run the credential process %s%s(%s): %s",
+		       named ? prog : "", named ? " " : "", origin,
+		       detail[0] != '\0' || !named ? detail : "failed");
 }
 
 ecs_status creds_proc_get(creds_work *w, const char *cmd, const char *origin, const creds_opts *o,
@@ -176,10 +142,8 @@ ecs_status creds_proc_get(creds_work *w, const char *cmd, const char *origin, co
 	ecs_status st;
 
 	cr_wipe_secrets(out);
-	if (cr_env_true("ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS"))
-		return err_set(err, ECS_E_CREDS,
-			       "%s runs a process, but ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS=true",
-			       origin);
+	if (cr_disabled(CR_NO_PROCESS, origin, "runs a process", err))
+		return ECS_E_CREDS;
 	st = creds_split_command(cmd, strlen(cmd), w->argbuf, sizeof(w->argbuf), argv, NELEM(argv),
 				 &argc, err);
 	if (st != ECS_OK) {

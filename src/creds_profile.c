@@ -5,55 +5,33 @@
 
 #include "creds_int.h"
 
-typedef struct {
-	creds_mode mode;
-	const char *cfg; /* config.json "mode" */
-	const char *ini; /* INI "type" */
-} mode_name;
-
-static const mode_name MODES[] = {
-	{CREDS_M_AK, "AK", "access_key"},
-	{CREDS_M_STS, "StsToken", "sts"},
-	{CREDS_M_RAM_ROLE, "RamRoleArn", "ram_role_arn"},
-	{CREDS_M_CHAIN, "ChainableRamRoleArn", NULL},
-	{CREDS_M_ECS_ROLE, "EcsRamRole", "ecs_ram_role"},
-	{CREDS_M_OIDC, "OIDC", "oidc_role_arn"},
-	{CREDS_M_URI, "CredentialsURI", "credentials_uri"},
-	{CREDS_M_EXTERNAL, "External", NULL},
+/* By creds_mode - 1: the config.json "mode" and the INI "type" (NULL: none). */
+static const char *const MODES[][2] = {
+	{"AK", "access_key"},
+	{"StsToken", "sts"},
+	{"RamRoleArn", "ram_role_arn"},
+	{"ChainableRamRoleArn", NULL},
+	{"EcsRamRole", "ecs_ram_role"},
+	{"OIDC", "oidc_role_arn"},
+	{"CredentialsURI", "credentials_uri"},
+	{"External", NULL},
 };
+_Static_assert(CREDS_M_AK == 1 && CREDS_M_EXTERNAL == 8, "MODES follows creds_mode");
 
 /* Known to the official tools, not to us: a clear "not supported" instead of "unknown". */
-static const char *const UNSUPPORTED[] = {"RsaKeyPair",
-					  "RamRoleArnWithRoleName",
-					  "CloudSSO",
-					  "OAuth",
-					  "BearerToken",
-					  "Anonymous",
-					  "rsa_key_pair",
-					  "bearer",
-					  "chainable_ram_role_arn",
-					  "cloud_sso",
-					  "oauth"};
-
-static const char *mode_str(creds_mode m, int ini)
-{
-	size_t i;
-
-	for (i = 0; i < NELEM(MODES); i++)
-		if (MODES[i].mode == m)
-			return ini ? MODES[i].ini : MODES[i].cfg;
-	return "?";
-}
+static const char UNSUPPORTED[] = "RsaKeyPair\0RamRoleArnWithRoleName\0CloudSSO\0OAuth\0"
+				  "BearerToken\0Anonymous\0rsa_key_pair\0bearer\0"
+				  "chainable_ram_role_arn\0cloud_sso\0oauth\0"; /* NUL-separated */
 
 /* The profile's field names, as the file spells them. */
 typedef struct {
-	const char *token, *arn, *session, *oidc_file, *what;
+	const char *token, *arn, *session, *oidc_file, *ram_role, *what;
 } names;
 
-static const names CFG_NAMES = {"sts_token", "ram_role_arn", "ram_session_name", "oidc_token_file",
-				"mode"};
-static const names INI_NAMES = {"security_token", "role_arn", "role_session_name",
-				"oidc_token_file_path", "type"};
+static const names NAMES[2] = {{"sts_token", "ram_role_arn", "ram_session_name", "oidc_token_file",
+				"ram_role_name", "mode"},
+			       {"security_token", "role_arn", "role_session_name",
+				"oidc_token_file_path", "role_name", "type"}};
 
 /* aliyun-cli's AutoModeRecognition for config.json; the same idea for the INI's keys. */
 static creds_mode infer(const creds_profile *p, int ini)
@@ -81,30 +59,28 @@ static creds_mode infer(const creds_profile *p, int ini)
 
 static ecs_status from_name(creds_profile *p, const char *raw, int ini, ecs_err *err)
 {
+	const char *u;
 	size_t i, n = strlen(raw);
 	char m[48];
 
-	for (i = 0; i < NELEM(MODES); i++) {
-		const char *name = ini ? MODES[i].ini : MODES[i].cfg;
-		if (name != NULL && cr_ieqn(raw, n, name)) {
-			p->mode = MODES[i].mode;
+	for (i = 0; i < NELEM(MODES); i++)
+		if (MODES[i][ini] != NULL && cr_ieqn(raw, n, MODES[i][ini])) {
+			p->mode = (creds_mode)(i + 1);
 			return ECS_OK;
 		}
-	}
 	cr_show(m, sizeof(m), raw, n);
-	for (i = 0; i < NELEM(UNSUPPORTED); i++)
-		if (cr_ieqn(raw, n, UNSUPPORTED[i]))
-			return err_set(err, ECS_E_CREDS,
-				       "%s uses %s '%s', which ecs-ca-status does not support",
-				       p->label, ini ? "type" : "mode", m);
-	return err_set(err, ECS_E_CREDS, "%s has unknown %s '%s'", p->label, ini ? "type" : "mode",
-		       m);
+	for (u = UNSUPPORTED; *u != '\0' && !cr_ieqn(raw, n, u); u += strlen(u) + 1)
+		;
+	return err_set(err, ECS_E_CREDS,
+		       *u != '\0' ? "%s uses %s '%s', which ecs-ca-status does not support"
+				  : "%s has unknown %s '%s'",
+		       p->label, NAMES[ini].what, m);
 }
 
 /* The first field the mode needs that is empty, or NULL. */
 static const char *missing_field(const creds_profile *p, int ini)
 {
-	const names *nm = ini ? &INI_NAMES : &CFG_NAMES;
+	const names *nm = &NAMES[ini];
 	const creds_role *r = &p->role;
 
 	switch (p->mode) {
@@ -165,14 +141,11 @@ static int session_ok(const char *s)
 
 static ecs_status check_forms(creds_profile *p, int ini, ecs_err *err)
 {
-	const names *nm = ini ? &INI_NAMES : &CFG_NAMES;
+	const names *nm = &NAMES[ini];
 
 	if (p->mode == CREDS_M_ECS_ROLE && p->ram_role[0] != '\0' &&
 	    !cr_role_ok(p->ram_role, strlen(p->ram_role)))
-		return err_set(err, ECS_E_INPUT,
-			       "%s: %s is not a RAM role name (letters, digits, '-', '_', '.'; "
-			       "at most 64)",
-			       p->label, ini ? "role_name" : "ram_role_name");
+		return err_set(err, ECS_E_INPUT, CR_NOT_ROLE, p->label, ": ", nm->ram_role);
 	if (!session_ok(p->role.session))
 		return err_set(err, ECS_E_INPUT, "%s: %s must be 2..64 letters, digits or . @ - _",
 			       p->label, nm->session);
@@ -183,26 +156,22 @@ static ecs_status check_forms(creds_profile *p, int ini, ecs_err *err)
 	return ECS_OK;
 }
 
-static void set_label(creds_profile *p, int ini, const char *path, const char *mode)
+/* "PATH profile 'NAME'" or "PATH [NAME]" */
+static void set_label(creds_profile *p, int ini, const char *path)
 {
 	char shown[64];
 
 	cr_show(shown, sizeof(shown), p->name, strlen(p->name));
-	if (ini)
-		snprintf(p->label, sizeof(p->label), "%s [%s]%s%s%s", path, shown, mode ? " (" : "",
-			 mode ? mode : "", mode ? ")" : "");
-	else
-		snprintf(p->label, sizeof(p->label), "%s profile '%s'%s%s%s", path, shown,
-			 mode ? " (" : "", mode ? mode : "", mode ? ")" : "");
+	snprintf(p->label, sizeof(p->label), ini ? "%s [%s]" : "%s profile '%s'", path, shown);
 }
 
 ecs_status creds_profile_decide(creds_profile *p, const char *raw_mode, int ini,
 				const char *path_for_msgs, ecs_err *err)
 {
-	const char *missing;
+	const char *missing, *mode;
 	ecs_status st;
 
-	set_label(p, ini, path_for_msgs, NULL);
+	set_label(p, ini, path_for_msgs);
 	if (raw_mode != NULL && raw_mode[0] != '\0') {
 		st = from_name(p, raw_mode, ini, err);
 		if (st != ECS_OK)
@@ -215,9 +184,13 @@ ecs_status creds_profile_decide(creds_profile *p, const char *raw_mode, int ini,
 	     p->secret[0] == '\0' && p->token[0] == '\0')) {
 		/* `aliyun configure` leaves an empty "default" AK profile behind */
 		p->missing = 2;
-		return err_set(err, ECS_E_CREDS, "%s has no credentials", p->label);
+		return err_set(err, ECS_E_CREDS, "%s has no %s", p->label, "credentials");
 	}
-	set_label(p, ini, path_for_msgs, mode_str(p->mode, ini));
+	mode = MODES[p->mode - 1][ini];
+	if (mode != NULL) { /* the label becomes "... (MODE)", cut like one snprintf would */
+		size_t l = strlen(p->label);
+		snprintf(p->label + l, sizeof(p->label) - l, " (%s)", mode);
+	}
 	missing = missing_field(p, ini);
 	if (missing != NULL)
 		return err_set(err, ECS_E_CREDS, "%s has no %s", p->label, missing);

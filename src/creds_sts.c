@@ -22,7 +22,7 @@ typedef struct {
 typedef struct {
 	char host[ECS_HOST_MAX];
 	uint16_t port;
-	char hosthdr[ECS_HOST_MAX + 8];
+	char hosthdr[CR_HOSTHDR_MAX];
 } sts_target;
 
 static void add(sts_params *ps, const char *name, const char *value)
@@ -81,7 +81,6 @@ static ecs_status sts_endpoint(const creds_role *r, sts_target *t, ecs_err *err)
 	const char *ev = port_getenv("ALIBABA_CLOUD_STS_ENDPOINT");
 	const char *region = r->sts_region;
 	int vpc = r->enable_vpc || cr_env_true("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED");
-	int v6;
 	ecs_status st = ECS_OK;
 
 	t->port = 443;
@@ -102,16 +101,9 @@ static ecs_status sts_endpoint(const creds_role *r, sts_target *t, ecs_err *err)
 		else
 			snprintf(t->host, sizeof(t->host), "sts.aliyuncs.com");
 	}
-	if (st != ECS_OK)
-		return st;
-	v6 = strchr(t->host, ':') != NULL;
-	if (t->port == 443)
-		snprintf(t->hosthdr, sizeof(t->hosthdr), "%s%s%s", v6 ? "[" : "", t->host,
-			 v6 ? "]" : "");
-	else
-		snprintf(t->hosthdr, sizeof(t->hosthdr), "%s%s%s:%u", v6 ? "[" : "", t->host,
-			 v6 ? "]" : "", (unsigned)t->port);
-	return ECS_OK;
+	if (st == ECS_OK)
+		cr_hosthdr(t->hosthdr, t->host, -1, t->port, 443);
+	return st;
 }
 
 /* The parameters every STS call has, and the role's. */
@@ -155,18 +147,26 @@ static void hdr(sts_headers *hs, const char *name, const char *value)
 	hs->h[hs->nh++].value = value;
 }
 
-/* Form body for an RPC v1 signed call: every parameter plus Signature. */
-static ecs_status sign_v1(creds_net *n, sts_params *ps, const cr_keys *with, size_t *len,
-			  ecs_err *err)
+/* The form body into n->form: with v1 keys, signed (RPC v1: the parameters plus Signature);
+ * else the parameters as they are (V3 signs in headers; OIDC is anonymous). */
+static ecs_status form_body(creds_net *n, sts_params *ps, const cr_keys *v1, size_t *len,
+			    ecs_err *err)
 {
-	add(ps, "AccessKeyId", with->id);
-	add(ps, "SignatureMethod", "HMAC-SHA1");
-	add(ps, "SignatureVersion", "1.0");
-	add(ps, "SignatureNonce", ps->nonce);
-	if (with->token[0] != '\0')
-		add(ps, "SecurityToken", with->token);
-	if (sign_v1_query("POST", ps->p, ps->n, with->secret, strlen(with->secret), n->form,
-			  sizeof(n->form), len, NULL, 0) != ECS_OK)
+	ecs_status st;
+
+	if (v1 != NULL) {
+		add(ps, "AccessKeyId", v1->id);
+		add(ps, "SignatureMethod", "HMAC-SHA1");
+		add(ps, "SignatureVersion", "1.0");
+		add(ps, "SignatureNonce", ps->nonce);
+		if (v1->token[0] != '\0')
+			add(ps, "SecurityToken", v1->token);
+		st = sign_v1_query("POST", ps->p, ps->n, v1->secret, strlen(v1->secret), n->form,
+				   sizeof(n->form), len, NULL, 0);
+	} else {
+		st = sign_canonical_query(ps->p, ps->n, n->form, sizeof(n->form), len);
+	}
+	if (st != ECS_OK)
 		return err_set(err, ECS_E_NOSPACE, "STS request larger than %zu bytes",
 			       sizeof(n->form));
 	return ECS_OK;
@@ -178,31 +178,31 @@ static ecs_status sign_v3(creds_net *n, sts_params *ps, const cr_keys *with, con
 {
 	sign_pair sh[8];
 	size_t ns = 0, alen, k;
+	ecs_status st = form_body(n, ps, NULL, len, err);
 
-	if (sign_canonical_query(ps->p, ps->n, n->form, sizeof(n->form), len) != ECS_OK)
-		return err_set(err, ECS_E_NOSPACE, "STS request larger than %zu bytes",
-			       sizeof(n->form));
+	if (st != ECS_OK)
+		return st;
 	sign_sha256_hex(n->form, *len, hs->sha);
-#define SH(nm, v)                                                                                  \
-	(sh[ns].name = (nm), sh[ns].name_len = strlen(nm), sh[ns].value = (v),                     \
-	 sh[ns].value_len = strlen(v), ns++)
-	SH("host", t->hosthdr);
-	SH("content-type", "application/x-www-form-urlencoded");
-	SH("x-acs-action", action);
-	SH("x-acs-version", STS_VERSION);
-	SH("x-acs-date", ps->stamp);
-	SH("x-acs-signature-nonce", ps->nonce);
-	SH("x-acs-content-sha256", hs->sha);
+	hs->nh = 0;
+	hdr(hs, "host", t->hosthdr);
+	hdr(hs, "content-type", "application/x-www-form-urlencoded");
+	hdr(hs, "x-acs-action", action);
+	hdr(hs, "x-acs-version", STS_VERSION);
+	hdr(hs, "x-acs-date", ps->stamp);
+	hdr(hs, "x-acs-signature-nonce", ps->nonce);
+	hdr(hs, "x-acs-content-sha256", hs->sha);
 	if (with->token[0] != '\0')
-		SH("x-acs-security-token", with->token);
-#undef SH
+		hdr(hs, "x-acs-security-token", with->token);
+	for (k = 0; k < hs->nh; k++, ns++) {
+		sh[k].name = hs->h[k].name;
+		sh[k].name_len = strlen(sh[k].name);
+		sh[k].value = hs->h[k].value;
+		sh[k].value_len = strlen(sh[k].value);
+	}
 	if (sign_v3_authorization("POST", "/", "", 0, sh, ns, hs->sha, with->id, strlen(with->id),
 				  with->secret, strlen(with->secret), hs->auth, sizeof(hs->auth),
 				  &alen, NULL, n->req, sizeof(n->req)) != ECS_OK)
 		return err_set(err, ECS_E_INPUT, "cannot sign the STS request (key too long?)");
-	hs->nh = 0;
-	for (k = 0; k < ns; k++)
-		hdr(hs, sh[k].name, sh[k].value);
 	hdr(hs, "Authorization", hs->auth);
 	return ECS_OK;
 }
@@ -211,19 +211,17 @@ static ecs_status sign_v3(creds_net *n, sts_params *ps, const cr_keys *with, con
  * nothing after "string to sign" (which quotes our parameters, the token among them). */
 static void clean(char *s, size_t cap, const cr_keys *with, const char *oidc)
 {
+	const char *secrets[3] = {with != NULL ? with->secret : "", with != NULL ? with->token : "",
+				  oidc};
 	char *p = strstr(s, "string to sign");
 	size_t i;
 
 	if (p != NULL)
 		snprintf(p, cap - (size_t)(p - s), "string to sign ...");
-	{
-		const char *secrets[3] = {with != NULL ? with->secret : "",
-					  with != NULL ? with->token : "", oidc};
-		for (i = 0; i < 3; i++) {
-			size_t l = strlen(secrets[i]);
-			while (l >= 8 && (p = strstr(s, secrets[i])) != NULL)
-				memset(p, '*', l);
-		}
+	for (i = 0; i < 3; i++) {
+		size_t l = strlen(secrets[i]);
+		while (l >= 8 && (p = strstr(s, secrets[i])) != NULL)
+			memset(p, '*', l);
 	}
 	for (i = 0; s[i] != '\0'; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
@@ -245,113 +243,69 @@ static int64_t server_clock(const creds_net *n, const char *code)
 	return t;
 }
 
-/* A non-200 answer: ECS_E_API with Code, Message and RequestId. *server_now gets the
- * server's clock when the error is a clock skew (else 0). */
-static ecs_status api_error(const creds_net *n, const char *action, const creds_role *r,
-			    const cr_keys *with, int64_t *server_now, ecs_err *err)
-{
-	jsmntok_t toks[48];
-	char code[96] = "", msg[256] = "", rid[64] = "", arn[96];
-	json_doc d;
-	ecs_err je;
-	size_t l;
-
-	if (json_parse(&d, n->body, n->r.body_len, toks, 48, &je) == ECS_OK && d.ntok > 0 &&
-	    d.tok[0].type == JSMN_OBJECT) {
-		int i;
-		if ((i = json_get(&d, 0, "Code")) >= 0 && json_is_string(&d, i))
-			json_string(&d, i, code, sizeof(code), &l);
-		if ((i = json_get(&d, 0, "Message")) >= 0 && json_is_string(&d, i))
-			json_string(&d, i, msg, sizeof(msg), &l);
-		if ((i = json_get(&d, 0, "RequestId")) >= 0 && json_is_string(&d, i))
-			json_string(&d, i, rid, sizeof(rid), &l);
-	}
-	*server_now = server_clock(n, code);
-	clean(code, sizeof(code), with, n->aux);
-	clean(msg, sizeof(msg), with, n->aux);
-	clean(rid, sizeof(rid), with, n->aux);
-	cr_show(arn, sizeof(arn), r->role_arn, strlen(r->role_arn));
-	return err_set(err, ECS_E_API, "STS %s for %s (%s): HTTP %d %s: %s%s%s%s", action, arn,
-		       r->label, n->r.status, code[0] ? code : "(no Code)", msg,
-		       rid[0] ? " (RequestId " : "", rid, rid[0] ? ")" : "");
-}
-
 /* What one STS call is about. */
 typedef struct {
 	const char *action;
 	const creds_role *r;
-	const cr_keys *with; /* NULL: anonymous */
+	const cr_keys *with;	  /* NULL: anonymous (AssumeRoleWithOIDC) */
+	const char *provider_arn; /* AssumeRoleWithOIDC; the token is in n->aux */
 	const creds_opts *o;
 	int64_t now;	    /* our clock, corrected after a skew answer */
 	int64_t server_now; /* (out) the server's clock, after InvalidTimeStamp.Expired */
 } sts_call;
 
+/* A non-200 answer: ECS_E_API with Code, Message and RequestId. k->server_now gets the
+ * server's clock when the error is a clock skew (else 0). */
+static ecs_status api_error(const creds_net *n, sts_call *k, ecs_err *err)
+{
+	static const char *const keys[3] = {"Code", "Message", "RequestId"};
+	jsmntok_t toks[48];
+	char code[96] = "", msg[256] = "", rid[64] = "", arn[96];
+	char *const v[3] = {code, msg, rid};
+	const size_t cap[3] = {sizeof(code), sizeof(msg), sizeof(rid)};
+	json_doc d;
+	size_t l, i;
+	/* the parser's message is not needed: err_set() takes a NULL err */
+	int ok = json_parse(&d, n->body, n->r.body_len, toks, 48, NULL) == ECS_OK && d.ntok > 0 &&
+		 d.tok[0].type == JSMN_OBJECT;
+
+	for (i = 0; ok && i < 3; i++)
+		json_string(&d, json_get(&d, 0, keys[i]), v[i], cap[i], &l);
+	k->server_now = server_clock(n, code);
+	for (i = 0; i < 3; i++)
+		clean(v[i], cap[i], k->with, n->aux);
+	cr_show(arn, sizeof(arn), k->r->role_arn, strlen(k->r->role_arn));
+	return err_set(err, ECS_E_API, "STS %s for %s (%s): HTTP %d %s: %s%s%s%s", k->action, arn,
+		       k->r->label, n->r.status, code[0] ? code : "(no Code)", msg,
+		       rid[0] ? " (RequestId " : "", rid, rid[0] ? ")" : "");
+}
+
 /* Sends the request in n->form (len bytes) with headers hs and parses the answer. */
 static ecs_status sts_send(creds_net *n, const sts_target *t, sts_headers *hs, size_t len,
 			   sts_call *k, creds *out, ecs_err *err)
 {
-	const char *action = k->action;
-	const creds_role *r = k->r;
-	const creds_opts *o = k->o;
 	conn_opts co;
-	conn_req q;
 	ecs_status st;
 
-	if ((st = cr_conn_opts(&co, o, t->host, t->port, 1, err)) != ECS_OK)
+	if ((st = cr_conn_opts(&co, k->o, t->host, t->port, CR_TLS, err)) != ECS_OK)
 		return st;
-	cr_emit(o, 0, "creds: STS %s for %s at %s", action, r->role_arn, t->hosthdr);
-	conn_init(&n->cn, &co);
-	memset(&q, 0, sizeof(q));
-	q.method = "POST";
-	q.target = "/";
-	q.headers = hs->h;
-	q.nheaders = hs->nh;
-	q.body = n->form;
-	q.body_len = len;
-	q.wbuf = n->req;
-	q.wcap = sizeof(n->req);
-	q.hdr = n->hdr;
-	q.hdr_cap = sizeof(n->hdr);
-	q.rbody = n->body;
-	q.rbody_cap = sizeof(n->body);
-	st = conn_request(&n->cn, &q, &n->r, err);
-	conn_close(&n->cn);
+	cr_trace(k->o, "STS %s for %s at %s", k->action, k->r->role_arn, t->hosthdr);
+	st = cr_request_once(n, &co, "POST", "/", hs->h, hs->nh, len, err);
 	if (st != ECS_OK) {
-		err_prefix(err, "STS %s (%s)", action, r->label);
+		err_prefix(err, "STS %s (%s)", k->action, k->r->label);
 		return st;
 	}
 	if (n->r.status != 200)
-		return api_error(n, action, r, k->with, &k->server_now, err);
+		return api_error(n, k, err);
 	st = creds_parse_sts(n->body, n->r.body_len, k->now, out, err);
 	if (st != ECS_OK)
-		err_prefix(err, "STS %s for %s", action, r->label);
+		err_prefix(err, "STS %s for %s", k->action, k->r->label);
 	return st;
 }
 
-/* The headers of an RPC-style (form body) call. */
-static void rpc_headers(sts_headers *hs, const sts_target *t)
-{
-	hs->nh = 0;
-	hdr(hs, "Host", t->hosthdr);
-	hdr(hs, "Content-Type", "application/x-www-form-urlencoded");
-}
-
-/* 1 when the call should be signed again with the server's clock (once): a wrong local
- * clock is common on the devices this runs on. */
-static int skew_retry(sts_call *k, int attempt, ecs_status st)
-{
-	if (st != ECS_E_API || k->server_now == 0 || attempt > 0)
-		return 0;
-	cr_emit(k->o, 0, "creds: STS says the clock is off by %lld s; signing again with its time",
-		(long long)(k->server_now - k->now));
-	k->now = k->server_now;
-	k->server_now = 0;
-	return 1;
-}
-
-/* One signed AssumeRole attempt at k->now. */
-static ecs_status assume_once(creds_net *n, const sts_target *t, sts_call *k, creds *out,
-			      ecs_err *err)
+/* One attempt at k->now: AssumeRole signed (RPC v1 or V3), or the anonymous
+ * AssumeRoleWithOIDC. */
+static ecs_status sts_once(creds_net *n, const sts_target *t, sts_call *k, creds *out, ecs_err *err)
 {
 	sts_params ps;
 	sts_headers hs;
@@ -360,13 +314,19 @@ static ecs_status assume_once(creds_net *n, const sts_target *t, sts_call *k, cr
 
 	if (st != ECS_OK)
 		return st;
-	if (k->r->external_id[0] != '\0')
+	if (k->with == NULL) {
+		add(&ps, "OIDCProviderArn", k->provider_arn);
+		add(&ps, "OIDCToken", n->aux);
+	} else if (k->r->external_id[0] != '\0') {
 		add(&ps, "ExternalId", k->r->external_id);
-	if (k->o != NULL && k->o->sts_v1) {
-		rpc_headers(&hs, t);
-		st = sign_v1(n, &ps, k->with, &len, err);
-	} else {
+	}
+	if (k->with != NULL && !k->o->sts_v1) {
 		st = sign_v3(n, &ps, k->with, t, k->action, &hs, &len, err);
+	} else {
+		hs.nh = 0;
+		hdr(&hs, "Host", t->hosthdr);
+		hdr(&hs, "Content-Type", "application/x-www-form-urlencoded");
+		st = form_body(n, &ps, k->with, &len, err);
 	}
 	if (st == ECS_OK) {
 		hdr(&hs, "Accept", "application/json");
@@ -374,30 +334,6 @@ static ecs_status assume_once(creds_net *n, const sts_target *t, sts_call *k, cr
 		st = sts_send(n, t, &hs, len, k, out, err);
 	}
 	cr_wipe(&hs, sizeof(hs));
-	return st;
-}
-
-ecs_status creds_sts_assume(creds_net *n, const creds_role *r, const cr_keys *with,
-			    const creds_opts *o, creds *out, ecs_err *err)
-{
-	sts_call k = {"AssumeRole", r, with, o, 0, 0};
-	sts_target t;
-	int attempt = 0;
-	ecs_status st;
-
-	cr_wipe_secrets(out);
-	n->aux[0] = '\0';
-	k.now = port_time_unix();
-	st = sts_endpoint(r, &t, err);
-	while (st == ECS_OK) {
-		st = assume_once(n, &t, &k, out, err);
-		if (!skew_retry(&k, attempt++, st))
-			break;
-		st = ECS_OK;
-	}
-	cr_wipe(n, sizeof(*n));
-	if (st != ECS_OK)
-		cr_wipe_secrets(out);
 	return st;
 }
 
@@ -420,57 +356,57 @@ static ecs_status read_token(creds_net *n, const char *path, ecs_err *err)
 	       (n->aux[len - 1] == '\n' || n->aux[len - 1] == '\r' || n->aux[len - 1] == ' '))
 		len--;
 	n->aux[len] = '\0';
-	if (len == 0)
-		return err_set(err, ECS_E_CREDS, "the OIDC token file %s is empty", sp);
-	if (cr_has_ctl(n->aux, len))
-		return err_set(err, ECS_E_CREDS, "the OIDC token file %s holds control characters",
+	if (len == 0 || cr_has_ctl(n->aux, len))
+		return err_set(err, ECS_E_CREDS,
+			       len == 0 ? "the OIDC token file %s is empty"
+					: "the OIDC token file %s holds control characters",
 			       sp);
 	return ECS_OK;
 }
 
-/* One anonymous AssumeRoleWithOIDC attempt at k->now; the token is in n->aux. */
-static ecs_status oidc_once(creds_net *n, const sts_target *t, sts_call *k,
-			    const char *provider_arn, creds *out, ecs_err *err)
+/* The call, signed again once with the server's clock after a skew answer (a wrong local
+ * clock is common on the devices this runs on). token_file: AssumeRoleWithOIDC. */
+static ecs_status sts_run(creds_net *n, sts_call *k, const char *token_file, creds *out,
+			  ecs_err *err)
 {
-	sts_params ps;
-	sts_headers hs;
-	size_t len = 0;
-	ecs_status st = base_params(&ps, k->action, k->r, k->now, err);
-
-	if (st != ECS_OK)
-		return st;
-	add(&ps, "OIDCProviderArn", provider_arn);
-	add(&ps, "OIDCToken", n->aux);
-	if (sign_canonical_query(ps.p, ps.n, n->form, sizeof(n->form), &len) != ECS_OK)
-		return err_set(err, ECS_E_NOSPACE, "STS request larger than %zu bytes",
-			       sizeof(n->form));
-	rpc_headers(&hs, t);
-	hdr(&hs, "Accept", "application/json");
-	hdr(&hs, "User-Agent", "ecs-ca-status/" ECS_VERSION);
-	return sts_send(n, t, &hs, len, k, out, err);
-}
-
-ecs_status creds_sts_oidc(creds_net *n, const creds_role *r, const char *provider_arn,
-			  const char *token_file, const creds_opts *o, creds *out, ecs_err *err)
-{
-	sts_call k = {"AssumeRoleWithOIDC", r, NULL, o, 0, 0};
 	sts_target t;
 	int attempt = 0;
 	ecs_status st;
 
 	cr_wipe_secrets(out);
-	k.now = port_time_unix();
-	st = sts_endpoint(r, &t, err);
-	if (st == ECS_OK)
+	n->aux[0] = '\0';
+	k->now = port_time_unix();
+	st = sts_endpoint(k->r, &t, err);
+	if (st == ECS_OK && token_file != NULL)
 		st = read_token(n, token_file, err);
 	while (st == ECS_OK) {
-		st = oidc_once(n, &t, &k, provider_arn, out, err);
-		if (!skew_retry(&k, attempt++, st))
+		st = sts_once(n, &t, k, out, err);
+		if (st != ECS_E_API || k->server_now == 0 || attempt++ > 0)
 			break;
+		cr_trace(k->o, "STS says the clock is off by %lld s; signing again with its time",
+			 (long long)(k->server_now - k->now));
+		k->now = k->server_now;
+		k->server_now = 0;
 		st = ECS_OK;
 	}
 	cr_wipe(n, sizeof(*n));
 	if (st != ECS_OK)
 		cr_wipe_secrets(out);
 	return st;
+}
+
+ecs_status creds_sts_assume(creds_net *n, const creds_role *r, const cr_keys *with,
+			    const creds_opts *o, creds *out, ecs_err *err)
+{
+	sts_call k = {"AssumeRole", r, with, NULL, o, 0, 0};
+
+	return sts_run(n, &k, NULL, out, err);
+}
+
+ecs_status creds_sts_oidc(creds_net *n, const creds_role *r, const char *provider_arn,
+			  const char *token_file, const creds_opts *o, creds *out, ecs_err *err)
+{
+	sts_call k = {"AssumeRoleWithOIDC", r, NULL, provider_arn, o, 0, 0};
+
+	return sts_run(n, &k, token_file, out, err);
 }

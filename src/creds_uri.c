@@ -21,40 +21,19 @@ static void uri_shown(const url_parts *u, char *out, size_t cap)
 static ecs_status uri_exchange(creds_net *n, const url_parts *u, const char *shown,
 			       const creds_opts *o, ecs_err *err)
 {
-	char hosthdr[ECS_HOST_MAX + 8];
-	http_header h[3];
+	char hosthdr[CR_HOSTHDR_MAX];
+	const http_header h[3] = {{"Host", hosthdr},
+				  {"Accept", "application/json"},
+				  {"User-Agent", "ecs-ca-status/" ECS_VERSION}};
 	conn_opts co;
-	conn_req q;
-	int v6 = strchr(u->host, ':') != NULL;
 	ecs_status st;
 
-	if ((st = cr_conn_opts(&co, o, u->host, u->port, u->tls, err)) != ECS_OK)
+	if ((st = cr_conn_opts(&co, o, u->host, u->port, (u->tls ? CR_TLS : 0) | CR_RESEND, err)) !=
+	    ECS_OK)
 		return st;
-	co.no_resend = 0; /* a GET without a nonce may be sent again */
-	snprintf(hosthdr, sizeof(hosthdr), "%s%s%s:%u", v6 ? "[" : "", u->host, v6 ? "]" : "",
-		 (unsigned)u->port);
-	h[0].name = "Host";
-	h[0].value = hosthdr;
-	h[1].name = "Accept";
-	h[1].value = "application/json";
-	h[2].name = "User-Agent";
-	h[2].value = "ecs-ca-status/" ECS_VERSION;
-	memset(&q, 0, sizeof(q));
-	q.method = "GET";
-	q.target = u->path;
-	q.headers = h;
-	q.nheaders = 3;
-	q.wbuf = n->req;
-	q.wcap = sizeof(n->req);
-	q.hdr = n->hdr;
-	q.hdr_cap = sizeof(n->hdr);
-	q.rbody = n->body;
-	q.rbody_cap = sizeof(n->body);
-	cr_emit(o, 0, "creds: GET credentials URI %s", shown);
-	conn_init(&n->cn, &co);
-	st = conn_request(&n->cn, &q, &n->r, err);
-	conn_close(&n->cn);
-	return st;
+	cr_hosthdr(hosthdr, u->host, -1, u->port, 0);
+	cr_trace(o, "GET credentials URI %s", shown);
+	return cr_request_once(n, &co, "GET", u->path, h, 3, 0, err);
 }
 
 ecs_status creds_uri_get(creds_net *n, const char *uri, const char *origin, const creds_opts *o,
@@ -65,15 +44,12 @@ ecs_status creds_uri_get(creds_net *n, const char *uri, const char *origin, cons
 	ecs_status st;
 
 	cr_wipe_secrets(out);
-	if (url_parse(uri, 0, &u, err) != ECS_OK) {
+	if (url_parse(uri, 0, &u, err) != ECS_OK ||
+	    (u.userinfo_len > 0 && err_set(err, ECS_E_INPUT, "user:password@ is not supported"))) {
+		cr_wipe(&u, sizeof(u));
 		err_prefix(err, "credentials URI from %s", origin);
 		err->status = ECS_E_INPUT;
 		return ECS_E_INPUT;
-	}
-	if (u.userinfo_len > 0) {
-		cr_wipe(&u, sizeof(u));
-		return err_set(err, ECS_E_INPUT,
-			       "credentials URI from %s: user:password@ is not supported", origin);
 	}
 	uri_shown(&u, shown, sizeof(shown));
 	st = uri_exchange(n, &u, shown, o, err);

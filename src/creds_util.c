@@ -1,5 +1,6 @@
 /* Helpers shared by the creds_*.c files, and the parsers of temporary-credential answers
  * (metadata service, credentials URI, STS, external process). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,20 @@
 
 #define TEMP_JSON_TOKENS 96  /* the answers have about a dozen members */
 #define REFRESH_MARGIN_S 180 /* credentials-go refreshes 180 s before expiry */
+
+void cr_trace(const creds_opts *o, const char *fmt, ...)
+{
+	char line[768];
+	va_list ap;
+
+	if (o == NULL || o->trace == NULL)
+		return;
+	memcpy(line, "creds: ", 7);
+	va_start(ap, fmt);
+	vsnprintf(line + 7, sizeof(line) - 7, fmt, ap);
+	va_end(ap);
+	o->trace(o->ctx, line);
+}
 
 void cr_wipe(void *p, size_t n)
 {
@@ -85,6 +100,17 @@ void creds_work_wipe(creds_work *w)
 		cr_wipe(w, sizeof(*w));
 }
 
+void cr_profile_fail(creds_profile *p)
+{
+	int missing = p->missing;
+	char name[CREDS_NAME_MAX];
+
+	memcpy(name, p->name, sizeof(name));
+	cr_wipe(p, sizeof(*p));
+	p->missing = missing;
+	memcpy(p->name, name, sizeof(name));
+}
+
 void cr_wipe_secrets(creds *c)
 {
 	cr_wipe(c->key_id, sizeof(c->key_id));
@@ -121,6 +147,13 @@ int cr_has_ctl(const char *s, size_t n)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
 			return 1;
 	return 0;
+}
+
+int cr_json_member(const json_doc *d, int obj, const char *key)
+{
+	int i = json_get(d, obj, key);
+
+	return i >= 0 && json_is_null(d, i) ? -1 : i;
 }
 
 const char *cr_show(char *dst, size_t cap, const char *s, size_t n)
@@ -198,6 +231,13 @@ int cr_env_true(const char *name)
 	return v != NULL && cr_ieqn(v, strlen(v), "true");
 }
 
+ecs_status cr_disabled(const char *var, const char *origin, const char *what, ecs_err *err)
+{
+	if (!cr_env_true(var))
+		return ECS_OK;
+	return err_set(err, ECS_E_CREDS, "%s %s, but %s=true", origin, what, var);
+}
+
 ecs_status cr_env_copy(const char *var, const char *v, char *out, size_t cap, ecs_err *err)
 {
 	size_t n = strlen(v);
@@ -225,9 +265,10 @@ void cr_plan_refresh(creds *c, int64_t now)
 }
 
 ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, uint16_t port,
-			int tls, ecs_err *err)
+			int flags, ecs_err *err)
 {
 	size_t n = strlen(host);
+	int meta = (flags & CR_META) != 0;
 
 	memset(co, 0, sizeof(*co));
 	if (n >= sizeof(co->host))
@@ -235,21 +276,69 @@ ecs_status cr_conn_opts(conn_opts *co, const creds_opts *o, const char *host, ui
 			       sizeof(co->host) - 1);
 	memcpy(co->host, host, n + 1);
 	co->port = port;
-	co->tls = tls;
-	co->connect_timeout_ms = o != NULL && o->connect_timeout_ms ? o->connect_timeout_ms : 5000;
-	co->read_timeout_ms = o != NULL && o->read_timeout_ms ? o->read_timeout_ms : 10000;
-	co->no_resend = 1; /* a signed request carries a one-time nonce */
-	if (o != NULL) {
-		co->trace = o->trace;
-		co->trace_ctx = o->ctx;
-		if (tls && o->tls_ready != NULL) {
-			ecs_status st = o->tls_ready(o->ctx, err);
-			if (st != ECS_OK)
-				return st;
-		}
+	co->tls = flags & CR_TLS;
+	co->connect_timeout_ms = meta			 ? CR_META_CONNECT_MS
+				 : o->connect_timeout_ms ? o->connect_timeout_ms
+							 : 5000;
+	co->read_timeout_ms = meta		   ? CR_META_READ_MS
+			      : o->read_timeout_ms ? o->read_timeout_ms
+						   : 10000;
+	/* a signed request carries a one-time nonce: never sent twice */
+	co->no_resend = !(flags & (CR_RESEND | CR_META));
+	co->trace = o->trace;
+	co->trace_ctx = o->ctx;
+	if (co->tls && o->tls_ready != NULL) {
+		ecs_status st = o->tls_ready(o->ctx, err);
+		if (st != ECS_OK)
+			return st;
 	}
-	return conn_pick_proxy(co, o != NULL ? o->proxy : NULL, o != NULL ? o->no_proxy : NULL,
-			       err);
+	if (meta)
+		return ECS_OK;
+	return conn_pick_proxy(co, o->proxy, o->no_proxy, err);
+}
+
+void cr_hosthdr(char *dst, const char *host, int v6, unsigned port, unsigned dflt)
+{
+	if (v6 < 0)
+		v6 = strchr(host, ':') != NULL;
+	snprintf(dst, CR_HOSTHDR_MAX, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	if (port == dflt) /* it fits: the ':' found is the one just written */
+		*strrchr(dst, ':') = '\0';
+}
+
+ecs_status cr_request(creds_net *n, const char *method, const char *target, const http_header *h,
+		      size_t nh, size_t body_len, ecs_err *err)
+{
+	conn_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.method = method;
+	q.target = target;
+	q.headers = h;
+	q.nheaders = nh;
+	if (body_len > 0) {
+		q.body = n->form;
+		q.body_len = body_len;
+	}
+	q.wbuf = n->req;
+	q.wcap = sizeof(n->req);
+	q.hdr = n->hdr;
+	q.hdr_cap = sizeof(n->hdr);
+	q.rbody = n->body;
+	q.rbody_cap = sizeof(n->body);
+	return conn_request(&n->cn, &q, &n->r, err);
+}
+
+ecs_status cr_request_once(creds_net *n, const conn_opts *co, const char *method,
+			   const char *target, const http_header *h, size_t nh, size_t body_len,
+			   ecs_err *err)
+{
+	ecs_status st;
+
+	conn_init(&n->cn, co);
+	st = cr_request(n, method, target, h, nh, body_len, err);
+	conn_close(&n->cn);
+	return st;
 }
 
 /* ---- time ---- */
@@ -272,37 +361,42 @@ typedef struct {
 	ecs_err *err;
 } answer;
 
+/* "WHO's answer: KEY WHAT" (ECS_E_PROTO). */
+static ecs_status ans_bad(const answer *a, const char *key, const char *what)
+{
+	return err_set(a->err, ECS_E_PROTO, "%s's answer: %s%s", a->who, key, what);
+}
+
+/* "WHO's answer has no KEY" (ECS_E_CREDS). */
+static ecs_status ans_none(const answer *a, const char *what, const char *key)
+{
+	return err_set(a->err, ECS_E_CREDS, "%s's answer has %s%s", a->who, what, key);
+}
+
 /* String member key into out; required ones must be present and non-empty. */
 static ecs_status ans_str(const answer *a, const char *key, int required, char *out, size_t cap,
 			  size_t *len)
 {
-	int i = json_get(a->d, a->obj, key);
+	int i = cr_json_member(a->d, a->obj, key);
 	size_t n = 0;
 	ecs_status st;
 
 	out[0] = '\0';
 	*len = 0;
-	if (i < 0 || json_is_null(a->d, i))
-		return required ? err_set(a->err, ECS_E_CREDS, "%s's answer has no %s", a->who, key)
-				: ECS_OK;
+	if (i < 0)
+		return required ? ans_none(a, "no ", key) : ECS_OK;
 	if (!json_is_string(a->d, i))
-		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s is not a string", a->who, key);
+		return ans_bad(a, key, CR_NOT_STRING);
 	st = json_string(a->d, i, out, cap, &n);
-	if (st != ECS_OK) {
+	if (st != ECS_OK || cr_has_ctl(out, n)) {
 		cr_wipe(out, cap);
 		if (st == ECS_E_NOSPACE)
 			return err_set(a->err, ECS_E_NOSPACE, "%s from %s is longer than %zu bytes",
 				       key, a->who, cap - 1);
-		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s has a bad escape", a->who,
-			       key);
-	}
-	if (cr_has_ctl(out, n)) {
-		cr_wipe(out, cap);
-		return err_set(a->err, ECS_E_PROTO, "%s's answer: %s contains a control character",
-			       a->who, key);
+		return ans_bad(a, key, st != ECS_OK ? " has a bad escape" : CR_HAS_CTL);
 	}
 	if (n == 0 && required)
-		return err_set(a->err, ECS_E_CREDS, "%s's answer has an empty %s", a->who, key);
+		return ans_none(a, "an empty ", key);
 	*len = n;
 	return ECS_OK;
 }
@@ -312,13 +406,12 @@ static ecs_status ans_expiry(const answer *a, const char *key, int required, int
 			     int64_t *out)
 {
 	char exp[24], raw[40], now_s[21];
-	int i = json_get(a->d, a->obj, key);
+	int i = cr_json_member(a->d, a->obj, key);
 	size_t n = 0;
 
 	*out = 0;
-	if (i < 0 || json_is_null(a->d, i))
-		return required ? err_set(a->err, ECS_E_CREDS, "%s's answer has no %s", a->who, key)
-				: ECS_OK;
+	if (i < 0)
+		return required ? ans_none(a, "no ", key) : ECS_OK;
 	if (!json_is_string(a->d, i) || json_string(a->d, i, exp, sizeof(exp), &n) != ECS_OK ||
 	    creds_parse_time(exp, n, out) != 0) {
 		int rn = a->d->tok[i].end - a->d->tok[i].start;
@@ -361,7 +454,7 @@ static ecs_status code_success(const answer *a)
 	int i = json_get(a->d, 0, "Code");
 
 	if (i < 0 || !json_is_string(a->d, i))
-		return err_set(a->err, ECS_E_CREDS, "%s's answer has no Code", a->who);
+		return ans_none(a, "no ", "Code");
 	if (json_eq(a->d, i, "Success"))
 		return ECS_OK;
 	if (json_string(a->d, i, code, sizeof(code), &n) != ECS_OK) {
@@ -372,41 +465,52 @@ static ecs_status code_success(const answer *a)
 		       cr_show(shown, sizeof(shown), code, n));
 }
 
-/* The four members under names idn/secn/tokn/expn; token and expiry required or not. */
-static ecs_status ans_keys(const answer *a, const char *const names[4], int token_required,
-			   int exp_required, int64_t now, creds *c)
-{
-	size_t n;
-	ecs_status st;
+enum { ANS_TEMP, ANS_STS, ANS_PROC };
 
-	if ((st = ans_str(a, names[0], 1, c->key_id, sizeof(c->key_id), &n)) != ECS_OK ||
-	    (st = ans_str(a, names[1], 1, c->secret, sizeof(c->secret), &n)) != ECS_OK ||
-	    (st = ans_str(a, names[2], token_required, c->token, sizeof(c->token), &n)) != ECS_OK)
-		return st;
-	return ans_expiry(a, names[3], exp_required, now, &c->expires);
-}
-
-static const char *const TEMP_NAMES[4] = {"AccessKeyId", "AccessKeySecret", "SecurityToken",
-					  "Expiration"};
-
-/* One temporary-credential answer: the keys under member ("" = the top level), after a
- * Code of "Success" when need_code. */
+/* One answer of kind: the metadata service's or a credentials URI's (after a Code of
+ * "Success"), STS's (under "Credentials") or a credential process's (its mode, then keys
+ * named as in config.json; token and expiration optional). */
 static ecs_status parse_answer(const char *buf, size_t len, int64_t now_unix, const char *who,
-			       const char *member, int need_code, creds *c, ecs_err *err)
+			       int kind, creds *c, ecs_err *err)
 {
+	static const char *const NAMES[2][4] = {
+		{"AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"},
+		{"access_key_id", "access_key_secret", "sts_token", "expiration"}};
+	int proc = kind == ANS_PROC, tok_req = !proc, ak = 0;
+	const char *const *nm = NAMES[proc];
 	jsmntok_t toks[TEMP_JSON_TOKENS];
+	char mode[24], shown[32];
 	json_doc d;
 	answer a;
+	size_t n = 0;
 	ecs_status st;
 
 	a.who = who;
 	a.err = err;
 	cr_wipe_secrets(c);
-	st = ans_open(&d, toks, buf, len, member, &a);
-	if (st == ECS_OK && need_code)
+	st = ans_open(&d, toks, buf, len, kind == ANS_STS ? "Credentials" : "", &a);
+	if (st == ECS_OK && kind == ANS_TEMP)
 		st = code_success(&a);
+	if (st == ECS_OK && proc) {
+		st = ans_str(&a, "mode", 0, mode, sizeof(mode), &n);
+		tok_req = cr_eqn(mode, n, "StsToken");
+		ak = cr_eqn(mode, n, "AK");
+		if (st == ECS_OK && n > 0 && !ak && !tok_req)
+			st = err_set(err, ECS_E_CREDS,
+				     "the credential process answered mode '%s'; expected AK or "
+				     "StsToken",
+				     cr_show(shown, sizeof(shown), mode, n));
+	}
 	if (st == ECS_OK)
-		st = ans_keys(&a, TEMP_NAMES, 1, 1, now_unix, c);
+		st = ans_str(&a, nm[0], 1, c->key_id, sizeof(c->key_id), &n);
+	if (st == ECS_OK)
+		st = ans_str(&a, nm[1], 1, c->secret, sizeof(c->secret), &n);
+	if (st == ECS_OK)
+		st = ans_str(&a, nm[2], tok_req, c->token, sizeof(c->token), &n);
+	if (st == ECS_OK)
+		st = ans_expiry(&a, nm[3], !proc, now_unix, &c->expires);
+	if (st == ECS_OK && ak)
+		cr_wipe(c->token, sizeof(c->token)); /* long-term keys carry no token */
 	if (st != ECS_OK)
 		cr_wipe_secrets(c);
 	cr_wipe(toks, sizeof(toks));
@@ -416,50 +520,22 @@ static ecs_status parse_answer(const char *buf, size_t len, int64_t now_unix, co
 ecs_status creds_parse_temp(const char *buf, size_t len, int64_t now_unix, const char *who,
 			    creds *c, ecs_err *err)
 {
-	return parse_answer(buf, len, now_unix, who, "", 1, c, err);
+	return parse_answer(buf, len, now_unix, who, ANS_TEMP, c, err);
 }
 
 ecs_status creds_parse_metadata(const char *buf, size_t len, int64_t now_unix, creds *c,
 				ecs_err *err)
 {
-	return creds_parse_temp(buf, len, now_unix, "the metadata service", c, err);
+	return parse_answer(buf, len, now_unix, "the metadata service", ANS_TEMP, c, err);
 }
 
 ecs_status creds_parse_sts(const char *buf, size_t len, int64_t now_unix, creds *c, ecs_err *err)
 {
-	return parse_answer(buf, len, now_unix, "STS", "Credentials", 0, c, err);
+	return parse_answer(buf, len, now_unix, "STS", ANS_STS, c, err);
 }
 
 ecs_status creds_parse_process(const char *buf, size_t len, int64_t now_unix, creds *c,
 			       ecs_err *err)
 {
-	static const char *const names[4] = {"access_key_id", "access_key_secret", "sts_token",
-					     "expiration"};
-	jsmntok_t toks[TEMP_JSON_TOKENS];
-	char mode[24];
-	json_doc d;
-	answer a;
-	size_t mn = 0;
-	ecs_status st;
-
-	a.who = "the credential process";
-	a.err = err;
-	cr_wipe_secrets(c);
-	st = ans_open(&d, toks, buf, len, "", &a);
-	if (st == ECS_OK)
-		st = ans_str(&a, "mode", 0, mode, sizeof(mode), &mn);
-	if (st == ECS_OK && mn > 0 && !cr_eqn(mode, mn, "AK") && !cr_eqn(mode, mn, "StsToken")) {
-		char shown[32];
-		st = err_set(err, ECS_E_CREDS,
-			     "the credential process answered mode '%s'; expected AK or StsToken",
-			     cr_show(shown, sizeof(shown), mode, mn));
-	}
-	if (st == ECS_OK)
-		st = ans_keys(&a, names, cr_eqn(mode, mn, "StsToken"), 0, now_unix, c);
-	if (st == ECS_OK && cr_eqn(mode, mn, "AK"))
-		cr_wipe(c->token, sizeof(c->token)); /* long-term keys carry no token */
-	if (st != ECS_OK)
-		cr_wipe_secrets(c);
-	cr_wipe(toks, sizeof(toks));
-	return st;
+	return parse_answer(buf, len, now_unix, "the credential process", ANS_PROC, c, err);
 }
