@@ -193,7 +193,8 @@ int port_poll(port_pollfd *p, size_t n, int64_t deadline_ms)
 
 void port_mem_zero_release(void *p, size_t n)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p, e = a + n;
+	/* getpagesize(), not sysconf(): musl's sysconf pulls in 700 bytes of tables */
+	uintptr_t page = (uintptr_t)getpagesize(), a = (uintptr_t)p, e = a + n;
 
 	a = (a + page - 1) & ~(page - 1);
 	e &= ~(page - 1);
