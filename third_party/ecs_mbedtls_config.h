@@ -28,6 +28,7 @@
 #define MBEDTLS_ENTROPY_C
 #define MBEDTLS_CTR_DRBG_C
 #define MBEDTLS_PSA_CRYPTO_C
+#define MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS /* no shared memory here: PSA copies no buffers */
 
 /* Symmetric */
 #define MBEDTLS_AES_C
