@@ -94,12 +94,15 @@ $(ANCHORS_H): $(TP)/anchors/list third_party/gen_anchors.sh
 	sh third_party/gen_anchors.sh $(TP)/anchors $@
 $(B)/obj/src/tls.o: $(ANCHORS_H)
 
-$(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
+# $(TP)/.stamp: a new fetch (a patch added or dropped) rebuilds mbedTLS; tar restores the
+# sources' old times, so an unpatched file would otherwise keep its patched object.
+$(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS) $(wildcard $(TP)/.stamp)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TP) -I$(MBED)/library -c $< -o $@
 
 # aesni.c sets its instruction set with "#pragma GCC target", which LTO drops: no LTO for it.
-$(B)/mbedtls/aesni.o: $(MBED)/library/aesni.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
+$(B)/mbedtls/aesni.o: $(MBED)/library/aesni.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS) \
+		     $(wildcard $(TP)/.stamp)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_TP)) -fno-lto -I$(MBED)/library -c $< -o $@
 
