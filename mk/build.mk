@@ -110,12 +110,15 @@ $(USAGE_H): src/usage.txt $(B)/gen/pack_text
 	$(B)/gen/pack_text CLI_USAGE <src/usage.txt >$@.tmp && mv -f $@.tmp $@
 $(B)/obj/src/cli.o $(B)/su/src/cli.o: $(USAGE_H)
 
-$(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
+# $(TP)/.stamp: a new fetch (a patch added or dropped) rebuilds mbedTLS; tar restores the
+# sources' old times, so an unpatched file would otherwise keep its patched object.
+$(B)/mbedtls/%.o: $(MBED)/library/%.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS) $(wildcard $(TP)/.stamp)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TP) -I$(MBED)/library -c $< -o $@
 
 # aesni.c sets its instruction set with "#pragma GCC target", which LTO drops: no LTO for it.
-$(B)/mbedtls/aesni.o: $(MBED)/library/aesni.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS)
+$(B)/mbedtls/aesni.o: $(MBED)/library/aesni.c third_party/ecs_mbedtls_config.h $(FLAGS_DEPS) \
+		     $(wildcard $(TP)/.stamp)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -flto -flto-partition=one,$(CFLAGS_TP)) -fno-lto -I$(MBED)/library -c $< -o $@
 

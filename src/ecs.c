@@ -71,7 +71,7 @@ static int port_env_random(void *ctx, void *buf, size_t n)
 void ecs_client_init(ecs_client *cl, const ecs_opts *o)
 {
 	/* only the state: the buffers are written before they are read (pages touched on use) */
-	memset(cl, 0, offsetof(ecs_client, ps));
+	memset(cl, 0, offsetof(ecs_client, c)); /* conn_init clears the state of c */
 	cl->o = *o;
 	conn_init(&cl->c, &o->conn);
 	cl->c.o.no_resend = 1; /* every attempt is signed anew (fresh nonce and time) */
@@ -432,15 +432,15 @@ static ecs_status too_large(const params *in, ecs_status st, ecs_err *err)
 	return err_set(err, st, "request too large to sign");
 }
 
-/* The target "/?query" of a request into cl->target. */
-static ecs_status target_of(ecs_client *cl, const params *ps, size_t qlen, ecs_err *err)
+/* The query is built in place after the "/?" of the target (no copy of it). */
+#define QUERY(cl)     ((cl)->target + 2)
+#define QUERY_CAP(cl) (sizeof((cl)->target) - 2)
+
+/* The target "/?query" of a request, around the query built at QUERY(cl). */
+static void target_of(ecs_client *cl, size_t qlen)
 {
-	if (qlen + 2 > sizeof(cl->target))
-		return too_large(ps, ECS_E_NOSPACE, err);
 	cl->target[0] = '/';
 	cl->target[1] = qlen > 0 ? '?' : '\0';
-	memcpy(cl->target + 2, cl->query, qlen + 1);
-	return ECS_OK;
 }
 
 /* RPC v1: everything in the signed query of a GET. */
@@ -462,16 +462,15 @@ static ecs_status build_v1(ecs_client *cl, params *ps, const char *nonce, const 
 	add(ps, "Timestamp", stamp);
 	if (cr->token[0] != '\0')
 		add(ps, "SecurityToken", cr->token);
-	st = cr->sealed
-		     ? sign_v1_query_key("GET", ps->p, ps->n, &cr->key, cl->query,
-					 sizeof(cl->query), &qlen, cl->sts, sizeof(cl->sts))
-		     : sign_v1_query("GET", ps->p, ps->n, cr->secret, strlen(cr->secret), cl->query,
-				     sizeof(cl->query), &qlen, cl->sts, sizeof(cl->sts));
-	memset(cl->sts, 0, sizeof(cl->sts));
+	st = cr->sealed ? sign_v1_query_key("GET", ps->p, ps->n, &cr->key, QUERY(cl), QUERY_CAP(cl),
+					    &qlen, cl->sts, sizeof(cl->sts))
+			: sign_v1_query("GET", ps->p, ps->n, cr->secret, strlen(cr->secret),
+					QUERY(cl), QUERY_CAP(cl), &qlen, cl->sts, sizeof(cl->sts));
+	/* what was written of it (NUL-terminated): the pages never touched stay untouched */
+	memset(cl->sts, 0, strnlen(cl->sts, sizeof(cl->sts)));
 	if (st != ECS_OK)
 		return too_large(ps, st, err);
-	if ((st = target_of(cl, ps, qlen, err)) != ECS_OK)
-		return st;
+	target_of(cl, qlen);
 	h[0].name = "Host";
 	h[0].value = host;
 	h[1].name = "Accept";
@@ -495,7 +494,7 @@ static ecs_status build_v3(ecs_client *cl, params *ps, const char *nonce, const 
 	size_t ns = 0, nh, alen, k, qlen;
 	ecs_status st;
 
-	st = sign_canonical_query(ps->p, ps->n, cl->query, sizeof(cl->query), &qlen);
+	st = sign_canonical_query(ps->p, ps->n, QUERY(cl), QUERY_CAP(cl), &qlen);
 	if (st != ECS_OK)
 		return too_large(ps, st, err);
 #define SH(n, v)                                                                                   \
@@ -510,18 +509,19 @@ static ecs_status build_v3(ecs_client *cl, params *ps, const char *nonce, const 
 	if (cr->token[0] != '\0')
 		SH("x-acs-security-token", cr->token);
 #undef SH
-	st = cr->sealed ? sign_v3_authorization_key("POST", "/", cl->query, qlen, sh, ns, empty_sha,
+	st = cr->sealed ? sign_v3_authorization_key("POST", "/", QUERY(cl), qlen, sh, ns, empty_sha,
 						    cr->key_id, strlen(cr->key_id), &cr->key, auth,
 						    sizeof(auth), &alen, NULL, cl->sts,
 						    sizeof(cl->sts))
-			: sign_v3_authorization("POST", "/", cl->query, qlen, sh, ns, empty_sha,
+			: sign_v3_authorization("POST", "/", QUERY(cl), qlen, sh, ns, empty_sha,
 						cr->key_id, strlen(cr->key_id), cr->secret,
 						strlen(cr->secret), auth, sizeof(auth), &alen, NULL,
 						cl->sts, sizeof(cl->sts));
+	/* the canonical request (it may hold the security token): what was written of it */
+	memset(cl->sts, 0, strnlen(cl->sts, sizeof(cl->sts)));
 	if (st != ECS_OK)
 		return too_large(ps, st, err);
-	if ((st = target_of(cl, ps, qlen, err)) != ECS_OK)
-		return st;
+	target_of(cl, qlen);
 	for (k = 0; k < ns; k++) {
 		h[k].name = sh[k].name;
 		h[k].value = sh[k].value;

@@ -112,17 +112,16 @@ typedef struct {
 typedef struct {
 	ecs_opts o;
 	ecs_env env;
-	conn c;		      /* carries the default exchange */
 	int64_t clock_offset; /* seconds added to the local clock (from the server's Date) */
 	int skew_corrected;
 	unsigned requests; /* API requests sent (attempts included) */
+	conn c;		   /* carries the default exchange (its buffers are not cleared) */
 	/* buffers (from here on, not cleared by ecs_client_init) */
 	ecs_params ps, work; /* the request's pairs; the copy that signing sorts */
 	jsmntok_t tok[ECS_JSON_TOKENS];
 	char req[ECS_HTTP_REQ_MAX];
-	char query[ECS_HTTP_REQ_MAX];
-	char target[ECS_HTTP_REQ_MAX];
-	char sts[ECS_HTTP_REQ_MAX + 4096]; /* v1 string to sign (wiped after use) */
+	char target[ECS_HTTP_REQ_MAX];	   /* "/?" and the query, built in place */
+	char sts[ECS_HTTP_REQ_MAX + 4096]; /* string to sign, canonical request (wiped after use) */
 	char hdr[ECS_HTTP_HDR_MAX];
 	char body[ECS_HTTP_BODY_MAX];
 	char shown[ECS_HTTP_REQ_MAX + 1024]; /* a request with its secrets redacted */

@@ -14,19 +14,20 @@
 static ecs_status emit_ready(engine *e, ecs_err *err)
 {
 	const engine_batch *b;
+	ecs_record r;
 	ecs_status st = ECS_OK;
 
 	while (st == ECS_OK && (b = engine_sched_head(&e->s)) != NULL) {
 		unsigned i, k;
 		for (i = 0; i < b->n && st == ECS_OK; i++) {
 			const char *id = e->o.id_at(e->o.ctx, b->start + i);
-			const ecs_record *r = NULL;
-			for (k = 0; k < b->nrec && r == NULL && !b->stale[i]; k++)
-				if (strcmp(b->rec[k].id, id) == 0)
-					r = &b->rec[k];
-			if (r != NULL) {
+			for (k = 0; k < b->nrec && !b->stale[i]; k++)
+				if (strcmp(engine_sched_rec_id(&e->s, b, k), id) == 0)
+					break;
+			if (k < b->nrec && !b->stale[i]) {
+				engine_sched_rec(&e->s, b, k, &r);
 				e->st.answered++;
-				st = e->o.record(e->o.ctx, b->start + i, r, err);
+				st = e->o.record(e->o.ctx, b->start + i, &r, err);
 			} else {
 				e->st.notfound++;
 				e->st.stale += b->stale[i];
@@ -38,7 +39,17 @@ static ecs_status emit_ready(engine *e, ecs_err *err)
 	return st;
 }
 
-/* Signs the connection's range anew and starts sending it. */
+static void in_flight(engine *e, engine_conn *k)
+{
+	http_resp_init(&k->resp, k->hdr, sizeof(k->hdr), k->body, sizeof(k->body), 0);
+	k->not_before = 0;
+	if (!k->busy) {
+		k->busy = 1;
+		e->busy++;
+	}
+}
+
+/* Signs the connection's range anew and hands the request to the (open) connection. */
 static ecs_status send_range(engine *e, engine_conn *k, ecs_err *err)
 {
 	const char *ids[ECS_PAGE_MAX];
@@ -55,23 +66,28 @@ static ecs_status send_range(engine *e, engine_conn *k, ecs_err *err)
 	e->st.requests++;
 	k->signed_skew = e->o.cl->skew_corrected;
 	ecs_trace_request(e->o.cl, k->req, k->req_len);
-	http_resp_init(&k->resp, k->hdr, sizeof(k->hdr), k->body, sizeof(k->body), 0);
-	k->busy = 1;
-	k->not_before = 0;
-	e->busy++;
+	in_flight(e, k);
 	return conn_begin(&k->c, k->req, k->req_len, &k->resp, err);
 }
 
+/* Once sent, the request is wiped (it held a signature and maybe a token) and its pages are
+ * given back: every attempt is signed anew. */
 static void wipe_request(engine_conn *k)
 {
-	memset(k->req, 0, k->req_len); /* held a signature and maybe a token */
+	if (k->req_len == 0)
+		return;
+	memset(k->req, 0, k->req_len);
+	port_mem_zero_release(k->req, sizeof(k->req));
 	k->req_len = 0;
 }
 
-/* The exchange on k ended (answer or failure): k holds its range, waiting or re-sending. */
+/* The exchange on k ended (answer or failure): k holds its range, waiting or re-sending. The
+ * pages of the answer are given back (its records were copied out). */
 static void end_exchange(engine *e, engine_conn *k)
 {
 	wipe_request(k);
+	port_mem_zero_release(k->hdr, sizeof(k->hdr) + sizeof(k->body));
+	k->opening = 0;
 	if (k->busy) {
 		k->busy = 0;
 		e->busy--;
@@ -160,13 +176,26 @@ static ecs_status take_page(engine *e, engine_conn *k, ecs_err *err)
 
 static ecs_status on_failure(engine *e, engine_conn *k, ecs_status st, ecs_err *err);
 
-/* send_range, with a failure to even start (connect refused at once) handled as a failure of
- * the exchange. */
+static ecs_status step(engine *e, engine_conn *k, ecs_err *err);
+
+/* k's range goes out. An open connection gets the request signed and sent at once; a closed
+ * one is opened first and the request signed once it is up (step), so that no request waits in
+ * memory through a handshake and no handshake ages a signature. A failure to even start
+ * (connect refused at once) is handled as a failure of the exchange. */
 static ecs_status start(engine *e, engine_conn *k, ecs_err *err)
 {
-	ecs_status st = send_range(e, k, err);
+	ecs_status st;
 
-	if (st != ECS_OK && k->busy)
+	if (k->c.state == CONN_S_IDLE) {
+		st = send_range(e, k, err);
+	} else {
+		k->opening = 1;
+		in_flight(e, k);
+		st = conn_begin(&k->c, NULL, 0, &k->resp, err);
+	}
+	if (st == ECS_OK)
+		return step(e, k, err); /* what can go out now does: one request in memory */
+	if (k->busy)
 		return on_failure(e, k, st, err);
 	return st;
 }
@@ -302,36 +331,53 @@ static ecs_status wait_and_step(engine *e, ecs_err *err)
 			map[n++] = i;
 		}
 	}
-	if (until == 0)
-		return err_set(err, ECS_E_INTERNAL, "engine: nothing to wait for");
+	if (until == 0) /* an exchange ended at once (in dispatch): its answer is handled */
+		return e->done_at_once
+			       ? ECS_OK
+			       : err_set(err, ECS_E_INTERNAL, "engine: nothing to wait for");
 	if (port_poll(p, n, until) < 0)
 		return err_set(err, ECS_E_INTERNAL, "poll failed: %s", port_strerror());
 	now = port_time_ms();
 	for (i = 0; i < n; i++) {
 		engine_conn *k = &e->k[map[i]];
-		int done = 0;
 		if (p[i].revents == 0 && now < conn_deadline(&k->c))
 			continue;
-		st = conn_step(&k->c, &done, err);
-		if (st != ECS_OK)
-			st = on_failure(e, k, st, err);
-		else if (done)
-			st = on_answer(e, k, err);
-		if (st != ECS_OK)
+		if ((st = step(e, k, err)) != ECS_OK)
 			return st;
 	}
 	return ECS_OK;
 }
 
-/* The connections and the window, from the caller's allocator (fresh pages: zero). */
+/* Steps k's connection as far as it goes without waiting, and handles what came of it. */
+static ecs_status step(engine *e, engine_conn *k, ecs_err *err)
+{
+	int done = 0;
+	ecs_status st = conn_step(&k->c, &done, err);
+
+	if (st == ECS_OK && k->c.state == CONN_S_RECV)
+		wipe_request(k); /* all of it went out */
+	if (st != ECS_OK || done)
+		e->done_at_once = 1;
+	if (st != ECS_OK)
+		return on_failure(e, k, st, err);
+	if (!done)
+		return ECS_OK;
+	if (!k->opening)
+		return on_answer(e, k, err);
+	k->opening = 0; /* the connection is up: now the request */
+	return start(e, k, err);
+}
+
+/* The connections, the window and its record area, from the caller's allocator (fresh
+ * pages: zero; each part touched only as it is used). */
 static ecs_status alloc(engine *e, ecs_err *err)
 {
-	/* the batches start on a page boundary (engine_batch is page-aligned) */
-	size_t conns = (e->o.parallel * sizeof(engine_conn) + 4095) & ~(size_t)4095;
 	unsigned window = 2 * e->o.parallel;
+	size_t conns = e->o.parallel * sizeof(engine_conn); /* whole pages */
+	size_t batches = (window * sizeof(engine_batch) + 4095) & ~(size_t)4095;
 	char *mem;
 
-	e->mem_size = conns + window * sizeof(engine_batch);
+	e->mem_size = conns + batches + ENGINE_RECS_SIZE(window);
 	mem = e->o.resize(NULL, 0, e->mem_size);
 	if (mem == NULL)
 		return err_set(err, ECS_E_NOSPACE,
@@ -339,7 +385,8 @@ static ecs_status alloc(engine *e, ecs_err *err)
 			       e->o.parallel, (unsigned)(e->mem_size / 1024));
 	e->k = (engine_conn *)(void *)mem;
 	engine_sched_init(&e->s, e->o.nids, e->o.batch_size, window,
-			  (engine_batch *)(void *)(mem + conns));
+			  (engine_batch *)(void *)(mem + conns), mem + conns + batches,
+			  ENGINE_RECS_SIZE(window));
 	return ECS_OK;
 }
 
@@ -373,6 +420,7 @@ static ecs_status setup(engine *e, const engine_opts *o, const conn_opts *co, ec
 		conn_set_addrs(&k->c, e->addrs, e->naddrs);
 		conn_share_rbuf(&k->c, e->rbuf);
 		k->busy = 0;
+		k->opening = 0;
 		k->not_before = 0;
 		k->r.len = 0;
 		k->req_len = 0;
@@ -393,6 +441,7 @@ static ecs_status run_loop(engine *e, ecs_err *err)
 			return ECS_OK;
 		if (e->o.deadline_ms != 0 && port_time_ms() >= e->o.deadline_ms)
 			return err_set(err, ECS_E_TIMEOUT, "time limit");
+		e->done_at_once = 0;
 		if ((st = dispatch(e, err)) != ECS_OK)
 			return st;
 		if ((st = wait_and_step(e, err)) != ECS_OK)

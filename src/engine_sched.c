@@ -1,5 +1,6 @@
 /* The engine's scheduler: which ids go out next, what comes back, and when the head batch is
  * complete. Pure bookkeeping over engine_sched (see engine.h); no I/O. */
+#include <stddef.h>
 #include <string.h>
 
 #include "engine.h"
@@ -10,7 +11,7 @@ static engine_batch *batch_at(engine_sched *s, unsigned i)
 }
 
 void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsigned window,
-		       engine_batch *b)
+		       engine_batch *b, char *recs, size_t recs_cap)
 {
 	/* only the header: the batches are set up as they are opened (pages touched on use) */
 	s->nids = nids;
@@ -21,14 +22,17 @@ void engine_sched_init(engine_sched *s, size_t nids, unsigned batch_size, unsign
 	s->head = 0;
 	s->count = 0;
 	s->b = b;
+	s->recs = recs;
+	s->recs_len = 0;
+	s->recs_cap = recs_cap;
 }
 
 static void push(engine_batch *b, size_t start, unsigned len)
 {
 	if (len == 0 || b->npending >= ECS_PAGE_MAX)
 		return; /* ranges of one batch are disjoint and non-empty: never more than n */
-	b->pending[b->npending].start = start;
-	b->pending[b->npending].len = len;
+	b->pending[b->npending].at = (uint8_t)(start - b->start);
+	b->pending[b->npending].len = (uint8_t)len;
 	b->npending++;
 }
 
@@ -71,7 +75,9 @@ int engine_sched_next(engine_sched *s, unsigned *slot, engine_range *r)
 		b = batch_at(s, i);
 		if (b->npending == 0)
 			continue;
-		*r = b->pending[--b->npending];
+		b->npending--;
+		r->start = b->start + b->pending[b->npending].at;
+		r->len = b->pending[b->npending].len;
 		*slot = (s->head + i) % s->window;
 		b->inflight++;
 		return 1;
@@ -87,6 +93,59 @@ static engine_batch *done_one(engine_sched *s, unsigned slot)
 	return b;
 }
 
+/* A packed record: slot, index in its batch's rec[], size (2 bytes), the numbers, then the id
+ * and the other strings, each NUL-terminated. */
+typedef struct {
+	int64_t active, invocations;
+	int32_t status, session_manager;
+} packed_nums;
+
+/* The string fields of a record, the id first. */
+static const struct {
+	uint16_t at, cap;
+} strs[] = {
+	{offsetof(ecs_record, id), sizeof(((ecs_record *)0)->id)},
+	{offsetof(ecs_record, version), sizeof(((ecs_record *)0)->version)},
+	{offsetof(ecs_record, os), sizeof(((ecs_record *)0)->os)},
+	{offsetof(ecs_record, last_heartbeat), sizeof(((ecs_record *)0)->last_heartbeat)},
+	{offsetof(ecs_record, last_invoked), sizeof(((ecs_record *)0)->last_invoked)},
+};
+#define NSTRS (sizeof(strs) / sizeof(strs[0]))
+
+static void pack(engine_sched *s, unsigned slot, engine_batch *b, const ecs_record *r)
+{
+	char *p = s->recs + s->recs_len, *q = p + 4 + sizeof(packed_nums);
+	packed_nums nums;
+	size_t need, i;
+
+	if (s->recs_len + ENGINE_REC_MAX > s->recs_cap)
+		return; /* cannot happen: the area holds a full window of records at their limits */
+	for (i = 0; i < NSTRS; i++) {
+		const char *f = (const char *)r + strs[i].at;
+		size_t n = strnlen(f, strs[i].cap - 1u);
+		memcpy(q, f, n);
+		q[n] = '\0';
+		q += n + 1;
+	}
+	need = (size_t)(q - p);
+	p[0] = (char)slot;
+	p[1] = (char)b->nrec;
+	p[2] = (char)(need & 0xff);
+	p[3] = (char)(need >> 8);
+	nums.active = r->active;
+	nums.invocations = r->invocations;
+	nums.status = r->status;
+	nums.session_manager = r->session_manager;
+	memcpy(p + 4, &nums, sizeof(nums));
+	b->rec[b->nrec++] = (uint32_t)s->recs_len;
+	s->recs_len += need;
+}
+
+static size_t rec_size(const char *p)
+{
+	return (size_t)(uint8_t)p[2] | (size_t)(uint8_t)p[3] << 8;
+}
+
 void engine_sched_answered(engine_sched *s, unsigned slot, engine_range r, const ecs_record *recs,
 			   size_t n)
 {
@@ -95,7 +154,31 @@ void engine_sched_answered(engine_sched *s, unsigned slot, engine_range r, const
 
 	(void)r;
 	for (i = 0; i < n && b->nrec < ECS_PAGE_MAX; i++)
-		b->rec[b->nrec++] = recs[i];
+		pack(s, slot % s->window, b, &recs[i]);
+}
+
+const char *engine_sched_rec_id(const engine_sched *s, const engine_batch *b, unsigned k)
+{
+	return s->recs + b->rec[k] + 4 + sizeof(packed_nums);
+}
+
+void engine_sched_rec(const engine_sched *s, const engine_batch *b, unsigned k, ecs_record *r)
+{
+	const char *p = s->recs + b->rec[k] + 4;
+	packed_nums nums;
+	size_t i;
+
+	memcpy(&nums, p, sizeof(nums));
+	r->active = nums.active;
+	r->invocations = nums.invocations;
+	r->status = nums.status;
+	r->session_manager = nums.session_manager;
+	p += sizeof(nums);
+	for (i = 0; i < NSTRS; i++) {
+		size_t n = strlen(p) + 1; /* fits: it came from such a field */
+		memcpy((char *)r + strs[i].at, p, n);
+		p += n;
+	}
 }
 
 void engine_sched_requeue(engine_sched *s, unsigned slot, engine_range r)
@@ -116,13 +199,13 @@ void engine_sched_bisect(engine_sched *s, unsigned slot, engine_range r)
 /* Cuts every pending range of b longer than limit. */
 static void cut_pending(engine_batch *b, unsigned limit)
 {
-	engine_range old[ECS_PAGE_MAX];
+	engine_span old[ECS_PAGE_MAX];
 	unsigned n = b->npending, i;
 
 	memcpy(old, b->pending, n * sizeof(old[0]));
 	b->npending = 0;
 	for (i = 0; i < n; i++) {
-		size_t at = old[i].start, end = old[i].start + old[i].len;
+		size_t at = b->start + old[i].at, end = at + old[i].len;
 		while (at < end) {
 			unsigned len = end - at > limit ? limit : (unsigned)(end - at);
 			push(b, at, len);
@@ -154,10 +237,36 @@ const engine_batch *engine_sched_head(const engine_sched *s)
 	return b;
 }
 
+/* Removes the records of the batch in slot from the area, moving the later ones down (and
+ * their batches' offsets with them). */
+static void drop_records(engine_sched *s, unsigned slot)
+{
+	engine_batch *b = &s->b[slot];
+	size_t from = s->recs_len, to, at;
+	unsigned k;
+
+	for (k = 0; k < b->nrec; k++)
+		if (b->rec[k] < from)
+			from = b->rec[k];
+	for (to = at = from; at < s->recs_len;) {
+		char *p = s->recs + at;
+		size_t size = rec_size(p);
+		if ((uint8_t)p[0] != slot) {
+			s->b[(uint8_t)p[0]].rec[(uint8_t)p[1]] = (uint32_t)to;
+			memmove(s->recs + to, p, size);
+			to += size;
+		}
+		at += size;
+	}
+	s->recs_len = to;
+	b->nrec = 0;
+}
+
 void engine_sched_pop(engine_sched *s)
 {
 	if (s->count == 0)
 		return;
+	drop_records(s, s->head);
 	s->head = (s->head + 1) % s->window;
 	s->count--;
 }

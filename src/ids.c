@@ -4,8 +4,13 @@
 
 #include "show.h"
 
-#define STATE_SHIFT 30
-#define OFF_MASK    0x3fffffffu
+/* id i sits at arena + base[i / BLOCK] + (off[i] & OFF_MASK); the top two bits of off[i] are
+ * its state. Two bytes per id instead of four: a block of BLOCK strings of at most STR_MAX
+ * bytes each spans less than OFF_MASK. */
+#define BLOCK	    16u
+#define STR_MAX	    1000u
+#define STATE_SHIFT 14
+#define OFF_MASK    0x3fffu
 #define SLOTS_MIN   1024u
 #define ARENA_MIN   4096u
 #define OFFSET_MIN  256u
@@ -21,7 +26,9 @@ void ids_free(ids_set *s)
 	if (s->arena != NULL)
 		s->resize(s->arena, s->arena_cap, 0);
 	if (s->off != NULL)
-		s->resize(s->off, s->off_cap * sizeof(uint32_t), 0);
+		s->resize(s->off, s->off_cap * sizeof(uint16_t), 0);
+	if (s->base != NULL)
+		s->resize(s->base, s->base_cap * sizeof(uint32_t), 0);
 	if (s->slot != NULL)
 		s->resize(s->slot, s->slots * sizeof(uint32_t), 0);
 	ids_init(s, s->resize);
@@ -44,12 +51,12 @@ size_t ids_count(const ids_set *s)
 
 const char *ids_at(const ids_set *s, size_t i)
 {
-	return s->arena + (s->off[i] & OFF_MASK);
+	return s->arena + s->base[i / BLOCK] + (s->off[i] & OFF_MASK);
 }
 
 void ids_mark(ids_set *s, size_t i, int state)
 {
-	s->off[i] = (s->off[i] & OFF_MASK) | ((uint32_t)state << STATE_SHIFT);
+	s->off[i] = (uint16_t)((s->off[i] & OFF_MASK) | ((unsigned)state << STATE_SHIFT));
 }
 
 int ids_state(const ids_set *s, size_t i)
@@ -73,12 +80,24 @@ static size_t probe(const ids_set *s, const char *id, size_t n)
 
 long ids_find(const ids_set *s, const char *id, size_t n)
 {
-	size_t h;
+	size_t h, i;
 
-	if (s->slots == 0)
+	if (s->slots == 0) { /* no index (ids_seal): a scan */
+		for (i = 0; i < s->n; i++)
+			if (strncmp(ids_at(s, i), id, n) == 0 && ids_at(s, i)[n] == '\0')
+				return (long)i;
 		return -1;
+	}
 	h = probe(s, id, n);
 	return s->slot[h] == 0 ? -1 : (long)s->slot[h] - 1;
+}
+
+void ids_seal(ids_set *s)
+{
+	if (s->slot != NULL)
+		s->resize(s->slot, s->slots * sizeof(uint32_t), 0);
+	s->slot = NULL;
+	s->slots = 0;
 }
 
 static ecs_status no_memory(const ids_set *s, ecs_err *err)
@@ -96,6 +115,8 @@ static int grow_slots(ids_set *s)
 	uint32_t *old = s->slot, *nw;
 	size_t old_slots = s->slots;
 
+	while (4 * (s->n + 1) > 3 * ns) /* the first index after ids_seal */
+		ns *= 2;
 	nw = s->resize(NULL, 0, ns * sizeof(uint32_t));
 	if (nw == NULL)
 		return -1;
@@ -139,11 +160,15 @@ static ecs_status add(ids_set *s, const char *id, size_t n, int *is_new, ecs_err
 	if ((s->arena_len + n + 1 > s->arena_cap &&
 	     grow(s, (void **)&s->arena, &s->arena_cap, 1, ARENA_MIN) != 0) ||
 	    (s->n == s->off_cap &&
-	     grow(s, (void **)&s->off, &s->off_cap, sizeof(uint32_t), OFFSET_MIN) != 0))
+	     grow(s, (void **)&s->off, &s->off_cap, sizeof(uint16_t), OFFSET_MIN) != 0) ||
+	    (s->n / BLOCK == s->base_cap &&
+	     grow(s, (void **)&s->base, &s->base_cap, sizeof(uint32_t), OFFSET_MIN / BLOCK) != 0))
 		return no_memory(s, err);
 	memcpy(s->arena + s->arena_len, id, n);
 	s->arena[s->arena_len + n] = '\0';
-	s->off[s->n] = (uint32_t)s->arena_len;
+	if (s->n % BLOCK == 0)
+		s->base[s->n / BLOCK] = (uint32_t)s->arena_len;
+	s->off[s->n] = (uint16_t)(s->arena_len - s->base[s->n / BLOCK]);
 	s->arena_len += n + 1;
 	s->slot[h] = (uint32_t)++s->n;
 	*is_new = 1;
@@ -152,8 +177,8 @@ static ecs_status add(ids_set *s, const char *id, size_t n, int *is_new, ecs_err
 
 ecs_status ids_insert(ids_set *s, const char *str, size_t n, int *is_new, ecs_err *err)
 {
-	if (s->arena_len + n + 1 > OFF_MASK)
-		return err_set(err, ECS_E_NOSPACE, "more than %u bytes of strings", OFF_MASK);
+	if (n > STR_MAX || s->arena_len + n + 1 > 0xffffffffu)
+		return err_set(err, ECS_E_NOSPACE, "a string of more than %u bytes", STR_MAX);
 	return add(s, str, n, is_new, err);
 }
 

@@ -191,6 +191,7 @@ static ecs_status setup_input(ecs_err *err)
 
 	if (opt.read_stdin && (st = read_ids_stdin(err)) != ECS_OK)
 		return st;
+	ids_seal(&ids); /* every id is in: the de-duplication index is not needed any more */
 	if (opt.all && ids_count(&ids) > 0)
 		return usage_error(err, "--all and instance ids exclude each other");
 	if (!opt.all && ids_count(&ids) == 0)

@@ -477,17 +477,14 @@ static int pool_setup(void)
 	pool = port_mem_resize(NULL, 0, pool_used);
 	if (pool == NULL)
 		return -1;
-	mbedtls_memory_buffer_alloc_init(pool, pool_used); /* zeroes the pool */
+	/* fresh (zero) pages; the allocator is patched to write only its first block header
+	 * (third_party/patches), so the pool costs the pages the connections use, not its size */
+	mbedtls_memory_buffer_alloc_init(pool, pool_used);
 	if (port_getenv("ECS_POOL_STATS") != NULL) {
 		/* Stats runs only (it touches every page): paint all but the allocator's first
 		 * block header, so the highest unpainted byte is the high-water mark. */
 		memset(pool + 128, POOL_FILL, pool_used - 128);
 		pool_measured = 1;
-	} else {
-		/* the allocator zeroed the pool (already zero: fresh pages) and wrote one block
-		 * header at its start: give the zeroed pages back, so that the pool costs what
-		 * the connections use of it, not its size */
-		port_mem_zero_release(pool + 256, pool_used - 256);
 	}
 #endif
 	return 0;

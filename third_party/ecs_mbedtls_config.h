@@ -33,6 +33,7 @@
 #define MBEDTLS_PSA_CRYPTO_CONFIG
 /* ...instead of psa/crypto_config.h, which wants everything: this file again (include guard) */
 #define MBEDTLS_PSA_CRYPTO_CONFIG_FILE "ecs_mbedtls_config.h"
+#define MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS /* no shared memory here: PSA copies no buffers */
 
 /* Symmetric */
 #define MBEDTLS_AES_C

@@ -37,6 +37,8 @@ SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 NODE_DEPS = {"@alicloud/ecs20140526": "^7.0.0", "@alicloud/openapi-core": "^1.0.0"}
 BIG_IDS = 10000
 BATCH = 50
+DEFAULT_PARALLEL = 8   # ecs-ca-status's default --parallel
+RSS_BUDGET_KIB = 1024  # issue 13: 10,000 ids at default settings in at most 1 MiB
 POOL_RE = re.compile(r"tls pool high-water: (\d+) bytes(?: of (\d+))?")
 FETCH_POOL_RE = re.compile(r"pool_high_water=(\d+)")
 
@@ -586,27 +588,43 @@ def run_all(a, root, binary, fetch, work, home, emu, curl, curl_note, nm, node_n
                                  "ok": st["ok"], "errors": st["errors"]})
             b_node.add(r)
 
+    # --- 10,000 ids at default settings (--parallel 8, batches of 100): the RSS budget -------
+    log("%d ids at default settings: %d x ours" % (BIG_IDS, a.big_repeat))
+    b_default = Series()
+    for i in range(a.big_repeat):
+        emu.reset()
+        r = measure(ours_base + ["--ca-file", emu.ca, "-"], ours_env(home), stdin_path=big_file)
+        lines = r.out.splitlines()
+        if r.rc != 0 or len(lines) != BIG_IDS:
+            raise Broken("10,000 ids, default settings: exit %d, %d lines\n%s"
+                         % (r.rc, len(lines), r.err[-2000:]))
+        b_default.add(r)
+    b_ours.default_settings = b_default
+
     # --- mbedTLS pool high-water ---------------------------------------------------------------
     log("mbedTLS pool high-water (separate runs with ECS_POOL_STATS=1)")
     pool = []   # (what, bytes, pool size, source)
-    cases = [("one call, " + label, ours_base + ["-v", "--ca-file", ca] + ids5, None)
+    # (what, argv, stdin, connections): the high-water is also shown per connection
+    cases = [("one call, " + label, ours_base + ["-v", "--ca-file", ca] + ids5, None, 1)
              for label, ca in cas]
-    cases.append(("{:,} ids".format(BIG_IDS), ours_base + ["-v", "--ca-file", emu.ca, "-"], big_file))
+    for k in (1, 4, DEFAULT_PARALLEL):
+        cases.append(("{:,} ids, --parallel {}".format(BIG_IDS, k),
+                      ours_base + ["-v", "--ca-file", emu.ca, "--parallel", str(k), "-"], big_file, k))
     need_fallback = False
-    for what, argv, stdin in cases:
+    for what, argv, stdin, conns in cases:
         r = measure(argv, ours_env(home, pool_stats=True), stdin_path=stdin)
         m = POOL_RE.search(r.err)
         if r.rc != 0:
             raise Broken("pool run (%s): exit %d\n%s" % (what, r.rc, r.err[-2000:]))
         if m:
             pool.append((what, int(m.group(1)), int(m.group(2)) if m.group(2) else None,
-                         "ecs-ca-status -v"))
+                         "ecs-ca-status -v", conns))
         else:
             need_fallback = True
     if need_fallback:
         if not os.access(fetch, os.X_OK):
             pool.append(("(not measured)", None, None, "the binary prints no pool figure and %s "
-                         "is missing" % fetch))
+                         "is missing" % fetch, 1))
         for label, ca in cas if os.access(fetch, os.X_OK) else []:
             r = measure([fetch, "--stats", "--ca-file", ca,
                          "https://%s/__emu/stats" % emu.endpoint], ours_env(home))
@@ -614,7 +632,7 @@ def run_all(a, root, binary, fetch, work, home, emu, curl, curl_note, nm, node_n
             if r.rc != 0 or not m:
                 raise Broken("ecs-fetch --stats: exit %d\n%s" % (r.rc, r.err[-1000:]))
             pool.append(("one GET, " + label, int(m.group(1)), None,
-                         "ecs-fetch --stats (same TLS layer; the binary prints no pool figure)"))
+                         "ecs-fetch --stats (same TLS layer; the binary prints no pool figure)", 1))
 
     # --- negotiated TLS (for the notes) ----------------------------------------------------------
     tls = {}
@@ -713,6 +731,13 @@ def report(a, root, binary, started, load_start, versions, one, big, pool, size_
         b_curl.note, b_node.note)
     row("peak RSS", b_ours.med("rss_kib"), b_curl.med("rss_kib"), b_node.med("rss_kib"), fmt_kib,
         b_curl.note, b_node.note)
+    bd = getattr(b_ours, "default_settings", None)
+    if bd is not None and bd.runs:
+        lo, hi = bd.rng("rss_kib")
+        P("| peak RSS, %s ids at default settings (--parallel %d, batches of 100; budget %s) | "
+          "%s (%s–%s) | | | | |" % ("{:,}".format(BIG_IDS), DEFAULT_PARALLEL,
+                                    fmt_kib(RSS_BUDGET_KIB), fmt_kib(bd.med("rss_kib")),
+                                    fmt_kib(lo), fmt_kib(hi)))
 
     def reqs(s):
         if not s.runs:
@@ -723,15 +748,17 @@ def report(a, root, binary, started, load_start, versions, one, big, pool, size_
     if b_node.runs:
         P("| Node: start-up + loading the SDK / the 200 calls | | | %s | | |" % node_split(b_node))
     P("| **footprint** | | | | | |")
-    for what, val, size, src in pool:
+    for what, val, size, src, conns in pool:
         v = ("%s (%d bytes%s)" % (fmt_bytes(val), val, ", pool %s" % fmt_bytes(size) if size else "")
              if val is not None else src)
+        if val is not None and conns > 1:
+            v += "; %s per connection" % fmt_bytes(val / conns)
         P("| mbedTLS pool high-water, %s | %s | | | | |" % (what, v))
     s_ours, s_curl, s_node = sizes
     row("program on disk (ours: static binary; curl: curl + its shared libs; Node: node + node_modules)",
         s_ours, s_curl, s_node, fmt_bytes, b_curl.note, b_node.note)
     P()
-    srcs = sorted(set(src for _, v, _, src in pool if v is not None))
+    srcs = sorted(set(src for _, v, _, src, _ in pool if v is not None))
     P("Ratios are the other client's figure divided by ours (above 1×: ours is smaller or faster). "
       "Wall time runs from spawn to exit; CPU time comes from `wait4` for that one process%s. "
       "Pool figures from: %s."
@@ -777,7 +804,9 @@ def dump_json(path, one, big, pool, sizes):
     data = {"one_call": [{"ca": label, "ours": ser(o), "curl": ser(c), "node": ser(n)}
                          for label, o, c, n in one],
             "ids_10000": {"ours": ser(big[0]), "curl": ser(big[1]), "node": ser(big[2])},
-            "pool": [{"what": w, "bytes": v, "pool_size": s, "source": src} for w, v, s, src in pool],
+            "ids_10000_default_settings": ser(getattr(big[0], "default_settings", Series())),
+            "pool": [{"what": w, "bytes": v, "pool_size": s, "source": src, "connections": k}
+                     for w, v, s, src, k in pool],
             "disk_bytes": {"ours": sizes[0], "curl": sizes[1], "node": sizes[2]}}
     with open(path, "w") as f:
         json.dump(data, f, indent=1)

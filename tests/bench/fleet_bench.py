@@ -3,7 +3,8 @@
 front of the local ECS emulator. Wall time in round trips, CPU time, peak RSS, requests and
 connections of ecs-ca-status with --parallel 1, 4, 8 and the default, beside the official Node
 SDK doing the same ids in batches of 50, one call after the other. Prints a Markdown table on
-stdout (progress on stderr). It prints figures and asserts nothing about speed; exit 1 only when
+stdout (progress on stderr), with the mbedTLS pool's high-water per connection from separate
+ECS_POOL_STATS runs. It prints figures and asserts nothing about speed; exit 1 only when
 something is broken (a wrong answer, a client failing).
 
     python3 tests/bench/fleet_bench.py --root . [--bin FILE] [--repeat N] [--rtt-ms N] [--no-node]
@@ -20,6 +21,8 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench  # noqa: E402  (measure, Emulator, make_ids, node_setup, runrss)
+
+DEFAULT_PARALLEL = bench.DEFAULT_PARALLEL
 
 
 def start_relay(upstream, rtt_ms, workdir):
@@ -77,7 +80,13 @@ def main():
                     bench.log("%s: %.2f s" % (label, r.wall))
                 runs.sort(key=lambda x: x[0].wall)
                 r, req, conns = runs[len(runs) // 2]
-                rows.append(("ecs-ca-status " + label, r, req, conns))
+                # the mbedTLS pool's high-water, from a separate run (ECS_POOL_STATS paints the
+                # pool, which would inflate the RSS of a timed run)
+                k = int(extra[1]) if extra else DEFAULT_PARALLEL
+                p = bench.measure(base[:-1] + extra + ["-v", "-"], bench.ours_env(home, True), idfile)
+                m = bench.POOL_RE.search(p.err)
+                pool = (int(m.group(1)), k) if p.rc == 0 and m else None
+                rows.append(("ecs-ca-status " + label, r, req, conns, pool))
             if not a.no_node:
                 nm, note = bench.node_setup(root, False)
                 if nm is None:
@@ -94,7 +103,7 @@ def main():
                         raise bench.Broken("Node SDK: exit %d\n%s" % (r.rc, r.err[-800:]))
                     st = emu.stats()
                     rows.append(("Node SDK, batches of 50, sequential", r, st["requests"],
-                                 st["connections"]))
+                                 st["connections"], None))
         finally:
             os.killpg(relay.pid, signal.SIGTERM)
             relay.wait()
@@ -103,11 +112,14 @@ def main():
     print("10,000 ids (%d known to the emulator), relay adding %d ms of round trip; median of %d"
           % (nreal, a.rtt_ms, a.repeat))
     print()
-    print("| client | wall | round trips | CPU | peak RSS | requests | connections |")
-    print("|---|---|---|---|---|---|---|")
-    for label, r, req, conns in rows:
-        print("| %s | %.2f s | %.1f | %.0f ms | %d KiB | %d | %d |"
-              % (label, r.wall, r.wall / rtt, r.cpu * 1000, r.rss_kib, req, conns))
+    print("| client | wall | round trips | CPU | peak RSS | mbedTLS pool high-water (per connection) "
+          "| requests | connections |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, r, req, conns, pool in rows:
+        hw = ("%.1f KiB (%.1f KiB)" % (pool[0] / 1024.0, pool[0] / 1024.0 / pool[1])
+              if pool else "–")
+        print("| %s | %.2f s | %.1f | %.0f ms | %d KiB | %s | %d | %d |"
+              % (label, r.wall, r.wall / rtt, r.cpu * 1000, r.rss_kib, hw, req, conns))
     return 0
 
 

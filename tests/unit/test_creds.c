@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "creds.h"
+#include "port.h"
 #include "sign.h"
 
 #define SECRET "s3cr3tV4lueNeverShown"
@@ -619,6 +621,40 @@ static void test_resolve_external_disabled(void **state)
 	rmdir(tmpdir);
 }
 
+/* Pages of [p, p + n) that are resident (p page-aligned). */
+static size_t resident_pages(const void *p, size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), k = (n + page - 1) / page, i, r = 0;
+	unsigned char vec[512];
+
+	assert_true(k <= sizeof(vec));
+	assert_int_equal(mincore((void *)(uintptr_t)p, n, vec), 0);
+	for (i = 0; i < k; i++)
+		r += vec[i] & 1u;
+	return r;
+}
+
+/* Issue 13: a run whose credentials come from the environment reads no file, so it writes
+ * (and wipes) none of the chain's 64 KiB file buffer nor its other buffers: their pages
+ * stay out of the resident set. A wipe of the whole buffer would make all of it resident. */
+static void test_env_run_leaves_the_work_buffers_untouched(void **state)
+{
+	creds_work *w = port_mem_resize(NULL, 0, sizeof(*w)); /* fresh pages */
+	creds_opts o;
+	ecs_err err;
+
+	(void)state;
+	assert_non_null(w);
+	setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv", 1);
+	setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET, 1);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(creds_resolve(&C, &o, w, &err), ECS_OK);
+	assert_int_equal(resident_pages(w->file, sizeof(w->file)), 0);
+	assert_true(resident_pages(w, sizeof(*w)) <= 2); /* at most what the chain reads */
+	creds_wipe(&C);
+	port_mem_resize(w, sizeof(*w), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup(test_resolve_chain_cycle, setup_env),
 		cmocka_unit_test_setup(test_resolve_external_and_refresh, setup_env),
 		cmocka_unit_test_setup(test_resolve_external_disabled, setup_env),
+		cmocka_unit_test_setup(test_env_run_leaves_the_work_buffers_untouched, setup_env),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,8 @@
 #include "engine.h"
 
 static engine_sched S;
-static engine_batch B[ENGINE_WINDOW]; /* large: static */
+static engine_batch B[ENGINE_WINDOW];
+static char R[ENGINE_RECS_SIZE(ENGINE_WINDOW)]; /* large: static */
 
 static void next_is(unsigned want_slot, size_t start, unsigned len)
 {
@@ -42,7 +43,7 @@ static void test_batches_in_order_and_last_short(void **state)
 	engine_range r;
 
 	(void)state;
-	engine_sched_init(&S, 250, 100, 8, B);
+	engine_sched_init(&S, 250, 100, 8, B, R, sizeof(R));
 	next_is(0, 0, 100);
 	next_is(1, 100, 100);
 	next_is(2, 200, 50);
@@ -55,7 +56,7 @@ static void test_head_waits_for_the_first_batch(void **state)
 	const engine_batch *b;
 
 	(void)state;
-	engine_sched_init(&S, 300, 100, 8, B);
+	engine_sched_init(&S, 300, 100, 8, B, R, sizeof(R));
 	next_is(0, 0, 100);
 	next_is(1, 100, 100);
 	next_is(2, 200, 100);
@@ -81,7 +82,7 @@ static void test_window_is_bounded(void **state)
 	engine_range r;
 
 	(void)state;
-	engine_sched_init(&S, 100000, 10, 4, B);
+	engine_sched_init(&S, 100000, 10, 4, B, R, sizeof(R));
 	for (k = 0; k < 4; k++)
 		next_is(k, (size_t)k * 10, 10);
 	/* batches 1..3 answered, the head is not: nothing more may go out */
@@ -106,7 +107,7 @@ static void test_random_completion_order_comes_out_in_order(void **state)
 	size_t emitted = 0;
 
 	(void)state;
-	engine_sched_init(&S, 10007, 100, 16, B);
+	engine_sched_init(&S, 10007, 100, 16, B, R, sizeof(R));
 	while (!engine_sched_finished(&S) && rounds++ < 100000) {
 		const engine_batch *b;
 		while (n_in < 8 &&
@@ -132,12 +133,121 @@ static void test_random_completion_order_comes_out_in_order(void **state)
 	assert_true(engine_sched_finished(&S));
 }
 
+/* The record the fake server answers for id i (when it has one: i % 3 != 1); every third
+ * one has every string at its limit. */
+static int fake_record(size_t i, ecs_record *r)
+{
+	int full = i % 9 == 0;
+
+	memset(r, 0, sizeof(*r));
+	if (i % 3 == 1)
+		return 0;
+	snprintf(r->id, sizeof(r->id), "i-%zu", i);
+	if (full)
+		memset(r->id + strlen(r->id), 'x', sizeof(r->id) - 1 - strlen(r->id));
+	memset(r->version, full ? 'v' : 'w', full ? sizeof(r->version) - 1 : i % 20);
+	memset(r->os, 'o', full ? sizeof(r->os) - 1 : i % 7);
+	memset(r->last_heartbeat, 'h', full ? sizeof(r->last_heartbeat) - 1 : 20);
+	memset(r->last_invoked, 'n', full ? sizeof(r->last_invoked) - 1 : i % 30);
+	r->status = (int)(i % 2);
+	r->session_manager = -1;
+	r->active = (int64_t)i * 7;
+	r->invocations = -(int64_t)i;
+	return 1;
+}
+
+static void answer_with_records(unsigned slot, engine_range r)
+{
+	static ecs_record recs[ECS_PAGE_MAX];
+	size_t n = 0, i;
+
+	for (i = r.start; i < r.start + r.len; i++)
+		n += (size_t)fake_record(i, &recs[n]);
+	engine_sched_answered(&S, slot, r, recs, n);
+}
+
+/* The records of a batch come out of the window as they went in, whatever order the answers
+ * (and the other batches' records) arrived in, with every string at its limit too; the record
+ * area holds only what the window holds, and is empty at the end. */
+static void test_records_survive_the_window(void **state)
+{
+	unsigned inflight_slot[8], n_in = 0, seed = 777;
+	engine_range inflight[8];
+	size_t emitted = 0;
+
+	(void)state;
+	engine_sched_init(&S, 5003, 37, 16, B, R, sizeof(R));
+	while (!engine_sched_finished(&S)) {
+		const engine_batch *b;
+		while (n_in < 8 &&
+		       engine_sched_next(&S, &inflight_slot[n_in], &inflight[n_in]) == 1)
+			n_in++;
+		if (n_in > 0) {
+			unsigned pick;
+			seed = seed * 1103515245u + 12345u;
+			pick = (seed >> 16) % n_in;
+			answer_with_records(inflight_slot[pick], inflight[pick]);
+			inflight[pick] = inflight[n_in - 1];
+			inflight_slot[pick] = inflight_slot[n_in - 1];
+			n_in--;
+		}
+		while ((b = engine_sched_head(&S)) != NULL) {
+			unsigned k = 0;
+			size_t i;
+			for (i = b->start; i < b->start + b->n; i++) {
+				ecs_record want, got;
+				if (!fake_record(i, &want))
+					continue;
+				assert_true(k < b->nrec);
+				assert_string_equal(engine_sched_rec_id(&S, b, k), want.id);
+				memset(&got, 0x55, sizeof(got));
+				engine_sched_rec(&S, b, k++, &got);
+				assert_string_equal(got.id, want.id);
+				assert_string_equal(got.version, want.version);
+				assert_string_equal(got.os, want.os);
+				assert_string_equal(got.last_heartbeat, want.last_heartbeat);
+				assert_string_equal(got.last_invoked, want.last_invoked);
+				assert_int_equal(got.status, want.status);
+				assert_int_equal(got.session_manager, want.session_manager);
+				assert_true(got.active == want.active);
+				assert_true(got.invocations == want.invocations);
+			}
+			assert_int_equal(k, b->nrec);
+			emitted += b->n;
+			engine_sched_pop(&S);
+		}
+	}
+	assert_int_equal(emitted, 5003);
+	assert_int_equal(S.recs_len, 0);
+}
+
+/* A full window of full batches, every record at its limits: the area holds them all. */
+static void test_record_area_holds_a_full_window(void **state)
+{
+	static ecs_record recs[ECS_PAGE_MAX];
+	unsigned slot, i, k;
+	engine_range r;
+
+	(void)state;
+	for (k = 0; k < ECS_PAGE_MAX; k++)
+		fake_record(0, &recs[k]);
+	engine_sched_init(&S, 100000, 100, ENGINE_WINDOW, B, R, sizeof(R));
+	for (i = 0; i < ENGINE_WINDOW; i++) {
+		assert_int_equal(engine_sched_next(&S, &slot, &r), 1);
+		engine_sched_answered(&S, slot, r, recs, ECS_PAGE_MAX);
+		assert_int_equal(B[slot].nrec, ECS_PAGE_MAX);
+	}
+	assert_true(S.recs_len <= sizeof(R));
+	assert_string_equal(engine_sched_rec_id(&S, &B[ENGINE_WINDOW - 1], ECS_PAGE_MAX - 1),
+			    recs[0].id);
+}
+
 static void test_requeue_sends_the_range_again(void **state)
 {
 	engine_range r = {0, 100};
 
 	(void)state;
-	engine_sched_init(&S, 100, 100, 4, B);
+	engine_sched_init(&S, 100, 100, 4, B, R, sizeof(R));
 	next_is(0, 0, 100);
 	engine_sched_requeue(&S, 0, r);
 	assert_null(engine_sched_head(&S));
@@ -153,7 +263,7 @@ static unsigned run_bisect(size_t nids, unsigned batch, const size_t *stale, siz
 	unsigned requests = 0, slot;
 	engine_range r;
 
-	engine_sched_init(&S, nids, batch, 8, B);
+	engine_sched_init(&S, nids, batch, 8, B, R, sizeof(R));
 	*found_stale = 0;
 	while (!engine_sched_finished(&S)) {
 		const engine_batch *b;
@@ -211,7 +321,7 @@ static void test_split_falls_back_to_50(void **state)
 	engine_range r = {0, 100};
 
 	(void)state;
-	engine_sched_init(&S, 1000, 100, 8, B);
+	engine_sched_init(&S, 1000, 100, 8, B, R, sizeof(R));
 	next_is(0, 0, 100);
 	next_is(1, 100, 100);
 	engine_sched_split(&S, 0, r, 50);
@@ -232,7 +342,7 @@ static void test_split_never_raises_the_size(void **state)
 	engine_range r = {0, 30};
 
 	(void)state;
-	engine_sched_init(&S, 100, 30, 8, B);
+	engine_sched_init(&S, 100, 30, 8, B, R, sizeof(R));
 	next_is(0, 0, 30);
 	engine_sched_split(&S, 0, r, 50);
 	assert_int_equal(S.batch_size, 30);
@@ -248,6 +358,8 @@ int main(void)
 		cmocka_unit_test(test_head_waits_for_the_first_batch),
 		cmocka_unit_test(test_window_is_bounded),
 		cmocka_unit_test(test_random_completion_order_comes_out_in_order),
+		cmocka_unit_test(test_records_survive_the_window),
+		cmocka_unit_test(test_record_area_holds_a_full_window),
 		cmocka_unit_test(test_requeue_sends_the_range_again),
 		cmocka_unit_test(test_bisection_isolates_stale_ids),
 		cmocka_unit_test(test_split_falls_back_to_50),

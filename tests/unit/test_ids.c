@@ -210,6 +210,52 @@ static void test_insert_raw(void **state)
 	ids_free(&s);
 }
 
+/* Strings up to the limit, many in a row (offsets are kept per block of ids), states on
+ * every one of them, and a sealed set: still found, a repeat still caught, new ones added. */
+static void test_long_strings_states_and_seal(void **state)
+{
+	static char str[1002];
+	ids_set s;
+	ecs_err err;
+	int is_new = -1;
+	size_t i;
+
+	(void)state;
+	ids_init(&s, port_mem_resize);
+	for (i = 0; i < 40; i++) {
+		memset(str, 'a' + (int)(i % 26), 1000);
+		snprintf(str, 8, "%05zu-", i);
+		str[6] = 'x'; /* keep the length at 1000 */
+		assert_int_equal(ids_insert(&s, str, 1000, &is_new, &err), ECS_OK);
+		assert_int_equal(is_new, 1);
+	}
+	assert_int_equal(ids_insert(&s, str, 1001, &is_new, &err), ECS_E_NOSPACE);
+	assert_non_null(strstr(err.msg, "more than 1000 bytes"));
+	for (i = 0; i < 40; i++) {
+		char head[8];
+		snprintf(head, sizeof(head), "%05zu-", i);
+		assert_int_equal(strlen(ids_at(&s, i)), 1000);
+		assert_memory_equal(ids_at(&s, i), head, 6);
+		ids_mark(&s, i, (int)(i % 4));
+	}
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(ids_state(&s, i), (int)(i % 4));
+		assert_int_equal(strlen(ids_at(&s, i)), 1000);
+	}
+	ids_seal(&s);
+	assert_int_equal(ids_find(&s, ids_at(&s, 17), 1000), 17);
+	assert_int_equal(ids_find(&s, "nope", 4), -1);
+	memcpy(str, ids_at(&s, 3), 1000);
+	assert_int_equal(ids_insert(&s, str, 1000, &is_new, &err), ECS_OK);
+	assert_int_equal(is_new, 0); /* the index came back for the repeat */
+	assert_int_equal(ids_insert(&s, "i-new", 5, &is_new, &err), ECS_OK);
+	assert_int_equal(is_new, 1);
+	assert_int_equal(ids_count(&s), 41);
+	assert_string_equal(ids_at(&s, 40), "i-new");
+	assert_int_equal(ids_state(&s, 39), 3);
+	ids_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_distinct_limit_and_state),
 		cmocka_unit_test(test_out_of_memory_is_an_error),
 		cmocka_unit_test(test_insert_raw),
+		cmocka_unit_test(test_long_strings_states_and_seal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
