@@ -101,7 +101,8 @@ $(B)/obj/src/tls.o: $(ANCHORS_H)
 $(B)/su/src/tls.o: $(ANCHORS_H)
 
 # The --help text, packed by a tool built for the build machine.
-HOSTCC ?= cc
+# (musl-gcc: the build has it on every host; plain cc may have no C library headers)
+HOSTCC ?= musl-gcc
 USAGE_H := $(B)/gen/usage.h
 $(B)/gen/pack_text: scripts/pack_text.c
 	@mkdir -p $(dir $@)

@@ -33,8 +33,7 @@ want_arch_musl() { # arch
 }
 want_build() {
 	# file: the "built ..." line and the static-binary check report its output
-	# cc: the build machine's compiler for the build tool scripts/pack_text.c
-	want musl-gcc musl-tools; want cc gcc; want make make; want bzip2 bzip2; want patch patch
+	want musl-gcc musl-tools; want make make; want bzip2 bzip2; want patch patch
 	want file file
 }
 case "${1:-build}" in

@@ -6,7 +6,8 @@
  * Format (LZSS): a flag byte precedes each group of up to 8 items, least significant bit first;
  * a 0 bit is one literal byte, a 1 bit a back-reference of two bytes: the distance (1..4095)
  * in the high 12 bits and the length minus 3 (3..18 bytes) in the low 4. Greedy longest match.
- * Built and run on the build machine (HOSTCC), so it needs nothing but a C compiler.
+ * Built and run on the build machine (HOSTCC, musl-gcc by default), so it needs nothing but the
+ * compiler the build already has.
  */
 #include <stdio.h>
 #include <stdlib.h>
