@@ -15,8 +15,8 @@ budget() {
 }
 ceiling() {
 	case $1 in
-	x86_64) echo 263904 ;; armhf) echo 197552 ;; aarch64) echo 273672 ;;
-	mipsel) echo 329032 ;; mips) echo 328200 ;; *) echo 0 ;;
+	x86_64) echo 263680 ;; armhf) echo 197552 ;; aarch64) echo 273432 ;;
+	mipsel) echo 328520 ;; mips) echo 328200 ;; *) echo 0 ;;
 	esac
 }
 host=$(uname -m)

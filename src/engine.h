@@ -50,9 +50,10 @@ typedef struct {
 } engine_batch;
 
 /* Bytes of one packed record at most (a 4-byte tag, the numbers, five strings at their
- * limits), and of a record area that holds every record a window of w batches can gather. */
+ * limits, an empty region), and of a record area that holds every record a window of w batches can
+ * gather. */
 #define ENGINE_REC_MAX                                                                             \
-	(4 + 24 + (ECS_ID_MAX + 1) + ECS_VERSION_MAX + ECS_OSTYPE_MAX + 2 * ECS_TIME_MAX)
+	(4 + 24 + (ECS_ID_MAX + 1) + ECS_VERSION_MAX + ECS_OSTYPE_MAX + 2 * ECS_TIME_MAX + 1)
 #define ENGINE_RECS_SIZE(w) ((size_t)(w)*ECS_PAGE_MAX * ENGINE_REC_MAX)
 
 typedef struct {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "store.h"
 
 static engine_batch *batch_at(engine_sched *s, unsigned i)
 {
@@ -93,50 +94,20 @@ static engine_batch *done_one(engine_sched *s, unsigned slot)
 	return b;
 }
 
-/* A packed record: slot, index in its batch's rec[], size (2 bytes), the numbers, then the id
- * and the other strings, each NUL-terminated. */
-typedef struct {
-	int64_t active, invocations;
-	int32_t status, session_manager;
-} packed_nums;
-
-/* The string fields of a record, the id first. */
-static const struct {
-	uint16_t at, cap;
-} strs[] = {
-	{offsetof(ecs_record, id), sizeof(((ecs_record *)0)->id)},
-	{offsetof(ecs_record, version), sizeof(((ecs_record *)0)->version)},
-	{offsetof(ecs_record, os), sizeof(((ecs_record *)0)->os)},
-	{offsetof(ecs_record, last_heartbeat), sizeof(((ecs_record *)0)->last_heartbeat)},
-	{offsetof(ecs_record, last_invoked), sizeof(((ecs_record *)0)->last_invoked)},
-};
-#define NSTRS (sizeof(strs) / sizeof(strs[0]))
-
+/* A packed record: slot, index in its batch's rec[], size (2 bytes), then the record as the
+ * store packs it (store_pack). */
 static void pack(engine_sched *s, unsigned slot, engine_batch *b, const ecs_record *r)
 {
-	char *p = s->recs + s->recs_len, *q = p + 4 + sizeof(packed_nums);
-	packed_nums nums;
-	size_t need, i;
+	char *p = s->recs + s->recs_len;
+	size_t need;
 
 	if (s->recs_len + ENGINE_REC_MAX > s->recs_cap)
 		return; /* cannot happen: the area holds a full window of records at their limits */
-	for (i = 0; i < NSTRS; i++) {
-		const char *f = (const char *)r + strs[i].at;
-		size_t n = strnlen(f, strs[i].cap - 1u);
-		memcpy(q, f, n);
-		q[n] = '\0';
-		q += n + 1;
-	}
-	need = (size_t)(q - p);
+	need = 4 + store_pack(p + 4, r, NULL);
 	p[0] = (char)slot;
 	p[1] = (char)b->nrec;
 	p[2] = (char)(need & 0xff);
 	p[3] = (char)(need >> 8);
-	nums.active = r->active;
-	nums.invocations = r->invocations;
-	nums.status = r->status;
-	nums.session_manager = r->session_manager;
-	memcpy(p + 4, &nums, sizeof(nums));
 	b->rec[b->nrec++] = (uint32_t)s->recs_len;
 	s->recs_len += need;
 }
@@ -159,26 +130,18 @@ void engine_sched_answered(engine_sched *s, unsigned slot, engine_range r, const
 
 const char *engine_sched_rec_id(const engine_sched *s, const engine_batch *b, unsigned k)
 {
-	return s->recs + b->rec[k] + 4 + sizeof(packed_nums);
+	store_rec sr;
+
+	store_unpack(s->recs + b->rec[k] + 4, &sr);
+	return sr.id;
 }
 
 void engine_sched_rec(const engine_sched *s, const engine_batch *b, unsigned k, ecs_record *r)
 {
-	const char *p = s->recs + b->rec[k] + 4;
-	packed_nums nums;
-	size_t i;
+	store_rec sr;
 
-	memcpy(&nums, p, sizeof(nums));
-	r->active = nums.active;
-	r->invocations = nums.invocations;
-	r->status = nums.status;
-	r->session_manager = nums.session_manager;
-	p += sizeof(nums);
-	for (i = 0; i < NSTRS; i++) {
-		size_t n = strlen(p) + 1; /* fits: it came from such a field */
-		memcpy((char *)r + strs[i].at, p, n);
-		p += n;
-	}
+	store_unpack(s->recs + b->rec[k] + 4, &sr);
+	store_record(&sr, r);
 }
 
 void engine_sched_requeue(engine_sched *s, unsigned slot, engine_range r)

@@ -65,44 +65,37 @@ static int reserve_off(store *s)
 	return 0;
 }
 
-ecs_status store_add(store *s, const ecs_record *r, const char *region, ecs_err *err)
+size_t store_pack(char *dst, const ecs_record *r, const char *region)
 {
 	const char *strs[6];
-	size_t lens[6], need = sizeof(packed_nums), i;
+	size_t caps[6], need = sizeof(packed_nums), i;
 	packed_nums nums;
 
-	strs[0] = r->id;
-	strs[1] = r->version;
-	strs[2] = r->os;
-	strs[3] = r->last_heartbeat;
-	strs[4] = r->last_invoked;
-	strs[5] = region != NULL ? region : "";
-	for (i = 0; i < 6; i++) {
-		lens[i] = strlen(strs[i]);
-		need += lens[i] + 1;
-	}
-	if (reserve(s, need) != 0 || reserve_off(s) != 0)
-		return err_set(err, ECS_E_NOSPACE,
-			       "not enough memory to keep %u answers (is a memory limit such as "
-			       "ulimit -v set too low?)",
-			       (unsigned)(s->n + 1));
-	s->off[s->n++] = (uint32_t)s->len;
+	strs[0] = r->id, caps[0] = sizeof(r->id);
+	strs[1] = r->version, caps[1] = sizeof(r->version);
+	strs[2] = r->os, caps[2] = sizeof(r->os);
+	strs[3] = r->last_heartbeat, caps[3] = sizeof(r->last_heartbeat);
+	strs[4] = r->last_invoked, caps[4] = sizeof(r->last_invoked);
+	strs[5] = region != NULL ? region : "", caps[5] = ECS_REGION_MAX;
 	nums.active = r->active;
 	nums.invocations = r->invocations;
 	nums.status = r->status;
 	nums.session_manager = r->session_manager;
-	memcpy(s->data + s->len, &nums, sizeof(nums));
-	s->len += sizeof(nums);
+	if (dst != NULL)
+		memcpy(dst, &nums, sizeof(nums));
 	for (i = 0; i < 6; i++) {
-		memcpy(s->data + s->len, strs[i], lens[i] + 1);
-		s->len += lens[i] + 1;
+		size_t n = strnlen(strs[i], caps[i] - 1);
+		if (dst != NULL) {
+			memcpy(dst + need, strs[i], n);
+			dst[need + n] = '\0';
+		}
+		need += n + 1;
 	}
-	return ECS_OK;
+	return need;
 }
 
-void store_get(const store *s, size_t i, store_rec *r)
+void store_unpack(const char *p, store_rec *r)
 {
-	const char *p = s->data + s->off[i];
 	const char **f[6];
 	packed_nums nums;
 	size_t k;
@@ -123,6 +116,25 @@ void store_get(const store *s, size_t i, store_rec *r)
 		*f[k] = p;
 		p += strlen(p) + 1;
 	}
+}
+
+ecs_status store_add(store *s, const ecs_record *r, const char *region, ecs_err *err)
+{
+	size_t need = store_pack(NULL, r, region);
+
+	if (reserve(s, need) != 0 || reserve_off(s) != 0)
+		return err_set(err, ECS_E_NOSPACE,
+			       "not enough memory to keep %u answers (is a memory limit such as "
+			       "ulimit -v set too low?)",
+			       (unsigned)(s->n + 1));
+	s->off[s->n++] = (uint32_t)s->len;
+	s->len += store_pack(s->data + s->len, r, region);
+	return ECS_OK;
+}
+
+void store_get(const store *s, size_t i, store_rec *r)
+{
+	store_unpack(s->data + s->off[i], r);
 }
 
 void store_record(const store_rec *sr, ecs_record *r)

@@ -34,6 +34,12 @@ typedef struct {
 	int64_t active, invocations;
 } store_rec;
 void store_get(const store *s, size_t i, store_rec *r);
+/* One record as the store packs it (its numbers, then id, version, OS, the two times and the
+ * region, each NUL-terminated; region NULL is ""), also used by the engine's reorder window:
+ * store_pack writes it to dst (NULL: only counts) and returns its size; store_unpack reads one
+ * back (strings point into p). */
+size_t store_pack(char *dst, const ecs_record *r, const char *region);
+void store_unpack(const char *p, store_rec *r);
 /* The kept answer sr as a record again (strings copied; they fit: they came from one). */
 void store_record(const store_rec *sr, ecs_record *r);
 
